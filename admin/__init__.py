@@ -1,0 +1,1 @@
+"""dataadgang control plane: PKI operations, later the security officers' portal."""

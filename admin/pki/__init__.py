@@ -1,0 +1,1 @@
+"""Our own certificate authority: issue, renew, revoke, publish CRLs."""

@@ -1,0 +1,97 @@
+"""Configuration: one frozen object, read from ``DATAADGANG_*`` environment variables.
+
+Every setting is documented in README.md (a test keeps the two in step). Defaults are the
+secure, embedded ones: SQLite metadata and DuckDB cube files under one home directory.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _path(env: Mapping[str, str], name: str, default: Path) -> Path:
+    value = env.get(name)
+    return Path(value).expanduser().resolve() if value else default
+
+
+def _int(env: Mapping[str, str], name: str, default: int) -> int:
+    value = env.get(name)
+    if value is None or value == "":
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise ValueError(f"{name} must be a whole number, got {value!r}") from None
+
+
+def _float(env: Mapping[str, str], name: str, default: float) -> float:
+    value = env.get(name)
+    if value is None or value == "":
+        return default
+    try:
+        return float(value)
+    except ValueError:
+        raise ValueError(f"{name} must be a number, got {value!r}") from None
+
+
+def _list(env: Mapping[str, str], name: str, default: tuple[str, ...] = ()) -> tuple[str, ...]:
+    value = env.get(name)
+    if value is None:
+        return default
+    return tuple(part.strip() for part in value.split(",") if part.strip())
+
+
+@dataclass(frozen=True)
+class Settings:
+    """All runtime configuration. Build with :meth:`from_env`; pass explicitly, never global."""
+
+    home: Path
+    schema_dir: Path = PROJECT_ROOT / "schema"
+    metadata_url: str = ""
+    host: str = "127.0.0.1"
+    port: int = 8443
+    # engine limits
+    cell_limit: int = 500_000
+    max_open_engines: int = 64
+    query_timeout_seconds: float = 30.0
+    # identity
+    trusted_proxies: tuple[str, ...] = ()
+    extra: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def data_dir(self) -> Path:
+        """Cube databases (DuckDB files) and the registry live here."""
+        return self.home / "data"
+
+    @property
+    def ca_dir(self) -> Path:
+        """The certificate authority's private directory (mode 0700)."""
+        return self.home / "ca"
+
+    @property
+    def resolved_metadata_url(self) -> str:
+        return self.metadata_url or f"sqlite:///{self.home / 'metadata.sqlite'}"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        home = _path(env, "DATAADGANG_HOME", PROJECT_ROOT / "var")
+        return cls(
+            home=home,
+            schema_dir=_path(env, "DATAADGANG_SCHEMA_DIR", PROJECT_ROOT / "schema"),
+            metadata_url=env.get("DATAADGANG_METADATA_URL", ""),
+            host=env.get("DATAADGANG_HOST", "127.0.0.1"),
+            port=_int(env, "DATAADGANG_PORT", 8443),
+            cell_limit=_int(env, "DATAADGANG_CELL_LIMIT", 500_000),
+            max_open_engines=_int(env, "DATAADGANG_MAX_OPEN_ENGINES", 64),
+            query_timeout_seconds=_float(env, "DATAADGANG_QUERY_TIMEOUT_SECONDS", 30.0),
+            trusted_proxies=_list(env, "DATAADGANG_TRUSTED_PROXIES"),
+        )
+
+    def with_home(self, home: Path) -> Settings:
+        return replace(self, home=home)
