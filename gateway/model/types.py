@@ -16,6 +16,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
+from gateway.model.expression import Expr, parse_expression, references
+
 
 def bracket(name: str) -> str:
     """Quote one name part as XMLA does: ``]`` is doubled inside brackets."""
@@ -96,6 +98,18 @@ class Measure:
     @property
     def unique_name(self) -> str:
         return f"[Measures].{bracket(self.name)}"
+
+    @property
+    def expression_tree(self) -> Expr | None:
+        """CALCULATED: the parsed expression (checked at load time), for the compiler."""
+        return parse_expression(self.expression) if self.expression is not None else None
+
+    @property
+    def dependencies(self) -> tuple[str, ...]:
+        """Names of the measures of the same cube this one is computed from (none for base kinds)."""
+        if self.expression is not None:
+            return references(parse_expression(self.expression))
+        return tuple(n for n in (self.numerator, self.denominator, self.of) if n is not None)
 
 
 @dataclass(frozen=True, slots=True)
