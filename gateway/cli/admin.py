@@ -1,9 +1,449 @@
-"""Operator and security-officer commands until the portal exists: kommuner, users, grants, audit."""
+"""Operator and security-officer commands until the portal exists: kommuner, users, grants, audit.
+
+The CLI acts as an operator (whoever has a shell on the server is one). Each command opens the
+metadata store at ``settings.resolved_metadata_url``, migrates it on first use, and turns every
+error an operator can cause into a one-line message.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+import getpass
+import io
+import os
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING
+
 import click
+import sqlalchemy as sa
+
+from gateway.errors import DataadgangError, ModelError, UserError
+from gateway.principal import Role
+from gateway.settings import Settings
+from gateway.store import Actor, MetadataStore
+
+if TYPE_CHECKING:
+    from admin.pki import CertificateAuthority
+
+ROLE_CHOICE = click.Choice([role.value for role in Role])
+
+
+@contextmanager
+def one_line_errors() -> Iterator[None]:
+    """Errors become ``click.ClickException`` (exit 1, one line); tracebacks are for bugs only."""
+    try:
+        yield
+    except click.ClickException:
+        raise
+    except (UserError, ModelError, ValueError) as error:
+        raise click.ClickException(str(error)) from None
+    except sa.exc.SQLAlchemyError as error:
+        detail = str(getattr(error, "orig", None) or error).splitlines()[0]
+        raise click.ClickException(f"metadata store: {detail}") from None
+    except DataadgangError as error:  # e.g. PKIError
+        raise click.ClickException(str(error)) from None
+    except OSError as error:
+        where = f"{error.filename}: " if error.filename else ""
+        raise click.ClickException(f"{where}{error.strerror or error}") from None
+
+
+def _settings(ctx: click.Context) -> Settings:
+    settings = ctx.find_object(Settings)
+    return settings if settings is not None else Settings.from_env()
+
+
+def open_store(ctx: click.Context) -> MetadataStore:
+    """The migrated store, closed when the command ends."""
+    with one_line_errors():
+        store = ctx.with_resource(MetadataStore(_settings(ctx).resolved_metadata_url))
+        store.migrate()
+    return store
+
+
+def cli_actor() -> Actor:
+    return Actor.operator(f"cli:{getpass.getuser()}")
+
+
+def valid_area_ids(settings: Settings) -> frozenset[str]:
+    """The data areas grants may name: those defined in the schema directory."""
+    from gateway.model import load_catalog
+
+    return frozenset(load_catalog(settings.schema_dir).areas)
+
+
+def parse_when(text: str | None) -> dt.datetime | None:
+    """ISO date or date-time; without a zone it is UTC (a bare date means midnight UTC)."""
+    if text is None:
+        return None
+    try:
+        value = dt.datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise click.ClickException(f"'{text}' is not an ISO date or date-time (e.g. 2025-03-01 or 2025-03-01T08:00)") from None
+    return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
+
+def _stamp(value: dt.datetime | None) -> str:
+    return "-" if value is None else f"{value:%Y-%m-%d %H:%M}"
+
+
+def echo_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
+    widths = [max(len(str(row[i])) for row in (header, *rows)) for i in range(len(header))]
+    for row in (header, *rows):
+        click.echo("  ".join(str(cell).ljust(width) for cell, width in zip(row, widths)).rstrip())
+
+
+# -- kommune ----------------------------------------------------------------------------------
+@click.group()
+def kommune() -> None:
+    """Onboard kommuner (they must be onboarded before they get users)."""
+
+
+@kommune.command("onboard")
+@click.argument("kode")
+@click.pass_context
+def kommune_onboard(ctx: click.Context, kode: str) -> None:
+    """Record that kommune KODE has signed the agreement."""
+    store = open_store(ctx)
+    with one_line_errors():
+        view = store.onboard_kommune(cli_actor(), kode)
+    click.echo(f"onboarded kommune {view.kode} {view.navn}")
+
+
+@kommune.command("offboard")
+@click.argument("kode")
+@click.pass_context
+def kommune_offboard(ctx: click.Context, kode: str) -> None:
+    """End kommune KODE's agreement: its users are refused from their next request."""
+    store = open_store(ctx)
+    with one_line_errors():
+        view = store.offboard_kommune(cli_actor(), kode)
+    click.echo(f"offboarded kommune {view.kode} {view.navn}")
+
+
+@kommune.command("list")
+@click.option("--onboarded", is_flag=True, help="Only onboarded kommuner.")
+@click.pass_context
+def kommune_list(ctx: click.Context, onboarded: bool) -> None:
+    """List kommuner with their onboarding date."""
+    views = open_store(ctx).list_kommuner(onboarded_only=onboarded)
+    echo_table(("KODE", "NAVN", "REGION", "ONBOARDED"), [(k.kode, k.navn, k.region, _stamp(k.onboarded_at)) for k in views])
+
+
+# -- user -------------------------------------------------------------------------------------
+@click.group()
+def user() -> None:
+    """Users of a kommune and their certificates."""
+
+
+@user.command("add")
+@click.option("--kommune", "kommune_kode", required=True, help="Three-digit kommune code, e.g. 101.")
+@click.option("--login", required=True, help="domain\\user, e.g. 'komb-fli-prod\\kl_pri'.")
+@click.option("--name", "display_name", default="", help="Display name.")
+@click.option("--role", "roles", multiple=True, type=ROLE_CHOICE, help="Repeatable; default 'user'.")
+@click.pass_context
+def user_add(ctx: click.Context, kommune_kode: str, login: str, display_name: str, roles: tuple[str, ...]) -> None:
+    """Create a user of an onboarded kommune."""
+    store = open_store(ctx)
+    chosen = frozenset(Role(role) for role in roles) or frozenset({Role.USER})
+    with one_line_errors():
+        view = store.add_user(cli_actor(), kommune_kode=kommune_kode, login=login, display_name=display_name, roles=chosen)
+    click.echo(f"added user {view.login} (kommune {view.kommune_kode}, roles {', '.join(sorted(r.value for r in view.roles))})")
+
+
+@user.command("suspend")
+@click.argument("login")
+@click.pass_context
+def user_suspend(ctx: click.Context, login: str) -> None:
+    """Suspend LOGIN: refused from the next request on, whatever certificate they hold."""
+    store = open_store(ctx)
+    with one_line_errors():
+        view = store.suspend_user(cli_actor(), login)
+    click.echo(f"suspended {view.login}")
+
+
+@user.command("activate")
+@click.argument("login")
+@click.pass_context
+def user_activate(ctx: click.Context, login: str) -> None:
+    """Re-activate a suspended user."""
+    store = open_store(ctx)
+    with one_line_errors():
+        view = store.activate_user(cli_actor(), login)
+    click.echo(f"activated {view.login}")
+
+
+@user.command("list")
+@click.option("--kommune", "kommune_kode", default=None, help="Only this kommune's users.")
+@click.pass_context
+def user_list(ctx: click.Context, kommune_kode: str | None) -> None:
+    """List users."""
+    store = open_store(ctx)
+    with one_line_errors():
+        views = store.list_users(cli_actor(), kommune_kode=kommune_kode)
+    echo_table(
+        ("KOMMUNE", "LOGIN", "NAME", "ROLES", "STATUS", "CREATED"),
+        [(u.kommune_kode, u.login, u.display_name, ",".join(sorted(r.value for r in u.roles)), u.status, _stamp(u.created_at)) for u in views],
+    )
+
+
+# -- grant ------------------------------------------------------------------------------------
+@click.group()
+def grant() -> None:
+    """Grants of data areas to users."""
+
+
+@grant.command("add")
+@click.argument("login")
+@click.argument("area")
+@click.option("--level", type=click.Choice(["aggregated", "individual"]), default="aggregated", show_default=True)
+@click.option("--from", "valid_from", default=None, help="Start (ISO date/time, UTC; default now).")
+@click.option("--to", "valid_to", default=None, help="End, exclusive (ISO date/time, UTC; default open-ended).")
+@click.option("--purpose", required=True, help="Why the user needs the data (kept with the grant).")
+@click.pass_context
+def grant_add(ctx: click.Context, login: str, area: str, level: str, valid_from: str | None, valid_to: str | None, purpose: str) -> None:
+    """Grant LOGIN the data area AREA (an area id such as 'ukraine')."""
+    store = open_store(ctx)
+    start, end = parse_when(valid_from), parse_when(valid_to)
+    with one_line_errors():
+        areas = valid_area_ids(_settings(ctx))
+        view = store.add_grant(
+            cli_actor(), login=login, area=area, valid_areas=areas, purpose=purpose, level=level, valid_from=start, valid_to=end
+        )
+    click.echo(f"grant #{view.id}: {view.login} may use '{view.area}' ({view.level}) from {_stamp(view.valid_from)} to {_stamp(view.valid_to)}")
+
+
+@grant.command("revoke")
+@click.argument("grant_id", type=int)
+@click.pass_context
+def grant_revoke(ctx: click.Context, grant_id: int) -> None:
+    """Revoke grant GRANT_ID; it stops working on the next request."""
+    store = open_store(ctx)
+    with one_line_errors():
+        view = store.revoke_grant(cli_actor(), grant_id)
+    click.echo(f"revoked grant #{view.id} ({view.login}, '{view.area}')")
+
+
+@grant.command("list")
+@click.option("--login", default=None)
+@click.option("--kommune", "kommune_kode", default=None)
+@click.option("--active", is_flag=True, help="Hide revoked grants.")
+@click.pass_context
+def grant_list(ctx: click.Context, login: str | None, kommune_kode: str | None, active: bool) -> None:
+    """List grants with their status now."""
+    store = open_store(ctx)
+    with one_line_errors():
+        views = store.list_grants(cli_actor(), login=login, kommune_kode=kommune_kode, include_revoked=not active)
+    now = store.now()
+    echo_table(
+        ("ID", "LOGIN", "AREA", "LEVEL", "FROM", "TO", "STATUS", "BY", "PURPOSE"),
+        [
+            (str(g.id), g.login, g.area, g.level, _stamp(g.valid_from), _stamp(g.valid_to), g.status(now), g.granted_by, g.purpose)
+            for g in views
+        ],
+    )
+
+
+# -- user cert ---------------------------------------------------------------------------------
+@user.group("cert")
+def cert() -> None:
+    """Client certificates: issued by our CA and recorded in the store in one operation."""
+
+
+def _reasons() -> dict[str, object]:
+    from admin.pki.cli import REASONS
+
+    return dict(REASONS)
+
+
+@cert.command("issue")
+@click.argument("login")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("."), show_default=True,
+              help="Directory for the .p12, .crt.pem and .key.pem files (mode 0600).")
+@click.option("--days", default=365, show_default=True, type=int, help="Validity in days (at most 365).")
+@click.pass_context
+def cert_issue(ctx: click.Context, login: str, out_dir: Path, days: int) -> None:
+    """Issue LOGIN a client certificate; prints the PKCS#12 password once."""
+    from admin.pki import CertificateAuthority, generate_password
+    from admin.pki.bundle import default_bundle_name, friendly_name, write_client_bundle
+    from admin.pki.index import format_serial
+
+    store, actor = open_store(ctx), cli_actor()
+    with one_line_errors():
+        person = store.get_user(actor, login)
+        if person.status != "active":
+            raise click.ClickException(f"user '{person.login}' is {person.status}; activate the user first")
+        ca = CertificateAuthority.open_or_create(_settings(ctx).ca_dir)
+        issued = ca.issue_client_certificate(login=person.login, kommune_kode=person.kommune_kode, valid_days=days)
+        password = generate_password()
+        with _revoke_on_failure(ca, issued.serial):
+            bundle = write_client_bundle(
+                issued, ca, out_dir,
+                name=default_bundle_name(person.login, person.kommune_kode, issued.serial),
+                password=password,
+                friendly=friendly_name(person.login, person.kommune_kode),
+            )
+            try:
+                store.record_certificate(
+                    actor, login=person.login, serial=issued.serial, fingerprint=issued.fingerprint,
+                    not_before=issued.not_before, not_after=issued.not_after,
+                )
+            except BaseException:
+                for path in (bundle.pkcs12_path, bundle.certificate_path, bundle.key_path):
+                    path.unlink(missing_ok=True)
+                raise
+    click.echo(f"issued certificate {format_serial(issued.serial)} to {person.login} (kommune {person.kommune_kode})")
+    click.echo(f"fingerprint sha256 {issued.fingerprint}; valid until {_stamp(issued.not_after)} UTC")
+    click.echo(f"wrote {bundle.pkcs12_path}, {bundle.certificate_path}, {bundle.key_path} (0600)")
+    click.echo(f"PKCS#12 password (shown once, not stored): {password}")
+
+
+@contextmanager
+def _revoke_on_failure(ca: CertificateAuthority, serial: int) -> Iterator[None]:
+    """A certificate the store does not know must not stay valid in the CA."""
+    from cryptography import x509
+
+    try:
+        yield
+    except BaseException:
+        ca.revoke(serial, x509.ReasonFlags.cessation_of_operation)
+        raise
+
+
+@cert.command("revoke")
+@click.argument("serial")
+@click.option("--reason", required=True, type=click.Choice(sorted(_reasons())), help="Why (kept and put in the CRL).")
+@click.pass_context
+def cert_revoke(ctx: click.Context, serial: str, reason: str) -> None:
+    """Revoke certificate SERIAL (hex) in the store (refused at once) and in the CA's CRL."""
+    from admin.pki import CertificateAuthority
+    from admin.pki.index import format_serial, parse_serial
+
+    from admin.pki import PKIError
+
+    store = open_store(ctx)
+    with one_line_errors():
+        number = parse_serial(serial)
+        view = store.revoke_certificate(cli_actor(), number, reason=reason)
+    try:
+        ca = CertificateAuthority.open(_settings(ctx).ca_dir)
+        ca.revoke(number, _reasons()[reason])  # type: ignore[arg-type]
+    except (PKIError, OSError) as error:
+        raise click.ClickException(
+            f"revoked {format_serial(number)} in the store (refused from the next request), but not in the CA's CRL: {error}"
+        ) from None
+    click.echo(f"revoked certificate {format_serial(number)} of {view.login} ({reason}); CRL published to {ca.crl_path}")
+
+
+@cert.command("list")
+@click.argument("login")
+@click.pass_context
+def cert_list(ctx: click.Context, login: str) -> None:
+    """List LOGIN's certificates with their status now."""
+    from admin.pki.index import format_serial
+
+    store = open_store(ctx)
+    with one_line_errors():
+        views = store.list_certificates(cli_actor(), login)
+    now = store.now()
+    echo_table(
+        ("SERIAL", "STATUS", "NOT AFTER", "FINGERPRINT", "REASON"),
+        [(format_serial(c.serial), c.status(now), _stamp(c.not_after), c.fingerprint, c.revocation_reason or "-") for c in views],
+    )
+
+
+# -- audit ------------------------------------------------------------------------------------
+@click.group()
+def audit() -> None:
+    """Read, export and verify the tamper-evident audit trail."""
+
+
+def _filters(function: click.decorators.FC) -> click.decorators.FC:
+    for option in reversed([
+        click.option("--since", default=None, help="From this time (ISO, UTC)."),
+        click.option("--until", default=None, help="Before this time (ISO, UTC)."),
+        click.option("--login", default=None),
+        click.option("--database", default=None),
+        click.option("--outcome", type=click.Choice(["served", "denied", "failed", "refused"]), default=None),
+        click.option("--kommune", "kommune_kode", default=None),
+    ]):
+        function = option(function)
+    return function
+
+
+def _records(ctx: click.Context, filters: dict[str, str | None], limit: int | None = None) -> list:  # type: ignore[type-arg]
+    store = open_store(ctx)
+    with one_line_errors():
+        return store.audit_log().query(
+            since=parse_when(filters["since"]), until=parse_when(filters["until"]), login=filters["login"],
+            database=filters["database"], outcome=filters["outcome"], kommune_kode=filters["kommune_kode"], limit=limit,
+        )
+
+
+@audit.command("list")
+@_filters
+@click.option("--limit", type=int, default=None)
+@click.option("--json", "as_json", is_flag=True, help="One JSON document per line.")
+@click.pass_context
+def audit_list(ctx: click.Context, limit: int | None, as_json: bool, **filters: str | None) -> None:
+    """List audit events, oldest first."""
+    from gateway.audit import iter_lines
+
+    records = _records(ctx, filters, limit)
+    if as_json:
+        for line in iter_lines(records):
+            click.echo(line)
+        return
+    echo_table(
+        ("SEQ", "TIME (UTC)", "LOGIN", "OPERATION", "DATABASE", "OUTCOME", "CELLS", "REASON"),
+        [
+            (str(r.seq), f"{r.event.time:%Y-%m-%d %H:%M:%S}", r.event.login or "-", r.event.operation, r.event.database or "-",
+             r.event.outcome, "-" if r.event.cells is None else str(r.event.cells), r.event.reason or "-")
+            for r in records
+        ],
+    )
+
+
+@audit.command("export")
+@_filters
+@click.option("--format", "fmt", type=click.Choice(["csv", "jsonl"]), required=True)
+@click.option("--out", "out_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="File to create (mode 0600); default standard output.")
+@click.pass_context
+def audit_export(ctx: click.Context, fmt: str, out_file: Path | None, **filters: str | None) -> None:
+    """Export audit events as CSV or JSON lines, with their chain hashes."""
+    records = _records(ctx, filters)
+    buffer = io.StringIO()
+    open_store(ctx).audit_log().export(buffer, format=fmt, records=records)
+    if out_file is None:
+        click.echo(buffer.getvalue(), nl=False)
+        return
+    with one_line_errors():
+        write_private(out_file, buffer.getvalue())
+    click.echo(f"wrote {len(records)} events to {out_file}", err=True)
+
+
+@audit.command("verify")
+@click.pass_context
+def audit_verify(ctx: click.Context) -> None:
+    """Check the hash chain; exit 1 naming the first row that was changed or removed."""
+    store = open_store(ctx)
+    with one_line_errors():
+        check = store.audit_log().verify()
+    if not check.ok:
+        raise click.ClickException(f"audit trail BROKEN after {check.checked} good events: {check.problem}")
+    click.echo(f"audit trail intact: {check.checked} events")
+
+
+def write_private(path: Path, text: str) -> None:
+    """Create ``path`` with mode 0600 (exports hold logins and queries); refuse to overwrite."""
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8", newline="") as handle:
+        handle.write(text)
 
 
 def register(main: click.Group) -> None:
     """Add the administration commands to the main group."""
+    for group in (kommune, user, grant, audit):
+        main.add_command(group)

@@ -1,0 +1,148 @@
+"""Storage side of the audit trail: an append-only hash chain.
+
+Row n stores ``hash_n = sha256(hash_{n-1} + canonical_json(seq_n, fields_n))`` (hex), starting from
+64 zeros. The chain head (last seq and hash) is a separate row that every writer locks first, so
+concurrent writers append one at a time and a truncated tail is detected as well as an edited or
+deleted row.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from gateway.store.tables import GENESIS_HASH, AuditChainHeadRow, AuditEventRow
+
+# The hashed fields, in the audit record format's order (a stable public interface).
+FIELDS = (
+    "time",
+    "login",
+    "cert_fingerprint",
+    "kommune_kode",
+    "client_address",
+    "operation",
+    "database",
+    "query",
+    "outcome",
+    "reason",
+    "cells",
+    "duration_ms",
+    "request_id",
+)
+
+
+def _canonical_value(name: str, value: Any) -> Any:
+    if value is None:
+        return None
+    if name == "time":
+        return value.astimezone(dt.UTC).isoformat(timespec="microseconds")
+    if name == "cells":
+        return int(value)
+    if name == "duration_ms":
+        return float(value)
+    return str(value)
+
+
+def canonical_json(seq: int, fields: Mapping[str, Any]) -> str:
+    """Sorted keys, no whitespace, UTF-8, UTC time with microseconds: the same bytes on every backend."""
+    document = {name: _canonical_value(name, fields[name]) for name in FIELDS}
+    document["seq"] = seq
+    return json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def chain_hash(prev_hash: str, seq: int, fields: Mapping[str, Any]) -> str:
+    return hashlib.sha256((prev_hash + canonical_json(seq, fields)).encode("utf-8")).hexdigest()
+
+
+def append(session: Session, fields: Mapping[str, Any]) -> tuple[int, str]:
+    """Append one event inside the caller's write transaction; return its (seq, hash).
+
+    The head row is locked first (``FOR UPDATE`` on PostgreSQL; SQLite's write transaction is
+    already ``BEGIN IMMEDIATE``), so the read-increment-write below cannot interleave.
+    """
+    head = session.scalars(
+        sa.select(AuditChainHeadRow).where(AuditChainHeadRow.id == 1).with_for_update()
+    ).one()
+    seq = head.seq + 1
+    digest = chain_hash(head.hash, seq, fields)
+    session.add(AuditEventRow(seq=seq, prev_hash=head.hash, hash=digest, **{name: fields[name] for name in FIELDS}))
+    head.seq = seq
+    head.hash = digest
+    session.flush()
+    return seq, digest
+
+
+@dataclass(frozen=True, slots=True)
+class ChainCheck:
+    ok: bool
+    checked: int
+    problem: str | None = None
+    first_bad_seq: int | None = None
+
+
+def row_fields(row: AuditEventRow) -> dict[str, Any]:
+    return {name: getattr(row, name) for name in FIELDS}
+
+
+def verify(session: Session, *, batch: int = 1000) -> ChainCheck:
+    """Walk the chain from the start; report the first row that was changed, removed or reordered."""
+    head = session.scalars(sa.select(AuditChainHeadRow).where(AuditChainHeadRow.id == 1)).one()
+    rows = session.scalars(
+        sa.select(AuditEventRow).where(AuditEventRow.seq <= head.seq).order_by(AuditEventRow.seq)
+        .execution_options(yield_per=batch)
+    )
+    expected_seq, prev_hash, checked = 1, GENESIS_HASH, 0
+    try:
+        for row in rows:
+            if row.seq != expected_seq:
+                return ChainCheck(False, checked, f"row {expected_seq} is missing (next row is {row.seq})", expected_seq)
+            if row.prev_hash != prev_hash:
+                return ChainCheck(False, checked, f"row {row.seq} does not link to row {row.seq - 1}", row.seq)
+            if chain_hash(prev_hash, row.seq, row_fields(row)) != row.hash:
+                return ChainCheck(False, checked, f"row {row.seq} was modified after it was written", row.seq)
+            prev_hash, expected_seq, checked = row.hash, expected_seq + 1, checked + 1
+    finally:
+        rows.close()  # a server-side cursor on PostgreSQL: release it even when we stop early
+    if checked != head.seq or prev_hash != head.hash:
+        return ChainCheck(False, checked, f"the trail ends at row {checked} but {head.seq} rows were written", checked + 1)
+    return ChainCheck(True, checked)
+
+
+def select_rows(
+    session: Session,
+    *,
+    since: dt.datetime | None = None,
+    until: dt.datetime | None = None,
+    login: str | None = None,
+    database: str | None = None,
+    outcome: str | None = None,
+    kommune_kode: str | None = None,
+    limit: int | None = None,
+) -> Iterator[AuditEventRow]:
+    query = sa.select(AuditEventRow).order_by(AuditEventRow.seq)
+    if since is not None:
+        query = query.where(AuditEventRow.time >= since)
+    if until is not None:
+        query = query.where(AuditEventRow.time < until)
+    if login is not None:
+        query = query.where(AuditEventRow.login == login.strip().lower())
+    if database is not None:
+        query = query.where(AuditEventRow.database == database)
+    if outcome is not None:
+        query = query.where(AuditEventRow.outcome == outcome)
+    if kommune_kode is not None:
+        query = query.where(AuditEventRow.kommune_kode == kommune_kode)
+    if limit is not None:
+        query = query.limit(limit)
+    rows = session.scalars(query.execution_options(yield_per=1000))
+    try:
+        yield from rows
+    finally:
+        rows.close()

@@ -1,0 +1,92 @@
+"""Engines and transactions for the metadata store.
+
+Every write is one transaction that takes the write lock up front: SQLite gets ``BEGIN IMMEDIATE``
+(a deferred transaction that later wants to write fails with "database is locked" instead of
+waiting), PostgreSQL serialises on row locks taken first thing. Reads use ordinary transactions.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+
+Clock = Callable[[], dt.datetime]
+
+_BEGIN_MODE = "dataadgang_begin"
+
+
+def utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def is_sqlite(engine: Engine) -> bool:
+    return engine.dialect.name == "sqlite"
+
+
+def create_metadata_engine(url: str, *, busy_timeout_ms: int = 30_000) -> Engine:
+    """An engine with the pragmas we rely on: WAL, foreign keys on, a busy timeout."""
+    parsed = sa.make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return sa.create_engine(url, pool_pre_ping=True)
+    if parsed.database and parsed.database != ":memory:":
+        from pathlib import Path
+
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    engine = sa.create_engine(url, connect_args={"timeout": busy_timeout_ms / 1000})
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # We issue BEGIN ourselves (see _on_begin); the driver must not.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+        finally:
+            cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: sa.Connection) -> None:
+        mode = connection.get_execution_options().get(_BEGIN_MODE, "DEFERRED")
+        connection.exec_driver_sql(f"BEGIN {mode}")
+
+    return engine
+
+
+class Database:
+    """Holds the engine pair (read, write) and hands out transactional sessions."""
+
+    def __init__(self, url: str, *, clock: Clock = utc_now) -> None:
+        self.url = url
+        self.engine = create_metadata_engine(url)
+        self.write_engine = self.engine.execution_options(**{_BEGIN_MODE: "IMMEDIATE"})
+        self.clock = clock
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        """A read-only unit of work: a consistent snapshot, rolled back at the end."""
+        with Session(self.engine, expire_on_commit=False) as session:
+            yield session  # autobegun; closing the session rolls it back
+
+    @contextmanager
+    def write(self) -> Iterator[Session]:
+        """One write transaction holding the write lock from its first statement; all or nothing."""
+        with Session(self.write_engine, expire_on_commit=False) as session:
+            with session.begin():
+                yield session
+
+    def dispose(self) -> None:
+        self.engine.dispose()

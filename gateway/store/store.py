@@ -1,0 +1,211 @@
+"""``MetadataStore``: the control plane's single entry point. Each method is one transaction."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Collection, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+from sqlalchemy.orm import Session
+
+from gateway.access import GrantView
+from gateway.principal import Principal, Role
+from gateway.store import certificates, grants, kommuner, users
+from gateway.store.db import Clock, Database, utc_now
+from gateway.store.errors import ConflictError
+from gateway.store.identity import StoreIdentitySource
+from gateway.store.views import Actor, CertificateView, GrantInfo, KommuneView, UserView
+
+if TYPE_CHECKING:
+    from gateway.audit import AuditLog
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+
+
+def alembic_config(connection: sa.Connection | None = None) -> Config:
+    """An Alembic config built in code: no alembic.ini needed at runtime."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.attributes["connection"] = connection
+    return config
+
+
+class MetadataStore(StoreIdentitySource):
+    """Kommuner, users, certificates, grants and the audit trail, in one SQL database.
+
+    Also the gateway's IdentitySource (``revision``, ``revoked_fingerprints``, ``principal_for``).
+    """
+
+    def __init__(self, url: str, *, clock: Clock = utc_now) -> None:
+        self.database = Database(url, clock=clock)
+        super().__init__(self.database)
+
+    # -- lifecycle -------------------------------------------------------------------------
+    def migrate(self) -> None:
+        """Bring the schema to the newest revision and seed missing kommuner. Safe to repeat."""
+        with self.database.write_engine.connect() as connection:
+            command.upgrade(alembic_config(connection), "head")
+            connection.commit()
+        with self.database.write() as session:
+            kommuner.seed(session)
+
+    def close(self) -> None:
+        self.database.dispose()
+
+    def __enter__(self) -> MetadataStore:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    def identity_source(self) -> StoreIdentitySource:
+        return self
+
+    def audit_log(self) -> AuditLog:
+        from gateway.audit import AuditLog
+
+        return AuditLog(self.database)
+
+    def now(self) -> dt.datetime:
+        return self.database.clock()
+
+    @contextmanager
+    def _write(self) -> Iterator[Session]:
+        try:
+            with self.database.write() as session:
+                yield session
+        except sa.exc.IntegrityError as error:
+            # Our own checks name the clash; this is the backstop for a race between two writers.
+            raise ConflictError("the change conflicts with a record written at the same time; try again") from error
+
+    # -- kommuner -------------------------------------------------------------------------
+    def onboard_kommune(self, actor: Actor, kode: str) -> KommuneView:
+        with self._write() as session:
+            return kommuner.onboard(session, actor, kode, now=self.now())
+
+    def offboard_kommune(self, actor: Actor, kode: str) -> KommuneView:
+        with self._write() as session:
+            return kommuner.offboard(session, actor, kode)
+
+    def list_kommuner(self, *, onboarded_only: bool = False) -> list[KommuneView]:
+        with self.database.read() as session:
+            return kommuner.list_all(session, onboarded_only=onboarded_only)
+
+    # -- users ----------------------------------------------------------------------------
+    def add_user(
+        self,
+        actor: Actor,
+        *,
+        kommune_kode: str,
+        login: str,
+        display_name: str = "",
+        roles: frozenset[Role] = frozenset({Role.USER}),
+    ) -> UserView:
+        with self._write() as session:
+            return users.add(
+                session, actor, kommune_kode=kommune_kode, login=login, display_name=display_name, roles=roles, now=self.now()
+            )
+
+    def suspend_user(self, actor: Actor, login: str) -> UserView:
+        with self._write() as session:
+            return users.set_status(session, actor, login, users.SUSPENDED)
+
+    def activate_user(self, actor: Actor, login: str) -> UserView:
+        with self._write() as session:
+            return users.set_status(session, actor, login, users.ACTIVE)
+
+    def set_roles(self, actor: Actor, login: str, roles: frozenset[Role]) -> UserView:
+        with self._write() as session:
+            return users.set_roles(session, actor, login, roles)
+
+    def get_user(self, actor: Actor, login: str) -> UserView:
+        with self.database.read() as session:
+            return users.view(users.find(session, actor, login))
+
+    def list_users(self, actor: Actor, *, kommune_kode: str | None = None) -> list[UserView]:
+        with self.database.read() as session:
+            return users.list_users(session, actor, kommune_kode=kommune_kode)
+
+    # -- grants ---------------------------------------------------------------------------
+    def add_grant(
+        self,
+        actor: Actor,
+        *,
+        login: str,
+        area: str,
+        valid_areas: Collection[str],
+        purpose: str,
+        level: str = "aggregated",
+        valid_from: dt.datetime | None = None,
+        valid_to: dt.datetime | None = None,
+    ) -> GrantInfo:
+        with self._write() as session:
+            return grants.add(
+                session,
+                actor,
+                login=login,
+                area=area,
+                valid_areas=valid_areas,
+                purpose=purpose,
+                level=level,
+                valid_from=valid_from,
+                valid_to=valid_to,
+                now=self.now(),
+            )
+
+    def revoke_grant(self, actor: Actor, grant_id: int) -> GrantInfo:
+        with self._write() as session:
+            return grants.revoke(session, actor, grant_id, now=self.now())
+
+    def list_grants(
+        self, actor: Actor, *, login: str | None = None, kommune_kode: str | None = None, include_revoked: bool = True
+    ) -> list[GrantInfo]:
+        with self.database.read() as session:
+            return grants.list_grants(
+                session, actor, login=login, kommune_kode=kommune_kode, include_revoked=include_revoked
+            )
+
+    def grants_for(self, principal: Principal) -> tuple[GrantView, ...]:
+        """The principal's unrevoked grants, read fresh for ``gateway.access.decide`` on each request."""
+        with self.database.read() as session:
+            return grants.for_user(session, principal.user_id)
+
+    # -- certificates ---------------------------------------------------------------------
+    def record_certificate(
+        self,
+        actor: Actor,
+        *,
+        login: str,
+        serial: int,
+        fingerprint: str,
+        not_before: dt.datetime,
+        not_after: dt.datetime,
+    ) -> CertificateView:
+        with self._write() as session:
+            return certificates.record(
+                session,
+                actor,
+                login=login,
+                serial=serial,
+                fingerprint=fingerprint,
+                not_before=not_before,
+                not_after=not_after,
+                now=self.now(),
+            )
+
+    def revoke_certificate(self, actor: Actor, serial: int, *, reason: str) -> CertificateView:
+        with self._write() as session:
+            return certificates.revoke(session, actor, serial, reason=reason, now=self.now())
+
+    def get_certificate(self, actor: Actor, serial: int) -> CertificateView:
+        with self.database.read() as session:
+            return certificates.get_by_serial(session, actor, serial)
+
+    def list_certificates(self, actor: Actor, login: str) -> list[CertificateView]:
+        with self.database.read() as session:
+            return certificates.list_for(session, actor, login)
