@@ -265,50 +265,19 @@ def _reasons() -> dict[str, object]:
 @click.pass_context
 def cert_issue(ctx: click.Context, login: str, out_dir: Path, days: int) -> None:
     """Issue LOGIN a client certificate; prints the PKCS#12 password once."""
-    from admin.pki import CertificateAuthority, generate_password
-    from admin.pki.bundle import default_bundle_name, friendly_name, write_client_bundle
+    from admin.certificates import issue_user_certificate
+    from admin.pki import CertificateAuthority
     from admin.pki.index import format_serial
 
     store, actor = open_store(ctx), cli_actor()
     with one_line_errors():
-        person = store.get_user(actor, login)
-        if person.status != "active":
-            raise click.ClickException(f"user '{person.login}' is {person.status}; activate the user first")
         ca = CertificateAuthority.open_or_create(_settings(ctx).ca_dir)
-        issued = ca.issue_client_certificate(login=person.login, kommune_kode=person.kommune_kode, valid_days=days)
-        password = generate_password()
-        with _revoke_on_failure(ca, issued.serial):
-            bundle = write_client_bundle(
-                issued, ca, out_dir,
-                name=default_bundle_name(person.login, person.kommune_kode, issued.serial),
-                password=password,
-                friendly=friendly_name(person.login, person.kommune_kode),
-            )
-            try:
-                store.record_certificate(
-                    actor, login=person.login, serial=issued.serial, fingerprint=issued.fingerprint,
-                    not_before=issued.not_before, not_after=issued.not_after,
-                )
-            except BaseException:
-                for path in (bundle.pkcs12_path, bundle.certificate_path, bundle.key_path):
-                    path.unlink(missing_ok=True)
-                raise
+        result = issue_user_certificate(store, ca, actor, login, out_dir, valid_days=days)
+    issued, bundle, person = result.issued, result.bundle, result.user
     click.echo(f"issued certificate {format_serial(issued.serial)} to {person.login} (kommune {person.kommune_kode})")
     click.echo(f"fingerprint sha256 {issued.fingerprint}; valid until {_stamp(issued.not_after)} UTC")
     click.echo(f"wrote {bundle.pkcs12_path}, {bundle.certificate_path}, {bundle.key_path} (0600)")
-    click.echo(f"PKCS#12 password (shown once, not stored): {password}")
-
-
-@contextmanager
-def _revoke_on_failure(ca: CertificateAuthority, serial: int) -> Iterator[None]:
-    """A certificate the store does not know must not stay valid in the CA."""
-    from cryptography import x509
-
-    try:
-        yield
-    except BaseException:
-        ca.revoke(serial, x509.ReasonFlags.cessation_of_operation)
-        raise
+    click.echo(f"PKCS#12 password (shown once, not stored): {result.password}")
 
 
 @cert.command("revoke")
@@ -317,23 +286,22 @@ def _revoke_on_failure(ca: CertificateAuthority, serial: int) -> Iterator[None]:
 @click.pass_context
 def cert_revoke(ctx: click.Context, serial: str, reason: str) -> None:
     """Revoke certificate SERIAL (hex) in the store (refused at once) and in the CA's CRL."""
-    from admin.pki import CertificateAuthority
-    from admin.pki.index import format_serial, parse_serial
-
+    from admin.certificates import revoke_user_certificate
     from admin.pki import PKIError
+    from admin.pki.index import format_serial, parse_serial
 
     store = open_store(ctx)
     with one_line_errors():
         number = parse_serial(serial)
-        view = store.revoke_certificate(cli_actor(), number, reason=reason)
-    try:
-        ca = CertificateAuthority.open(_settings(ctx).ca_dir)
-        ca.revoke(number, _reasons()[reason])  # type: ignore[arg-type]
-    except (PKIError, OSError) as error:
-        raise click.ClickException(
-            f"revoked {format_serial(number)} in the store (refused from the next request), but not in the CA's CRL: {error}"
-        ) from None
-    click.echo(f"revoked certificate {format_serial(number)} of {view.login} ({reason}); CRL published to {ca.crl_path}")
+        try:
+            view, crl_path = revoke_user_certificate(
+                store, _settings(ctx).ca_dir, cli_actor(), number, _reasons()[reason], reason  # type: ignore[arg-type]
+            )
+        except (PKIError, OSError) as error:
+            raise click.ClickException(
+                f"revoked {format_serial(number)} in the store (refused from the next request), but not in the CA's CRL: {error}"
+            ) from None
+    click.echo(f"revoked certificate {format_serial(number)} of {view.login} ({reason}); CRL published to {crl_path}")
 
 
 @cert.command("list")
