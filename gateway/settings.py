@@ -61,6 +61,16 @@ class Settings:
     query_timeout_seconds: float = 30.0
     # identity
     trusted_proxies: tuple[str, ...] = ()
+    identity_mode: str = "tls"  # "tls": uvicorn terminates mTLS; "proxy": nginx/Envoy forward the cert
+    client_cert_header: str = "X-SSL-Client-Cert"  # "x-forwarded-client-cert" selects Envoy's XFCC
+    identity_check_interval_seconds: float = 0.0  # 0 = ask the store's revision on every request
+    ca_cert_file: Path | None = None  # default: <home>/ca/ca.crt.pem
+    # GraphQL limits
+    max_query_depth: int = 12
+    max_aliases: int = 15
+    max_tokens: int = 2000
+    max_body_bytes: int = 65536
+    graphiql: bool = False  # development only
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -91,6 +101,15 @@ class Settings:
             max_open_engines=_int(env, "DATAADGANG_MAX_OPEN_ENGINES", 64),
             query_timeout_seconds=_float(env, "DATAADGANG_QUERY_TIMEOUT_SECONDS", 30.0),
             trusted_proxies=_list(env, "DATAADGANG_TRUSTED_PROXIES"),
+            ca_cert_file=_path(env, "DATAADGANG_CA_CERT", Path()) if env.get("DATAADGANG_CA_CERT") else None,
+            max_query_depth=_int(env, "DATAADGANG_MAX_QUERY_DEPTH", 12),
+            max_aliases=_int(env, "DATAADGANG_MAX_ALIASES", 15),
+            max_tokens=_int(env, "DATAADGANG_MAX_TOKENS", 2000),
+            max_body_bytes=_int(env, "DATAADGANG_MAX_BODY_BYTES", 65536),
+            graphiql=env.get("DATAADGANG_GRAPHIQL", "") in ("1", "true", "yes"),
+            identity_mode=env.get("DATAADGANG_IDENTITY_MODE", "tls"),
+            client_cert_header=env.get("DATAADGANG_CLIENT_CERT_HEADER", "X-SSL-Client-Cert"),
+            identity_check_interval_seconds=_float(env, "DATAADGANG_IDENTITY_CHECK_INTERVAL_SECONDS", 0.0),
         )
 
     def with_home(self, home: Path) -> Settings:

@@ -1,1 +1,27 @@
-"""identity."""
+"""The identity step: verified client certificate → SHA-256 fingerprint → principal.
+
+Modules: ``source`` (the IdentitySource contract the store implements), ``certificate``
+(parse, fingerprint), ``verify`` (against the CA certificate only), ``proxy`` (forwarded
+headers, trusted proxies), ``extract`` (which certificate counts, per mode), ``resolver``
+(per-process cache, revocation per request), ``middleware`` (pure ASGI), ``tls`` (uvicorn
+handing the client certificate to the app), ``server_thread`` (a server on port 0 for tests).
+"""
+
+from __future__ import annotations
+
+from gateway.identity.extract import IdentityMode
+from gateway.identity.middleware import IdentityMiddleware, OnRefused, identity_middleware
+from gateway.identity.resolver import IdentityResolver
+from gateway.identity.source import IdentitySource, InMemoryIdentitySource
+from gateway.identity.verify import ClientCertificateVerifier
+
+__all__ = [
+    "ClientCertificateVerifier",
+    "IdentityMiddleware",
+    "IdentityMode",
+    "IdentityResolver",
+    "IdentitySource",
+    "InMemoryIdentitySource",
+    "OnRefused",
+    "identity_middleware",
+]

@@ -1,0 +1,184 @@
+"""The identity step as pure ASGI middleware: certificate → fingerprint → principal on scope.
+
+Pure ASGI (not ``BaseHTTPMiddleware``) so contextvars and streaming pass through untouched.
+Every refusal looks the same to the client (one generic 401); the precise reason goes to
+``on_refused`` for the audit trail. Fail closed: an identity source that raises refuses the
+request (503) instead of letting it through.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+from collections.abc import Awaitable, Callable, MutableMapping, Sequence
+from typing import Any
+
+import anyio.to_thread
+from cryptography import x509
+
+from gateway.errors import AuthenticationError
+from gateway.identity.certificate import CertificateFormatError, ClientCertificate, parse_pem
+from gateway.identity.extract import CertificateExtractor, IdentityMode, PresentedCertificate
+from gateway.identity.proxy import TrustedProxies
+from gateway.identity.refusal import IdentityRefused, RefusalReason
+from gateway.identity.resolver import IdentityResolver
+from gateway.identity.source import IdentitySource
+from gateway.identity.verify import ClientCertificateVerifier
+from gateway.principal import Principal
+from gateway.settings import Settings
+
+Scope = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
+Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+OnRefused = Callable[[Scope, str, "str | None"], Awaitable[None]]
+
+logger = logging.getLogger(__name__)
+
+
+def _utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def _body(message: str, code: str) -> bytes:
+    return json.dumps({"errors": [{"message": message, "extensions": {"code": code}}]}).encode()
+
+
+_UNAUTHENTICATED = _body(str(AuthenticationError()), AuthenticationError.code)
+_UNAVAILABLE = _body("The service is temporarily unavailable.", "SERVICE_UNAVAILABLE")
+
+
+class IdentityMiddleware:
+    """Sets ``scope["principal"]`` (:class:`gateway.principal.Principal`) or refuses the request."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        extractor: CertificateExtractor,
+        verifier: ClientCertificateVerifier,
+        resolver: IdentityResolver,
+        on_refused: OnRefused | None = None,
+        offload_lookups: bool = False,
+        clock: Callable[[], dt.datetime] = _utcnow,
+        max_cached_certificates: int = 4096,
+    ) -> None:
+        self.app = app
+        self._extractor = extractor
+        self._verifier = verifier
+        self._resolver = resolver
+        self._on_refused = on_refused
+        self._offload = offload_lookups  # True when the source does blocking I/O (a database)
+        self._clock = clock
+        self._max_cached = max_cached_certificates
+        # Parsed, CA-verified leaves by their presented form: the signature is checked once per
+        # certificate per process; validity and revocation are checked on every request.
+        self._verified: dict[str | bytes, ClientCertificate] = {}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)  # lifespan and future scope types pass through
+            return
+        try:
+            principal = await self.identify(scope)
+        except IdentityRefused as refusal:
+            await self._report(scope, refusal)
+            await self._refuse(scope, send, unavailable=refusal.reason is RefusalReason.SOURCE_UNAVAILABLE)
+            return
+        scope["principal"] = principal
+        await self.app(scope, receive, send)
+
+    async def identify(self, scope: Scope) -> Principal:
+        """The whole identity step for one request; raises :class:`IdentityRefused`."""
+        presented = self._extractor.extract(scope)  # type: ignore[arg-type]
+        client = self._certificate(presented, self._clock())
+        try:
+            if self._offload:
+                principal = await anyio.to_thread.run_sync(self._resolver.resolve, client.fingerprint)
+            else:
+                principal = self._resolver.resolve(client.fingerprint)
+        except IdentityRefused:
+            raise
+        except Exception as error:  # noqa: BLE001 - any source failure fails closed
+            logger.exception("identity source failed")
+            raise IdentityRefused(
+                RefusalReason.SOURCE_UNAVAILABLE, type(error).__name__, fingerprint=client.fingerprint
+            ) from error
+        if principal.cert_fingerprint != client.fingerprint:
+            raise IdentityRefused(
+                RefusalReason.UNKNOWN_OR_INACTIVE, "source answered for another certificate", fingerprint=client.fingerprint
+            )
+        return principal
+
+    def _certificate(self, presented: PresentedCertificate, now: dt.datetime) -> ClientCertificate:
+        client = self._verified.get(presented.raw)
+        if client is not None:
+            self._verifier.verify_validity(client, now)
+            return client
+        pem, claimed_sha256 = presented.decode()
+        try:
+            client = parse_pem(pem)
+        except (CertificateFormatError, UnicodeEncodeError) as error:
+            raise IdentityRefused(RefusalReason.MALFORMED_HEADER, str(error)) from None
+        if claimed_sha256 is not None and claimed_sha256 != client.fingerprint:
+            raise IdentityRefused(RefusalReason.MALFORMED_HEADER, "XFCC Hash differs from Cert", fingerprint=client.fingerprint)
+        self._verifier.verify(client, at=now)
+        if len(self._verified) >= self._max_cached:
+            self._verified.clear()
+        self._verified[presented.raw] = client
+        return client
+
+    async def _report(self, scope: Scope, refusal: IdentityRefused) -> None:
+        if self._on_refused is None:
+            logger.info("identity refused: %s", refusal.description)
+            return
+        try:
+            await self._on_refused(scope, refusal.description, refusal.fingerprint)
+        except Exception:  # noqa: BLE001 - the request is refused either way; keep the cause in the log
+            logger.exception("on_refused callback failed for: %s", refusal.description)
+
+    @staticmethod
+    async def _refuse(scope: Scope, send: Send, *, unavailable: bool) -> None:
+        if scope["type"] == "websocket":
+            await send({"type": "websocket.close", "code": 1008 if not unavailable else 1011})
+            return
+        body = _UNAVAILABLE if unavailable else _UNAUTHENTICATED
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 503 if unavailable else 401,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(body)).encode()),
+                    (b"cache-control", b"no-store"),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
+
+
+def identity_middleware(
+    app: ASGIApp,
+    *,
+    settings: Settings,
+    source: IdentitySource,
+    ca_certificates: Sequence[x509.Certificate],
+    on_refused: OnRefused | None = None,
+    offload_lookups: bool = False,
+) -> IdentityMiddleware:
+    """Wire the identity step from settings (mode, trusted proxies, header, check interval)."""
+    extractor = CertificateExtractor(
+        mode=IdentityMode(settings.identity_mode),
+        trusted_proxies=TrustedProxies.parse(settings.trusted_proxies),
+        header=settings.client_cert_header,
+    )
+    resolver = IdentityResolver(source, min_check_interval=settings.identity_check_interval_seconds)
+    return IdentityMiddleware(
+        app,
+        extractor=extractor,
+        verifier=ClientCertificateVerifier(ca_certificates),
+        resolver=resolver,
+        on_refused=on_refused,
+        offload_lookups=offload_lookups,
+    )
