@@ -1,0 +1,164 @@
+"""The GraphQL endpoint: the data path of one request, top to bottom.
+
+identity (done by the middleware: ``scope["principal"]``) → parse the HTTP request → execute
+the GraphQL document (resolvers: access → plan → engine, through the DataSession) → audit →
+response. The audit event is written before the response is sent; if it cannot be written the
+client gets a 503 and no data (fail closed).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+import logging
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from graphql import GraphQLSyntaxError, parse, print_ast
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+from strawberry.schema.exceptions import InvalidOperationTypeError
+from strawberry.types.graphql import OperationType
+
+from gateway.api.context import RequestContext, RequestTrail
+from gateway.api.errors import format_errors
+from gateway.api.request import GraphQLRequest, RequestRejected, read_graphql_request
+from gateway.api.schema import GatewaySchema
+from gateway.api.session import SessionFactory
+from gateway.audit import AuditEvent, AuditLog
+from gateway.principal import Principal
+
+logger = logging.getLogger("gateway.api")
+
+MAX_AUDITED_QUERY_CHARS = 8000
+_NO_STORE = {"cache-control": "no-store"}
+
+
+@dataclass(frozen=True)
+class EndpointConfig:
+    max_body_bytes: int
+    request_timeout_seconds: float
+
+
+class GraphQLEndpoint:
+    """An ASGI app serving GraphQL over HTTP, with every request audited."""
+
+    def __init__(
+        self,
+        *,
+        schema: GatewaySchema,
+        sessions: SessionFactory,
+        audit: AuditLog,
+        config: EndpointConfig,
+        clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
+    ) -> None:
+        self._schema = schema
+        self._sessions = sessions
+        self._audit = audit
+        self._config = config
+        self._clock = clock
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        request = Request(scope, receive)
+        response = await self.handle(request)
+        await response(scope, receive, send)
+
+    async def handle(self, request: Request) -> Response:
+        started = time.perf_counter()
+        request_id = uuid.uuid4().hex
+        principal: Principal = request.scope["principal"]  # set by the identity middleware, or never here
+        trail = RequestTrail()
+        query_text: str | None = None
+        try:
+            graphql_request = await read_graphql_request(request, max_body_bytes=self._config.max_body_bytes)
+            query_text = graphql_request.query
+            status, body, outcome, reason = await self._execute(graphql_request, principal, trail, request_id)
+        except RequestRejected as rejected:
+            status, outcome, reason = rejected.status, "failed", f"{rejected.code}: {rejected.message}"
+            body = {"errors": [{"message": rejected.message, "extensions": {"code": rejected.code}}]}
+        event = AuditEvent(
+            time=self._clock(),
+            login=principal.login,
+            cert_fingerprint=principal.cert_fingerprint,
+            kommune_kode=principal.kommune_kode,
+            client_address=request.client.host if request.client else None,
+            operation=",".join(trail.operations) or "graphql",
+            database=",".join(trail.databases) or None,
+            query=_normalise(query_text),
+            outcome=outcome,
+            reason=trail.denial_reason or reason,
+            cells=trail.cells,
+            duration_ms=round((time.perf_counter() - started) * 1000, 3),
+            request_id=request_id,
+        )
+        try:
+            await run_in_threadpool(self._audit.record, event)
+        except Exception:  # noqa: BLE001 - fail closed: no audit, no answer
+            logger.exception("audit write failed; refusing request %s", request_id)
+            return _json(
+                503,
+                {"errors": [{"message": "The service is temporarily unavailable.", "extensions": {"code": "SERVICE_UNAVAILABLE"}}]},
+                request_id,
+            )
+        return _json(status, body, request_id)
+
+    async def _execute(
+        self, graphql_request: GraphQLRequest, principal: Principal, trail: RequestTrail, request_id: str
+    ) -> tuple[int, dict[str, Any], str, str | None]:
+        session = self._sessions(principal, trail)
+        context = RequestContext(principal=principal, session=session, trail=trail, request_id=request_id)
+        allowed = (OperationType.QUERY,)
+        try:
+            result = await asyncio.wait_for(
+                self._schema.execute(
+                    graphql_request.query,
+                    variable_values=graphql_request.variables,
+                    context_value=context,
+                    operation_name=graphql_request.operation_name,
+                    allowed_operation_types=allowed,
+                ),
+                timeout=self._config.request_timeout_seconds,
+            )
+        except TimeoutError:
+            message = f"The request took longer than {self._config.request_timeout_seconds:g} seconds and was stopped."
+            return 504, {"errors": [{"message": message, "extensions": {"code": "TIMEOUT"}}]}, "failed", "TIMEOUT"
+        except InvalidOperationTypeError:
+            message = "Only queries are offered: this API reads data and never changes it."
+            return 405, {"errors": [{"message": message, "extensions": {"code": "OPERATION_NOT_ALLOWED"}}]}, "failed", "OPERATION_NOT_ALLOWED"
+        except Exception:  # noqa: BLE001 - ours to fix, never the client's to see
+            logger.exception("request %s failed outside the resolvers", request_id)
+            message = f"Internal server error. Quote request id {request_id} to support."
+            return 500, {"errors": [{"message": message, "extensions": {"code": "INTERNAL_SERVER_ERROR"}}]}, "failed", "INTERNAL"
+        body: dict[str, Any] = {"data": result.data}
+        if not result.errors:
+            return 200, body, "served", None
+        formatted = format_errors(result.errors, request_id=request_id)
+        body["errors"] = formatted.errors
+        if result.data is None and formatted.document_error:
+            return 400, {"errors": formatted.errors}, "failed", formatted.reason
+        outcome = "failed" if formatted.failed else "denied" if formatted.denied else "served"
+        if outcome == "served":
+            outcome = "failed" if result.data is None else "served"
+        return 200, body, outcome, formatted.reason
+
+
+def _normalise(query: str | None) -> str | None:
+    """The query as the audit trail keeps it: canonical GraphQL when it parses, else the raw text, capped."""
+    if query is None:
+        return None
+    try:
+        text = print_ast(parse(query, no_location=True, max_tokens=5000))
+    except (GraphQLSyntaxError, RecursionError):
+        text = query
+    return text[:MAX_AUDITED_QUERY_CHARS]
+
+
+def _json(status: int, body: dict[str, Any], request_id: str) -> Response:
+    content = json.dumps(body, ensure_ascii=False, separators=(",", ":"), default=str).encode()
+    headers = {**_NO_STORE, "x-request-id": request_id}
+    return Response(content, status_code=status, media_type="application/json", headers=headers)

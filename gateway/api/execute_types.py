@@ -1,0 +1,100 @@
+"""Execute's GraphQL shapes: the query input, the cell set and the rowset.
+
+Field names follow XMLA where XMLA has one (axes, tuples, members, cells with ordinal, value
+and formatted value); the cube query itself is plain GraphQL input rather than an MDX string,
+so a client cannot smuggle anything past the model: every name is resolved by the planner.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import strawberry
+from strawberry.scalars import JSON
+
+
+@strawberry.input(description="One item of an axis: all members of a level, or an explicit set of members.")
+class AxisItemInput:
+    level: str | None = strawberry.field(default=None, description="Level unique name, e.g. [Tid].[Tid].[Måned].")
+    members: list[str] | None = strawberry.field(
+        default=None, description="Member unique names of one level, e.g. [Køn].[Køn].&[K]."
+    )
+
+
+@strawberry.input(description="Sort rows by a measure or by a level's own order.")
+class OrderInput:
+    measure: str | None = None
+    level: str | None = None
+    descending: bool = False
+
+
+@strawberry.input(description="A cube query: measures on columns, levels or member sets on columns and rows.")
+class CubeQueryInput:
+    cube: str
+    measures: list[str]
+    columns: list[AxisItemInput] = strawberry.field(default_factory=list)
+    rows: list[AxisItemInput] = strawberry.field(default_factory=list)
+    slicers: list[str] = strawberry.field(
+        default_factory=list, description="Members to filter by: same level = OR, different levels = AND."
+    )
+    non_empty: bool = True
+    order_by: list[OrderInput] = strawberry.field(default_factory=list)
+    limit: int | None = None
+    offset: int = 0
+
+
+@strawberry.type(description="A member on an axis (measures appear as members of [Measures]).")
+class AxisMember:
+    unique_name: str
+    caption: str
+    level_unique_name: str
+    depth: int
+    key: str | None
+
+
+@strawberry.type
+class AxisTuple:
+    ordinal: int
+    members: list[AxisMember]
+
+
+@strawberry.type
+class Axis:
+    ordinal: int
+    name: str = strawberry.field(description="COLUMNS (0) or ROWS (1).")
+    tuples: list[AxisTuple]
+
+
+@strawberry.type(description="One cell; ordinal = row index × number of column tuples + column index.")
+class Cell:
+    ordinal: int
+    value: float | None
+    formatted_value: str | None
+
+
+@strawberry.type
+class CellSet:
+    axes: list[Axis]
+    cells: list[Cell]
+
+
+@strawberry.type
+class RowsetColumn:
+    name: str
+    unique_name: str
+    kind: str = strawberry.field(description="'level' or 'measure'.")
+
+
+@strawberry.type(description="The same result as a table: one column per row level and per column tuple.")
+class Rowset:
+    columns: list[RowsetColumn]
+    rows: JSON = strawberry.field(description="A list of rows, each a list of values in column order.")
+
+
+@strawberry.type
+class ExecuteResult:
+    catalog: str
+    cube: str
+    data_as_of: dt.date | None
+    cell_set: CellSet
+    rowset: Rowset

@@ -1,0 +1,75 @@
+"""The GraphQL schema: ``me``, ``catalogs``, ``catalog(name)`` (Discover) and ``execute`` (Execute).
+
+Resolvers stay thin: each asks the request's :class:`gateway.api.session.DataSession`, which is
+the only way to a database and always goes through the access function first. Blocking work
+(metadata store, cube databases) runs in the thread pool so the event loop keeps serving.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import graphql.pyutils.did_you_mean
+import strawberry
+from graphql import GraphQLError
+from starlette.concurrency import run_in_threadpool
+from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
+from strawberry.schema.config import StrawberryConfig
+from strawberry.types import ExecutionContext, Info
+
+from gateway.api.context import RequestContext
+from gateway.api.discover import Catalog, catalog_view
+from gateway.api.execute_types import CubeQueryInput, ExecuteResult
+from gateway.api.me import Me
+from gateway.errors import UserError
+
+# "Did you mean ...?" would leak names of types and fields a client did not ask about; the
+# switch is graphql-core's own (module level, read at call time).
+graphql.pyutils.did_you_mean.MAX_LENGTH = 0
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(description="Who the caller is, their kommune, roles, active grants and certificate expiry.")
+    async def me(self, info: Info[RequestContext, None]) -> Me:
+        session = info.context.session
+        return await run_in_threadpool(session.me)
+
+    @strawberry.field(description="DBSCHEMA_CATALOGS: only the databases the caller may read.")
+    async def catalogs(self, info: Info[RequestContext, None]) -> list[Catalog]:
+        session = info.context.session
+        opened = await run_in_threadpool(session.readable_catalogs)
+        return [catalog_view(item) for item in opened]
+
+    @strawberry.field(description="One database by name; the uniform denial if it is not readable or does not exist.")
+    async def catalog(self, info: Info[RequestContext, None], name: str) -> Catalog:
+        session = info.context.session
+        return catalog_view(await run_in_threadpool(session.open_catalog, name))
+
+    @strawberry.field(description="Run a cube query on a database: the cell set and the same result as a rowset.")
+    async def execute(self, info: Info[RequestContext, None], catalog: str, query: CubeQueryInput) -> ExecuteResult:
+        session = info.context.session
+        return await run_in_threadpool(session.execute, catalog, query)
+
+
+class GatewaySchema(strawberry.Schema):
+    """Logs only what is ours to fix; client mistakes are answered, not logged as errors."""
+
+    def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
+        internal = [e for e in errors if e.original_error is not None and not isinstance(e.original_error, UserError)]
+        if internal:
+            super().process_errors(internal, execution_context)
+
+
+def build_schema(*, max_depth: int = 12, max_aliases: int = 15, max_tokens: int = 2000) -> GatewaySchema:
+    extensions: list[Any] = [  # factories: a fresh extension per request, as Strawberry wants
+        lambda: QueryDepthLimiter(max_depth=max_depth),
+        lambda: MaxAliasesLimiter(max_alias_count=max_aliases),
+        lambda: MaxTokensLimiter(max_token_count=max_tokens),
+    ]
+    return GatewaySchema(query=Query, extensions=extensions, config=StrawberryConfig(auto_camel_case=True))
+
+
+def export_sdl() -> str:
+    """The schema in SDL, as committed in ``schema/gateway.graphql``."""
+    return build_schema().as_str() + "\n"

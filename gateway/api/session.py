@@ -1,0 +1,228 @@
+"""The only way from a GraphQL resolver to a cube database.
+
+A :class:`DataSession` belongs to one request. Every database it hands out went through
+:func:`gateway.access.decide` first, and every denial, whether the database is forbidden,
+unknown or not loaded, raises the same :class:`AccessDeniedError`. Person-level levels are cut
+out of the cube models a session hands out unless the caller holds an individual grant, so
+Discover cannot show them and Execute cannot name them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cached_property
+
+from gateway.access import Action, Decision, GrantView, decide
+from gateway.api.context import RequestTrail
+from gateway.api.discover import Kommune, Member, MemberPage
+from gateway.api.execute_types import CubeQueryInput, ExecuteResult
+from gateway.api.me import Grant, Me
+from gateway.api.results import cube_query_from_input, execute_result
+from gateway.engine import cellset as engine_cellset
+from gateway.engine.execute import Limits, run_query
+from gateway.engine.members import count_members, get_member, list_members, member_children, member_parent
+from gateway.engine.resolve import find_cube, resolve_level
+from gateway.errors import AccessDeniedError
+from gateway.model import Catalog, DatabaseRef
+from gateway.model import Kommune as KommuneModel
+from gateway.model.types import Cube, Dimension, Hierarchy
+from gateway.principal import Principal
+from gateway.registry import DatabaseRegistry
+from gateway.settings import Settings
+from gateway.store.store import MetadataStore
+
+
+@dataclass(frozen=True)
+class OpenCatalog:
+    """A database the caller may read, with the cubes as the caller may see them."""
+
+    ref: DatabaseRef
+    kommune: KommuneModel | None
+    description: str
+    data_as_of: dt.date | None
+    cubes: tuple[Cube, ...]
+    allow_individual: bool
+
+    def cube(self, name: str) -> Cube:
+        return find_cube(list(self.cubes), name)
+
+
+@dataclass(frozen=True)
+class SessionFactory:
+    """Makes one :class:`DataSession` per request from the gateway's long-lived parts."""
+
+    settings: Settings
+    catalog: Catalog
+    registry: DatabaseRegistry
+    store: MetadataStore
+    clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC)
+
+    def __call__(self, principal: Principal, trail: RequestTrail) -> DataSession:
+        return DataSession(self, principal, trail, now=self.clock())
+
+
+class DataSession:
+    def __init__(self, factory: SessionFactory, principal: Principal, trail: RequestTrail, *, now: dt.datetime) -> None:
+        self._factory = factory
+        self._principal = principal
+        self._trail = trail
+        self._now = now  # one instant per request: every decision in it sees the same time
+
+    @cached_property
+    def _grants(self) -> tuple[GrantView, ...]:
+        """Read fresh for each request, so an expired or revoked grant stops at the next one."""
+        return self._factory.store.grants_for(self._principal)
+
+    # -- who am I ---------------------------------------------------------------------------
+    def me(self) -> Me:
+        principal = self._principal
+        self._trail.touched("me", None)
+        kommune = self._factory.catalog.kommuner[principal.kommune_kode]
+        grants = [
+            Grant(data_area=g.area, level=g.level, valid_from=g.valid_from, valid_to=g.valid_to)
+            for g in self._grants
+            if g.active_at(self._now)
+        ]
+        return Me(
+            login=principal.login,
+            kommune=Kommune(kode=kommune.kode, navn=kommune.navn, region=kommune.region),
+            roles=sorted(role.value for role in principal.roles),
+            grants=grants,
+            certificate_fingerprint=principal.cert_fingerprint,
+            certificate_expires=principal.cert_not_after,
+        )
+
+    # -- Discover ---------------------------------------------------------------------------
+    def readable_catalogs(self) -> list[OpenCatalog]:
+        """DBSCHEMA_CATALOGS: what the caller may read and what is loaded, nothing else."""
+        self._trail.touched("discover", None)
+        readable = []
+        for ref in self._factory.catalog.databases_for(self._principal.kommune_kode):
+            if self._decide(ref, Action.DISCOVER).allowed and self._factory.registry.get(ref.name) is not None:
+                readable.append(self._open(ref))
+        return readable
+
+    def open_catalog(self, name: str, action: Action = Action.DISCOVER) -> OpenCatalog:
+        """The database by name, or the uniform denial; the one gate every read passes."""
+        self._trail.touched(action.value, name)
+        ref = self._factory.catalog.resolve_database(name)
+        decision = self._decide(ref, action)
+        if not decision.allowed:
+            self._trail.denied(name, decision.reason)
+            raise AccessDeniedError(self._principal.login, name)
+        if ref is None or self._factory.registry.get(ref.name) is None:
+            self._trail.denied(name, "database is in the model but not loaded")
+            raise AccessDeniedError(self._principal.login, name)
+        return self._open(ref)
+
+    def members(self, catalog: OpenCatalog, cube: str, level: str, first: int, offset: int) -> MemberPage:
+        model = catalog.cube(cube)
+        with self._factory.registry.connect(catalog.ref.name) as connection:
+            found = list_members(
+                connection, model, level, allow_individual=catalog.allow_individual, limit=first, offset=offset
+            )
+            total = count_members(connection, model, [resolve_level(model, level)])[0]
+        return _page(catalog, cube, found, total, offset)
+
+    def member(self, catalog: OpenCatalog, cube: str, unique_name: str) -> Member:
+        with self._factory.registry.connect(catalog.ref.name) as connection:
+            found = get_member(connection, catalog.cube(cube), unique_name, allow_individual=catalog.allow_individual)
+        return _member(catalog, cube, found)
+
+    def parent(self, catalog: OpenCatalog, cube: str, unique_name: str) -> Member | None:
+        with self._factory.registry.connect(catalog.ref.name) as connection:
+            found = member_parent(connection, catalog.cube(cube), unique_name, allow_individual=catalog.allow_individual)
+        return None if found is None else _member(catalog, cube, found)
+
+    def children(self, catalog: OpenCatalog, cube: str, unique_name: str, first: int, offset: int) -> MemberPage:
+        model = catalog.cube(cube)
+        with self._factory.registry.connect(catalog.ref.name) as connection:
+            found = member_children(
+                connection, model, unique_name, allow_individual=catalog.allow_individual, limit=first + 1, offset=offset
+            )
+        has_more = len(found) > first
+        found = found[:first]
+        return MemberPage(
+            items=[_member(catalog, cube, m) for m in found],
+            total_count=None,
+            offset=offset,
+            has_more=has_more,
+        )
+
+    # -- Execute ----------------------------------------------------------------------------
+    def execute(self, catalog_name: str, query: CubeQueryInput) -> ExecuteResult:
+        """access → plan → engine; the cell count goes to the audit trail."""
+        catalog = self.open_catalog(catalog_name, Action.EXECUTE)
+        cube_query = cube_query_from_input(query)
+        limits = Limits.from_settings(self._factory.settings)
+        with self._factory.registry.connect(catalog.ref.name) as connection:
+            cellset = run_query(
+                connection,
+                catalog.cubes,
+                cube_query,
+                limits=limits,
+                allow_individual=catalog.allow_individual,
+                data_as_of=catalog.data_as_of,
+            )
+        self._trail.served_cells(len(cellset.cells))
+        return execute_result(catalog.ref.name, cellset)
+
+    # -- internals --------------------------------------------------------------------------
+    def _decide(self, ref: DatabaseRef | None, action: Action) -> Decision:
+        return decide(self._principal, ref, action, self._grants, now=self._now)
+
+    def _open(self, ref: DatabaseRef) -> OpenCatalog:
+        catalog = self._factory.catalog
+        registered = self._factory.registry.get(ref.name)
+        allow_individual = self._decide(ref, Action.READ_INDIVIDUAL).allowed
+        cubes = catalog.cubes_for(ref)
+        if not allow_individual:
+            cubes = tuple(_without_individual_levels(cube) for cube in cubes)
+        return OpenCatalog(
+            ref=ref,
+            kommune=catalog.kommuner.get(ref.kommune_kode) if ref.kommune_kode else None,
+            description=catalog.area_for(ref).description,
+            data_as_of=registered.data_as_of if registered else None,
+            cubes=cubes,
+            allow_individual=allow_individual,
+        )
+
+
+def _without_individual_levels(cube: Cube) -> Cube:
+    """The cube as someone without an individual grant sees it: no person-level levels at all."""
+    dimensions: list[Dimension] = []
+    for dimension in cube.dimensions:
+        hierarchies: list[Hierarchy] = []
+        for hierarchy in dimension.hierarchies:
+            levels = tuple(level for level in hierarchy.levels if not level.individual)
+            if levels:
+                hierarchies.append(dataclasses.replace(hierarchy, levels=levels))
+        if hierarchies:
+            dimensions.append(dataclasses.replace(dimension, hierarchies=tuple(hierarchies)))
+    return dataclasses.replace(cube, dimensions=tuple(dimensions))
+
+
+def _member(catalog: OpenCatalog, cube: str, member: engine_cellset.Member) -> Member:
+    return Member(
+        unique_name=member.unique_name,
+        caption=member.caption,
+        key=member.key,
+        level_unique_name=member.level_unique_name,
+        depth=member.level_depth,
+        _catalog=catalog,
+        _cube=cube,
+    )
+
+
+def _page(
+    catalog: OpenCatalog, cube: str, found: tuple[engine_cellset.Member, ...], total: int, offset: int
+) -> MemberPage:
+    return MemberPage(
+        items=[_member(catalog, cube, m) for m in found],
+        total_count=total,
+        offset=offset,
+        has_more=offset + len(found) < total,
+    )

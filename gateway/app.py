@@ -1,0 +1,129 @@
+"""Build the gateway's ASGI app from settings: every dependency made here and passed down.
+
+``create_app`` is the only place that wires the parts together (model, registry, metadata
+store, identity, audit, GraphQL). Tests build a fresh app each, with their own home.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from cryptography import x509
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.routing import Route
+from strawberry.http.ides import get_graphql_ide_html
+
+from gateway.api.endpoint import EndpointConfig, GraphQLEndpoint
+from gateway.api.schema import build_schema
+from gateway.api.session import SessionFactory
+from gateway.audit import AuditEvent, AuditLog
+from gateway.identity.middleware import identity_middleware
+from gateway.model import Catalog, load_catalog
+from gateway.registry import DatabaseRegistry
+from gateway.settings import Settings
+from gateway.store.store import MetadataStore
+
+logger = logging.getLogger("gateway")
+
+CA_CERT_FILE = "ca.crt.pem"
+
+
+@dataclass(frozen=True)
+class Gateway:
+    """The parts one running gateway is made of."""
+
+    settings: Settings
+    catalog: Catalog
+    registry: DatabaseRegistry
+    store: MetadataStore
+    audit: AuditLog
+    sessions: SessionFactory
+
+
+def build_gateway(settings: Settings, *, store: MetadataStore | None = None) -> Gateway:
+    catalog = load_catalog(settings.schema_dir)
+    registry = DatabaseRegistry.from_settings(settings)
+    if store is None:
+        store = MetadataStore(settings.resolved_metadata_url)
+        store.migrate()
+    audit = store.audit_log()
+    sessions = SessionFactory(settings=settings, catalog=catalog, registry=registry, store=store)
+    return Gateway(settings=settings, catalog=catalog, registry=registry, store=store, audit=audit, sessions=sessions)
+
+
+def load_ca_certificates(settings: Settings) -> list[x509.Certificate]:
+    """The CA certificate(s) client certificates must chain to; the gateway never needs the CA key."""
+    path = settings.ca_cert_file or settings.ca_dir / CA_CERT_FILE
+    try:
+        return x509.load_pem_x509_certificates(Path(path).read_bytes())
+    except FileNotFoundError:
+        raise SystemExit(f"No CA certificate at {path}: run 'dataadgang pki init' (or set DATAADGANG_CA_CERT).") from None
+
+
+def create_app(settings: Settings, *, gateway: Gateway | None = None, ca_certificates: list[x509.Certificate] | None = None) -> Any:
+    """The ASGI app: identity middleware around a small Starlette app serving ``/graphql``."""
+    gateway = gateway or build_gateway(settings)
+    schema = build_schema(
+        max_depth=settings.max_query_depth, max_aliases=settings.max_aliases, max_tokens=settings.max_tokens
+    )
+    endpoint = GraphQLEndpoint(
+        schema=schema,
+        sessions=gateway.sessions,
+        audit=gateway.audit,
+        config=EndpointConfig(
+            max_body_bytes=settings.max_body_bytes, request_timeout_seconds=settings.query_timeout_seconds + 5
+        ),
+    )
+
+    async def graphiql(request: Request) -> Response:
+        if request.method == "GET" and "text/html" in request.headers.get("accept", "") and "query" not in request.query_params:
+            return HTMLResponse(get_graphql_ide_html("graphiql"))
+        return await endpoint.handle(request)
+
+    async def healthz(request: Request) -> Response:
+        return JSONResponse({"status": "ok", "login": request.scope["principal"].login})
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        yield
+        gateway.registry.close()
+
+    routes = [
+        Route("/graphql", graphiql if settings.graphiql else endpoint.handle, methods=["GET", "POST"]),
+        Route("/healthz", healthz, methods=["GET"]),
+    ]
+    app = Starlette(routes=routes, lifespan=lifespan)
+
+    async def on_refused(scope: Any, reason: str, fingerprint: str | None) -> None:
+        client = scope.get("client")
+        event = AuditEvent(
+            time=dt.datetime.now(dt.UTC),
+            login=None,
+            cert_fingerprint=fingerprint,
+            kommune_kode=None,
+            client_address=client[0] if client else None,
+            operation="identity",
+            database=None,
+            query=None,
+            outcome="refused",
+            reason=reason,
+        )
+        await run_in_threadpool(gateway.audit.record, event)
+
+    return identity_middleware(
+        app,
+        settings=settings,
+        source=gateway.store.identity_source(),
+        ca_certificates=ca_certificates if ca_certificates is not None else load_ca_certificates(settings),
+        on_refused=on_refused,
+        offload_lookups=True,
+    )

@@ -1,0 +1,113 @@
+"""``dataadgang serve`` and ``dataadgang demo``: run the gateway over mutual TLS."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import click
+import uvicorn
+
+from gateway.settings import Settings
+
+
+def register(main: click.Group) -> None:
+    main.add_command(serve)
+    main.add_command(demo)
+    main.add_command(export_sdl_command)
+
+
+def _run(settings: Settings, *, certfile: Path, keyfile: Path, workers: int = 1) -> None:
+    from gateway.app import create_app
+    from gateway.identity.tls import uvicorn_config, uvicorn_config_behind_proxy
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    app = create_app(settings)
+    if settings.identity_mode == "proxy":
+        config = uvicorn_config_behind_proxy(app, host=settings.host, port=settings.port, log_level="info")
+    else:
+        ca_file = settings.ca_cert_file or settings.ca_dir / "ca.crt.pem"
+        config = uvicorn_config(
+            app,
+            host=settings.host,
+            port=settings.port,
+            certfile=str(certfile),
+            keyfile=str(keyfile),
+            ca_file=str(ca_file),
+            log_level="info",
+            timeout_keep_alive=30,
+        )
+    uvicorn.Server(config).run()
+
+
+@click.command()
+@click.option("--certfile", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="Server certificate chain (PEM). Default: <home>/tls/server.crt.")
+@click.option("--keyfile", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="Server private key (PEM). Default: <home>/tls/server.key.")
+@click.pass_obj
+def serve(settings: Settings, certfile: Path | None, keyfile: Path | None) -> None:
+    """Serve the GraphQL gateway (mTLS on DATAADGANG_HOST:DATAADGANG_PORT, or plain HTTP behind a proxy)."""
+    from gateway.demo import server_tls_dir
+
+    certfile = certfile or server_tls_dir(settings) / "server.crt"
+    keyfile = keyfile or server_tls_dir(settings) / "server.key"
+    if settings.identity_mode != "proxy" and not (certfile.exists() and keyfile.exists()):
+        raise click.ClickException(
+            f"No server certificate at {certfile}: run 'dataadgang pki server-cert HOST...' or 'dataadgang demo'."
+        )
+    _run(settings, certfile=certfile, keyfile=keyfile)
+
+
+@click.command()
+@click.option("--rebuild", is_flag=True, help="Rebuild the demo cube databases even if they exist.")
+@click.option("--no-serve", is_flag=True, help="Prepare everything and print the example, but do not serve.")
+@click.pass_obj
+def demo(settings: Settings, rebuild: bool, no_serve: bool) -> None:
+    """Demo PKI, data for all 98 kommuner, users per role, and the gateway on https://127.0.0.1:8443."""
+    from gateway.data.demo import build_demo_data
+    from gateway.demo import example_request, prepare_pki, prepare_users
+    from gateway.registry import DatabaseRegistry
+    from gateway.store.store import MetadataStore
+
+    settings.home.mkdir(parents=True, exist_ok=True)
+    say = click.echo
+    say(f"dataadgang demo in {settings.home}")
+    ca, certfile, keyfile = prepare_pki(settings)
+    registry = DatabaseRegistry.from_settings(settings)
+    if rebuild or not registry.names():
+        say("building demo cube databases for all 98 kommuner ...")
+        names = build_demo_data(settings, progress=True)
+        say(f"built {len(names)} databases")
+    else:
+        say(f"reusing {len(registry.names())} cube databases (--rebuild to make them anew)")
+    registry.close()
+    with MetadataStore(settings.resolved_metadata_url) as store:
+        store.migrate()
+        credentials = prepare_users(settings, store, ca, say=say)
+    analyst = credentials["komb-fli-prod\\kl_pri"]
+    say("")
+    say("Users (certificates and PKCS#12 bundles with their passwords under " f"{settings.home / 'users'}):")
+    for login in credentials:
+        say(f"  {login}")
+    say("")
+    say("Ask for København's Ukraine cube as komb-fli-prod\\kl_pri (kommune 101):")
+    say("")
+    say(example_request(settings, analyst))
+    say("")
+    say("The same user asking for Frederiksberg's database gets the uniform denial:")
+    say("")
+    say(example_request(settings, analyst, catalog="FLIS Ukraine-147"))
+    say("")
+    if no_serve:
+        return
+    say(f"Serving on https://{settings.host}:{settings.port}/graphql (Ctrl-C stops).")
+    _run(settings, certfile=certfile, keyfile=keyfile)
+
+
+@click.command("export-sdl")
+def export_sdl_command() -> None:
+    """Print the GraphQL schema (SDL), as committed in schema/gateway.graphql."""
+    from gateway.api.schema import export_sdl
+
+    click.echo(export_sdl(), nl=False)
