@@ -24,7 +24,9 @@ def _run(settings: Settings, *, certfile: Path, keyfile: Path, workers: int = 1)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     app = create_app(settings)
     if settings.identity_mode == "proxy":
-        config = uvicorn_config_behind_proxy(app, host=settings.host, port=settings.port, log_level="info")
+        config = uvicorn_config_behind_proxy(
+            app, host=settings.host, port=settings.port, log_level="info", access_log=False
+        )
     else:
         ca_file = settings.ca_cert_file or settings.ca_dir / "ca.crt.pem"
         config = uvicorn_config(
@@ -35,6 +37,7 @@ def _run(settings: Settings, *, certfile: Path, keyfile: Path, workers: int = 1)
             keyfile=str(keyfile),
             ca_file=str(ca_file),
             log_level="info",
+            access_log=False,  # the audit trail is the access log, written before each answer
             timeout_keep_alive=30,
         )
     uvicorn.Server(config).run()

@@ -1,0 +1,210 @@
+"""The whole gateway under load: kept-alive mTLS clients vs the same query straight on DuckDB.
+
+Run: ``.venv/bin/python -m bench.gateway [--clients 8] [--seconds 10] [--workers 1]``
+
+A throwaway home with one kommune's Ukraine database, a CA, a user with a grant and a server
+is set up; ``dataadgang serve`` runs in its own process (as in production); the load comes from
+another process (asyncio + httpx, one kept-alive connection per client), bounded in time. The
+same query is then compiled by the engine and run directly on DuckDB for the baseline. Prints
+requests/s, p50/p99 and the overhead ratios. Loopback only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import socket
+import ssl
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from multiprocessing import Process, Queue
+from pathlib import Path
+
+import httpx
+
+QUERY = (
+    '{ execute(catalog: "FLIS Ukraine-101", query: {cube: "Ukraine", measures: ["[Measures].[Indrejste]",'
+    ' "[Measures].[Udrejste]"], rows: [{level: "[Køn].[Køn]"}]}) { cellSet { cells { ordinal value } } } }'
+)
+
+
+@dataclass(frozen=True)
+class Setup:
+    home: Path
+    ca_file: Path
+    cert: Path
+    key: Path
+    password: str
+    port: int
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def prepare(home: Path, scale: float) -> Setup:
+    from admin.certificates import issue_user_certificate
+    from gateway.data.demo import build_demo_data
+    from gateway.demo import DEMO_OPERATOR, prepare_pki
+    from gateway.model import load_catalog
+    from gateway.settings import Settings
+    from gateway.store.store import MetadataStore
+
+    settings = Settings.from_env({"DATAADGANG_HOME": str(home)})
+    build_demo_data(settings, kommuner=["101"], areas=("ukraine",), progress=False, scale=scale)
+    ca, _cert, _key = prepare_pki(settings)
+    with MetadataStore(settings.resolved_metadata_url) as store:
+        store.migrate()
+        store.onboard_kommune(DEMO_OPERATOR, "101")
+        login = "komb-fli-prod\\bench"
+        store.add_user(DEMO_OPERATOR, kommune_kode="101", login=login)
+        areas = frozenset(load_catalog(settings.schema_dir).areas)
+        store.add_grant(DEMO_OPERATOR, login=login, area="ukraine", valid_areas=areas, purpose="benchmark")
+        issued = issue_user_certificate(store, ca, DEMO_OPERATOR, login, home / "bench-user", bundle_name="bench")
+    return Setup(
+        home=home,
+        ca_file=settings.ca_dir / "ca.crt.pem",
+        cert=issued.bundle.certificate_path,
+        key=issued.bundle.key_path,
+        password=issued.password,
+        port=_free_port(),
+    )
+
+
+def start_server(setup: Setup) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "DATAADGANG_HOME": str(setup.home), "DATAADGANG_PORT": str(setup.port)}
+    server = subprocess.Popen([sys.executable, "-m", "gateway.cli", "serve"], env=env, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", setup.port), timeout=0.2):
+                return server
+        except OSError:
+            if server.poll() is not None:
+                raise SystemExit(f"server failed: {server.stderr.read().decode() if server.stderr else ''}") from None
+            time.sleep(0.1)
+    server.kill()
+    raise SystemExit("server did not start within 30 s")
+
+
+def _ssl_context(setup: Setup) -> ssl.SSLContext:
+    context = ssl.create_default_context(cafile=str(setup.ca_file))
+    context.load_cert_chain(str(setup.cert), str(setup.key), password=setup.password)
+    return context
+
+
+async def _client(setup: Setup, stop_at: float, latencies: list[float], errors: list[str]) -> None:
+    url = f"https://127.0.0.1:{setup.port}/graphql"
+    async with httpx.AsyncClient(verify=_ssl_context(setup), timeout=10) as client:
+        while time.perf_counter() < stop_at:
+            started = time.perf_counter()
+            response = await client.post(url, json={"query": QUERY})
+            latencies.append(time.perf_counter() - started)
+            if response.status_code != 200 or "errors" in response.json():
+                errors.append(response.text[:200])
+
+
+def _load(setup: Setup, clients: int, seconds: float, out: Queue) -> None:  # type: ignore[type-arg]
+    latencies: list[float] = []
+    errors: list[str] = []
+
+    async def main() -> None:
+        warm_until = time.perf_counter() + 1.0  # handshakes and caches first, not measured
+        await asyncio.gather(*(_client(setup, warm_until, [], errors) for _ in range(clients)))
+        stop_at = time.perf_counter() + seconds
+        await asyncio.gather(*(_client(setup, stop_at, latencies, errors) for _ in range(clients)))
+
+    started = time.perf_counter()
+    asyncio.run(main())
+    out.put((latencies, errors, time.perf_counter() - started - 1.0))
+
+
+def direct(setup: Setup, seconds: float) -> list[float]:
+    """The engine's own SQL for the same query, run straight on DuckDB: the floor."""
+    from gateway.engine.compile import compile_plan
+    from gateway.engine.plan import plan_query
+    from gateway.engine.query import CubeQuery, LevelItem
+    from gateway.model import load_catalog
+    from gateway.registry import DatabaseRegistry
+    from gateway.settings import Settings
+
+    settings = Settings.from_env({"DATAADGANG_HOME": str(setup.home)})
+    registry = DatabaseRegistry.from_settings(settings)
+    catalog = load_catalog(settings.schema_dir)
+    ref = catalog.resolve_database("FLIS Ukraine-101")
+    assert ref is not None  # noqa: S101 - the benchmark just built it
+    query = CubeQuery("Ukraine", ("[Measures].[Indrejste]", "[Measures].[Udrejste]"), rows=(LevelItem("[Køn].[Køn]"),))
+    latencies = []
+    with registry.connect(ref.name) as connection:
+        statement, _labels = compile_plan(plan_query(connection, catalog.cubes_for(ref), query, cell_limit=10**6))
+        sql = str(statement.compile(connection, compile_kwargs={"literal_binds": True}))
+        raw = connection.connection.driver_connection  # the DuckDB connection itself
+        stop_at = time.perf_counter() + seconds
+        while time.perf_counter() < stop_at:
+            started = time.perf_counter()
+            raw.execute(sql).fetchall()
+            latencies.append(time.perf_counter() - started)
+    registry.close()
+    return latencies
+
+
+def _percentile(values: list[float], q: float) -> float:
+    return statistics.quantiles(values, n=100, method="inclusive")[q - 1] if len(values) > 1 else values[0]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--clients", type=int, default=8, help="concurrent kept-alive mTLS clients")
+    parser.add_argument("--seconds", type=float, default=10.0, help="measured load duration (bounded)")
+    parser.add_argument("--scale", type=float, default=1.0, help="Ukraine data volume (1.0 = demo size)")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="dataadgang-bench-") as tmp:
+        setup = prepare(Path(tmp), args.scale)
+        server = start_server(setup)
+        try:
+            out: Queue = Queue()  # type: ignore[type-arg]
+            loader = Process(target=_load, args=(setup, args.clients, min(args.seconds, 120.0), out))
+            loader.start()
+            latencies, errors, elapsed = out.get(timeout=args.seconds + 120)
+            loader.join()
+        finally:
+            server.terminate()
+            server.wait(timeout=10)
+        base = direct(setup, min(args.seconds, 30.0))
+    if not latencies:
+        raise SystemExit(f"no request completed; errors: {errors[:3]}")
+    rps = len(latencies) / elapsed
+    gp50, gp99 = _percentile(latencies, 50) * 1000, _percentile(latencies, 99) * 1000
+    dp50, dp99 = _percentile(base, 50) * 1000, _percentile(base, 99) * 1000
+    direct_qps = len(base) / sum(base)
+    result = {
+        "clients": args.clients,
+        "gateway_requests": len(latencies),
+        "gateway_errors": len(errors),
+        "gateway_rps": round(rps, 1),
+        "gateway_p50_ms": round(gp50, 2),
+        "gateway_p99_ms": round(gp99, 2),
+        "direct_qps_one_thread": round(direct_qps, 1),
+        "direct_p50_ms": round(dp50, 3),
+        "direct_p99_ms": round(dp99, 3),
+    }
+    print(json.dumps(result, indent=1))
+    print()
+    print(f"gateway over kept-alive mTLS, {args.clients} clients: {rps:,.0f} requests/s, p50 {gp50:.1f} ms, p99 {gp99:.1f} ms")
+    print(f"direct DuckDB, same SQL, one thread:       {direct_qps:,.0f} queries/s, p50 {dp50:.2f} ms, p99 {dp99:.2f} ms")
+    print(f"overhead ratio p50 (gateway / direct): {gp50 / dp50:.1f}x; throughput ratio (direct / gateway): {direct_qps / rps:.2f}x")
+    print(f"targets: >= 500 requests/s ({'met' if rps >= 500 else 'NOT met'}), p99 < 50 ms ({'met' if gp99 < 50 else 'NOT met'})")
+    if errors:
+        print(f"{len(errors)} requests failed, e.g. {errors[0]}")
+
+
+if __name__ == "__main__":
+    main()
