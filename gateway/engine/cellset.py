@@ -1,0 +1,210 @@
+"""The answer: axes of member tuples and cells numbered row-major, or the same as a rowset.
+
+Axis 0 holds the column tuples: (column members ×) measures, XMLA style. Axis 1 holds the row
+tuples (one empty tuple when the query has no row levels). Cell ordinal =
+row_index * column_count + column_index; every cell is present, empty ones with value None.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from gateway.engine.format import format_value
+from gateway.engine.names import key_text
+
+if TYPE_CHECKING:
+    from gateway.engine.compile import Labels
+    from gateway.engine.plan import Plan
+
+Value = int | float | None
+MEASURES_LEVEL = "[Measures].[MeasuresLevel]"
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    unique_name: str
+    caption: str
+    level_unique_name: str
+    level_depth: int
+    key: str
+
+
+@dataclass(frozen=True, slots=True)
+class Tuple:
+    members: tuple[Member, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Axis:
+    ordinal: int  # 0 = columns, 1 = rows
+    tuples: tuple[Tuple, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Cell:
+    ordinal: int
+    value: Value
+    formatted_value: str
+
+
+@dataclass(frozen=True, slots=True)
+class RowsetColumn:
+    name: str  # what a person reads: level name, or captions joined with " / "
+    unique_name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Rowset:
+    """Tabular form: one column per row level (member captions), one per column tuple (values)."""
+
+    columns: tuple[RowsetColumn, ...]
+    rows: tuple[tuple[Any, ...], ...]
+    data_as_of: dt.date | dt.datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CellSet:
+    cube: str
+    axes: tuple[Axis, Axis]
+    cells: tuple[Cell, ...]
+    row_levels: tuple[str, ...]  # level names of the row axis, for the rowset's headers
+    row_level_unique_names: tuple[str, ...]
+    data_as_of: dt.date | dt.datetime | None = None
+
+    @property
+    def column_count(self) -> int:
+        return len(self.axes[0].tuples)
+
+    def cell(self, column: int, row: int) -> Cell:
+        return self.cells[row * self.column_count + column]
+
+    def to_rowset(self) -> Rowset:
+        columns = [RowsetColumn(n, u) for n, u in zip(self.row_levels, self.row_level_unique_names)]
+        for column in self.axes[0].tuples:
+            columns.append(
+                RowsetColumn(
+                    " / ".join(m.caption for m in column.members), ".".join(m.unique_name for m in column.members)
+                )
+            )
+        rows = []
+        for index, row in enumerate(self.axes[1].tuples):
+            start = index * self.column_count
+            values = [c.value for c in self.cells[start : start + self.column_count]]
+            rows.append(tuple(m.caption for m in row.members) + tuple(values))
+        return Rowset(tuple(columns), tuple(rows), self.data_as_of)
+
+
+def normalize(value: object) -> Value:
+    """Database numbers → int or float, the same on DuckDB and PostgreSQL."""
+    if value is None or isinstance(value, int | float) and not isinstance(value, bool):
+        return value  # type: ignore[return-value]
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, bool):
+        return int(value)
+    return float(value)  # type: ignore[arg-type]
+
+
+def measure_member(name: str, unique_name: str) -> Member:
+    return Member(unique_name, name, MEASURES_LEVEL, 0, name)
+
+
+def build_cellset(
+    plan: Plan,
+    labels: Labels,
+    rows: Iterable[Any],
+    axis_members: Sequence[Sequence[Member]],
+    *,
+    data_as_of: dt.date | dt.datetime | None = None,
+) -> CellSet:
+    """Pivot the statement's rows onto the axes; apply non-empty, order and row paging."""
+    data: dict[tuple[str, ...], tuple[Value, ...]] = {}
+    for row in rows:
+        mapping = row._mapping
+        keys = tuple(key_text(mapping[k]) for k in labels.keys)
+        data[keys] = tuple(normalize(mapping[m]) for m in labels.measures)
+
+    column_count = len(plan.columns)
+    column_lists = [list(ms) for ms in axis_members[:column_count]]
+    row_lists = [list(ms) for ms in axis_members[column_count:]]
+    for order in plan.order:
+        if order.level is not None and order.descending:
+            for axis, members in zip(plan.columns, column_lists):
+                if axis.ref == order.level:
+                    members.reverse()
+
+    # rows: (members, keys); columns: (members, keys, measure index). Keys are plain text
+    # tuples, so the pivot hashes strings, never the member objects.
+    columns = [
+        (combo, tuple(m.key for m in combo), index)
+        for combo in itertools.product(*column_lists)
+        for index in range(len(plan.measures))
+    ]
+    row_lines = [(combo, tuple(m.key for m in combo)) for combo in itertools.product(*row_lists)]
+
+    def value(row: tuple, column: tuple) -> Value:
+        found = data.get(column[1] + row[1])
+        return None if found is None else found[column[2]]
+
+    if plan.non_empty:
+        row_lines = [r for r in row_lines if any(value(r, c) is not None for c in columns)]
+        columns = [c for c in columns if any(value(r, c) is not None for r in row_lines)]
+    row_lines = _ordered(plan, row_lines, row_lists, columns, value)
+    end = None if plan.limit is None else plan.offset + plan.limit
+    row_lines = row_lines[plan.offset : end]
+
+    cells = []
+    formats = [m.format for m in plan.measures]
+    formatted: dict[tuple[Value, str, type], str] = {}  # counts repeat a lot: format each once
+    width = len(columns)
+    for row_index, row in enumerate(row_lines):
+        for column_index, column in enumerate(columns):
+            cell_value = value(row, column)
+            fmt = formats[column[2]]
+            memo = (cell_value, fmt, type(cell_value))
+            text = formatted.get(memo)
+            if text is None:
+                text = formatted[memo] = format_value(cell_value, fmt)
+            cells.append(Cell(row_index * width + column_index, cell_value, text))
+    measure_members = [measure_member(m.name, m.unique_name) for m in plan.measures]
+    column_tuples = tuple(Tuple(combo + (measure_members[i],)) for combo, _, i in columns)
+    return CellSet(
+        cube=plan.cube.name,
+        axes=(Axis(0, column_tuples), Axis(1, tuple(Tuple(r[0]) for r in row_lines))),
+        cells=tuple(cells),
+        row_levels=tuple(a.ref.level.name for a in plan.rows),
+        row_level_unique_names=tuple(a.ref.unique_name for a in plan.rows),
+        data_as_of=data_as_of,
+    )
+
+
+def _ordered(plan: Plan, rows: list, row_lists: list, columns: list, value: Any) -> list:
+    """Stable sorts from the last order to the first, so the first order is the primary key.
+
+    A level sorts by its own member order; a measure by its total over the column tuples
+    shown (its value, when only measures are on the columns). Empty values sort last.
+    """
+    for order in reversed(plan.order):
+        if order.level is not None:
+            positions = [i for i, a in enumerate(plan.rows) if a.ref == order.level]
+            if not positions:
+                continue  # a column level: its member order was already reversed
+            level = positions[0]
+            place = {m.key: n for n, m in enumerate(row_lists[level])}
+            rows = sorted(rows, key=lambda r: place[r[1][level]], reverse=order.descending)
+            continue
+        index = plan.measures.index(order.measure)
+        measure_columns = [c for c in columns if c[2] == index]
+        totals = []
+        for row in rows:
+            values = [v for v in (value(row, c) for c in measure_columns) if v is not None]
+            totals.append((row, sum(values) if values else None))
+        present = [t for t in totals if t[1] is not None]
+        present.sort(key=lambda t: t[1], reverse=order.descending)
+        rows = [t[0] for t in present] + [t[0] for t in totals if t[1] is None]
+    return rows

@@ -1,0 +1,127 @@
+"""Run a cube query: plan, refuse what is too big or not granted, compile, execute, pivot.
+
+The query timeout is enforced by the database: DuckDB is interrupted from a timer thread
+(``connection.interrupt()``), PostgreSQL gets ``statement_timeout`` for the current transaction
+(``set_config(..., is_local => true)``, i.e. ``SET LOCAL``). Either way the client gets
+QueryTimeoutError, and the aborted transaction is rolled back.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+from sqlalchemy.sql.expression import Executable
+
+from gateway.engine.cellset import CellSet, build_cellset
+from gateway.engine.compile import compile_plan
+from gateway.engine.plan import plan_query
+from gateway.engine.query import CubeQuery
+from gateway.errors import IndividualLevelError, QueryTimeoutError
+from gateway.model.types import Cube
+from gateway.settings import Settings
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    cell_limit: int = 500_000
+    timeout_seconds: float = 30.0
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Limits:
+        return cls(cell_limit=settings.cell_limit, timeout_seconds=settings.query_timeout_seconds)
+
+
+def run_query(
+    connection: Connection,
+    cubes: Sequence[Cube],
+    query: CubeQuery,
+    *,
+    limits: Limits,
+    allow_individual: bool,
+    data_as_of: dt.date | dt.datetime | None = None,
+) -> CellSet:
+    """The whole engine for one request. ``allow_individual``: the caller holds an individual grant."""
+    with query_timeout(connection, limits.timeout_seconds):
+        plan = plan_query(connection, cubes, query, cell_limit=limits.cell_limit)
+        if plan.uses_individual_level and not allow_individual:
+            raise IndividualLevelError(
+                "This query uses person-level detail, which requires an individual-level grant."
+            )
+        statement, labels = compile_plan(plan)
+        rows = connection.execute(statement).all()
+    members = [axis.members for axis in plan.axis_levels]
+    return build_cellset(plan, labels, rows, members, data_as_of=data_as_of)
+
+
+def execute_statement(connection: Connection, statement: Executable, *, timeout_seconds: float) -> list[Any]:
+    """Run one statement under the timeout and fetch every row."""
+    with query_timeout(connection, timeout_seconds):
+        return list(connection.execute(statement).all())
+
+
+@contextmanager
+def query_timeout(connection: Connection, seconds: float) -> Iterator[None]:
+    dialect = connection.dialect.name
+    if dialect == "postgresql":
+        with _postgres_timeout(connection, seconds):
+            yield
+    elif dialect == "duckdb":
+        with _duckdb_timeout(connection, seconds):
+            yield
+    else:
+        yield
+
+
+def _timeout_error(seconds: float) -> QueryTimeoutError:
+    return QueryTimeoutError(f"The query ran longer than the {seconds:g} second limit and was stopped.")
+
+
+@contextmanager
+def _postgres_timeout(connection: Connection, seconds: float) -> Iterator[None]:
+    milliseconds = max(1, int(seconds * 1000))
+    connection.execute(sa.select(sa.func.set_config("statement_timeout", f"{milliseconds}ms", True)))
+    try:
+        yield
+    except sa.exc.DBAPIError as error:
+        if getattr(error.orig, "sqlstate", None) == "57014":  # query_canceled
+            connection.rollback()
+            raise _timeout_error(seconds) from None
+        raise
+
+
+@contextmanager
+def _duckdb_timeout(connection: Connection, seconds: float) -> Iterator[None]:
+    raw = connection.connection.driver_connection
+    lock = threading.Lock()
+    state = {"done": False, "fired": False}
+
+    def interrupt() -> None:
+        with lock:
+            if not state["done"]:
+                state["fired"] = True
+                raw.interrupt()  # type: ignore[union-attr]
+
+    timer = threading.Timer(seconds, interrupt)
+    timer.daemon = True
+    timer.start()
+    try:
+        yield
+    except Exception:
+        with lock:
+            state["done"] = True
+            fired = state["fired"]
+        if fired:
+            connection.rollback()  # the interrupted transaction is aborted
+            raise _timeout_error(seconds) from None
+        raise
+    finally:
+        with lock:
+            state["done"] = True
+        timer.cancel()
