@@ -1,0 +1,100 @@
+"""Database versions on disk: ``<data_dir>/<slug>/v0003.duckdb``, built beside the current one.
+
+A load writes ``vNNNN.duckdb.partial``, renames it into place when complete, and only then
+publishes it in the registry (the atomically replaced pointer). The current and the previous
+version are kept, so a query that started before the swap finishes on the old file; older
+versions are deleted at the next load (on POSIX an open file survives its unlink anyway).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import re
+import tempfile
+import unicodedata
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+_VERSION = re.compile(r"v([0-9]{4,})\.duckdb")
+_FOLD = str.maketrans({"æ": "ae", "ø": "oe", "å": "aa", "Æ": "ae", "Ø": "oe", "Å": "aa"})
+KEEP = 2  # current + previous
+
+
+def slug(name: str) -> str:
+    """'FLIS Voksne Handicappede-101' -> 'flis-voksne-handicappede-101' (safe as a file name)."""
+    text = unicodedata.normalize("NFKD", name.translate(_FOLD)).encode("ascii", "ignore").decode()
+    text = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+    if not text:
+        raise ValueError(f"database name {name!r} has no usable characters")
+    return text
+
+
+def schema_name(name: str, version: int) -> str:
+    """PostgreSQL schema for one version: 'flis_ukraine_101_v0003' (at most 63 characters)."""
+    base = slug(name).replace("-", "_")[:50]
+    return f"{base}_v{version:04d}"
+
+
+def database_dir(data_dir: Path, name: str) -> Path:
+    return data_dir / slug(name)
+
+
+def version_file(directory: Path, version: int) -> Path:
+    return directory / f"v{version:04d}.duckdb"
+
+
+def versions_on_disk(directory: Path) -> list[int]:
+    if not directory.is_dir():
+        return []
+    found = (_VERSION.fullmatch(p.name) for p in directory.iterdir())
+    return sorted(int(m.group(1)) for m in found if m)
+
+
+def next_version(directory: Path, registered: int | None) -> int:
+    return max([0, registered or 0, *versions_on_disk(directory)]) + 1
+
+
+def prune(directory: Path, keep: set[int]) -> list[Path]:
+    """Delete version files not in ``keep``; returns what was removed."""
+    removed = []
+    for version in versions_on_disk(directory):
+        if version in keep:
+            continue
+        path = version_file(directory, version)
+        for candidate in (path, path.with_name(path.name + ".wal")):
+            if candidate.exists():
+                candidate.unlink()
+        removed.append(path)
+    for partial in directory.glob("*.partial*"):
+        partial.unlink(missing_ok=True)
+    return removed
+
+
+@contextmanager
+def locked(path: Path) -> Iterator[None]:
+    """An exclusive advisory lock (one load per database; one registry writer) across processes."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a+b") as handle:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
+def atomic_write_text(path: Path, text: str, *, mode: int = 0o600) -> None:
+    """Write to a temporary file in the same directory, fsync, then rename over ``path``."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
