@@ -9,8 +9,8 @@ engine, so the ratio should stay near 1 (target <= 1.5).
 
 Each open DuckDB engine holds a whole DuckDB instance (about 5 MiB resident), so memory grows
 with the number of *open* engines, which ``max_open_engines`` bounds. The run is repeated for
-two bounds: 10 (the same number of open engines in both scenarios) and the default 64 (50
-open engines against 10), to show both effects separately.
+the default bound (``Settings().max_open_engines``, 16) and for 64 (50 open engines against 10),
+to show both effects separately.
 """
 
 from __future__ import annotations
@@ -74,10 +74,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--dir", type=Path, help=argparse.SUPPRESS)
-    parser.add_argument("--max-open", type=int, action="append", help="max_open_engines bound(s) (default: 10 and 64)")
+    parser.add_argument("--max-open", type=int, action="append", help="max_open_engines bound(s) (default: the default and 64)")
     parser.add_argument("--large", type=int, default=2000)
     args = parser.parse_args()
-    bounds = args.max_open or [10, 64]
+    from gateway.settings import Settings
+
+    bounds = args.max_open or [Settings.from_env({}).max_open_engines, 64]
     if args.child is not None:
         _child(args.dir, args.child, bounds[0])
         return

@@ -79,7 +79,7 @@ def _create_engine(url: str) -> sa.Engine:
 class DatabaseRegistry:
     """Name -> :class:`RegisteredDatabase`, persisted in ``data_dir``; bounded LRU of engines."""
 
-    def __init__(self, data_dir: Path, *, max_open_engines: int = 64) -> None:
+    def __init__(self, data_dir: Path, *, max_open_engines: int = 16) -> None:
         if max_open_engines < 1:
             raise ValueError("max_open_engines must be at least 1")
         self.data_dir = data_dir

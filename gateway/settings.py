@@ -57,7 +57,7 @@ class Settings:
     port: int = 8443
     # engine limits
     cell_limit: int = 500_000
-    max_open_engines: int = 64
+    max_open_engines: int = 16  # each open DuckDB engine is a DuckDB instance (~5 MiB)
     query_timeout_seconds: float = 30.0
     # identity
     trusted_proxies: tuple[str, ...] = ()
@@ -98,7 +98,7 @@ class Settings:
             host=env.get("DATAADGANG_HOST", "127.0.0.1"),
             port=_int(env, "DATAADGANG_PORT", 8443),
             cell_limit=_int(env, "DATAADGANG_CELL_LIMIT", 500_000),
-            max_open_engines=_int(env, "DATAADGANG_MAX_OPEN_ENGINES", 64),
+            max_open_engines=_int(env, "DATAADGANG_MAX_OPEN_ENGINES", 16),
             query_timeout_seconds=_float(env, "DATAADGANG_QUERY_TIMEOUT_SECONDS", 30.0),
             trusted_proxies=_list(env, "DATAADGANG_TRUSTED_PROXIES"),
             ca_cert_file=_path(env, "DATAADGANG_CA_CERT", Path()) if env.get("DATAADGANG_CA_CERT") else None,
