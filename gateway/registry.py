@@ -23,6 +23,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from gateway.data.versions import atomic_write_text, locked
+from gateway.engine.cache import VERSION_INFO_KEY
 from gateway.errors import InternalError
 from gateway.settings import Settings
 
@@ -206,6 +207,7 @@ class DatabaseRegistry:
         try:
             with slot.engine.connect() as connection:
                 connection.begin()
+                connection.info[VERSION_INFO_KEY] = (entry.name, entry.url, entry.schema, entry.version)
                 try:
                     if entry.schema is not None:
                         connection.exec_driver_sql("SET TRANSACTION READ ONLY")
@@ -213,6 +215,7 @@ class DatabaseRegistry:
                         connection.exec_driver_sql(f"SET LOCAL search_path TO {quoted}")
                     yield connection
                 finally:
+                    connection.info.pop(VERSION_INFO_KEY, None)
                     connection.rollback()
         finally:
             self._release(slot)

@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.expression import Executable
 
+from gateway.engine.cache import EngineCache, VersionMemo, version_key
 from gateway.engine.cellset import CellSet, build_cellset
 from gateway.engine.compile import compile_plan
 from gateway.engine.plan import plan_query
@@ -46,10 +47,37 @@ def run_query(
     limits: Limits,
     allow_individual: bool,
     data_as_of: dt.date | dt.datetime | None = None,
+    cache: EngineCache | None = None,
 ) -> CellSet:
-    """The whole engine for one request. ``allow_individual``: the caller holds an individual grant."""
+    """The whole engine for one request. ``allow_individual``: the caller holds an individual grant.
+
+    With a ``cache``, a connection from the registry (which names its database version) reuses
+    member lookups and whole cell sets of that version; other connections compute everything.
+    """
+    version = version_key(connection) if cache is not None else None
+    if cache is None or version is None:
+        return _run(connection, cubes, query, limits=limits, allow_individual=allow_individual, data_as_of=data_as_of)
+    key = (version, query, allow_individual, limits.cell_limit)
+    return cache.results.get_or_compute(
+        key,
+        lambda: _run(
+            connection, cubes, query, limits=limits, allow_individual=allow_individual, data_as_of=data_as_of, memo=cache.memo
+        ),
+    )
+
+
+def _run(
+    connection: Connection,
+    cubes: Sequence[Cube],
+    query: CubeQuery,
+    *,
+    limits: Limits,
+    allow_individual: bool,
+    data_as_of: dt.date | dt.datetime | None,
+    memo: VersionMemo | None = None,
+) -> CellSet:
     with query_timeout(connection, limits.timeout_seconds):
-        plan = plan_query(connection, cubes, query, cell_limit=limits.cell_limit)
+        plan = plan_query(connection, cubes, query, cell_limit=limits.cell_limit, memo=memo)
         if plan.uses_individual_level and not allow_individual:
             raise IndividualLevelError(
                 "This query uses person-level detail, which requires an individual-level grant."

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.engine import Connection
 
+from gateway.engine.cache import VersionMemo, version_key
 from gateway.engine.cellset import Member
 from gateway.engine.members import axis_level_members, lookup_keys
 from gateway.engine.query import CubeQuery, LevelItem, MemberSetItem
@@ -74,7 +75,10 @@ class Plan:
         return self.columns + self.rows
 
 
-def plan_query(connection: Connection, cubes: Sequence[Cube], query: CubeQuery, *, cell_limit: int) -> Plan:
+def plan_query(
+    connection: Connection, cubes: Sequence[Cube], query: CubeQuery, *, cell_limit: int, memo: VersionMemo | None = None
+) -> Plan:
+    """Resolve and size the query. ``memo`` remembers member lookups per database version."""
     cube = find_cube(list(cubes), query.cube)
     measures = _measures(cube, query.measures)
     column_items = [_axis_item(cube, item) for item in query.columns]
@@ -84,7 +88,15 @@ def plan_query(connection: Connection, cubes: Sequence[Cube], query: CubeQuery, 
     if query.limit is not None and query.limit < 0 or query.offset < 0:
         raise QueryError("limit and offset must not be negative.")
 
-    typed = _check_members(connection, cube, [m for _, ms in column_items + row_items if ms for m in ms] + slicer_refs)
+    version = version_key(connection) if memo is not None else None
+    named = [m for _, ms in column_items + row_items if ms for m in ms] + slicer_refs
+    if version is None or memo is None:
+        typed = _check_members(connection, cube, named)
+    else:
+        typed = memo.get_or_compute(
+            (version, "keys", cube.name, tuple((m.level.unique_name, m.key) for m in named)),
+            lambda: _check_members(connection, cube, named),
+        )
     columns = tuple(_axis_level(ref, members, typed) for ref, members in column_items)
     rows = tuple(_axis_level(ref, members, typed) for ref, members in row_items)
     slicers = _slicers(slicer_refs, typed)
@@ -92,7 +104,13 @@ def plan_query(connection: Connection, cubes: Sequence[Cube], query: CubeQuery, 
 
     used_levels = [a.ref for a in columns + rows] + [s.ref for s in slicers]
     cap = cell_limit // len(measures) + 1  # one level alone above this is over the limit
-    columns, rows = _with_members(connection, cube, columns, rows, slicers, cap)
+    if version is None or memo is None:
+        columns, rows = _with_members(connection, cube, columns, rows, slicers, cap)
+    else:
+        columns, rows = memo.get_or_compute(
+            (version, "axes", cube.name, _shape(columns), _shape(rows), _shape(slicers), cap),
+            lambda: _with_members(connection, cube, columns, rows, slicers, cap),
+        )
     estimate = math.prod(len(a.members) for a in columns) * len(measures) * math.prod(len(a.members) for a in rows)
     if estimate > cell_limit:
         raise LimitExceededError(
@@ -112,6 +130,11 @@ def plan_query(connection: Connection, cubes: Sequence[Cube], query: CubeQuery, 
         uses_individual_level=any(ref.individual for ref in used_levels),
         estimated_cells=estimate,
     )
+
+
+def _shape(items: tuple[AxisLevel, ...] | tuple[Slicer, ...]) -> tuple[tuple[str, object], ...]:
+    """A cheap hashable summary of axis levels or slicers: level unique names and their keys."""
+    return tuple((item.ref.unique_name, item.keys) for item in items)
 
 
 def _measures(cube: Cube, names: Sequence[str]) -> tuple[Measure, ...]:
