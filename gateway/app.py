@@ -35,6 +35,7 @@ from gateway.store.store import MetadataStore
 logger = logging.getLogger("gateway")
 
 CA_CERT_FILE = "ca.crt.pem"
+ALL_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 
 
 @dataclass(frozen=True)
@@ -98,8 +99,10 @@ def create_app(settings: Settings, *, gateway: Gateway | None = None, ca_certifi
         gateway.registry.close()
 
     routes = [
-        Route("/graphql", graphiql if settings.graphiql else endpoint.handle, methods=["GET", "POST"]),
+        # every method reaches the endpoint, so a wrong one is answered (405) and audited like any request
+        Route("/graphql", graphiql if settings.graphiql else endpoint.handle, methods=ALL_METHODS),
         Route("/healthz", healthz, methods=["GET"]),
+        Route("/{path:path}", endpoint.not_found, methods=ALL_METHODS),  # last: anything else, audited
     ]
     app = Starlette(routes=routes, lifespan=lifespan)
 

@@ -68,13 +68,20 @@ class GraphQLEndpoint:
         response = await self.handle(request)
         await response(scope, receive, send)
 
-    async def handle(self, request: Request) -> Response:
+    async def not_found(self, request: Request) -> Response:
+        """Any path but the API's: a 404, audited like every request, so a probe leaves a trace."""
+        message = f"Nothing is served at {request.url.path[:200]}; the API is at /graphql."
+        return await self.handle(request, rejected=RequestRejected(404, "NOT_FOUND", message))
+
+    async def handle(self, request: Request, *, rejected: RequestRejected | None = None) -> Response:
         started = time.perf_counter()
         request_id = uuid.uuid4().hex
         principal: Principal = request.scope["principal"]  # set by the identity middleware, or never here
         trail = RequestTrail()
         query_text: str | None = None
         try:
+            if rejected is not None:
+                raise rejected
             graphql_request = await read_graphql_request(request, max_body_bytes=self._config.max_body_bytes)
             query_text = graphql_request.query
             status, body, outcome, reason = await self._execute(graphql_request, principal, trail, request_id)

@@ -39,7 +39,9 @@ def format_errors(errors: list[GraphQLError], *, request_id: str) -> FormattedEr
         if isinstance(original, UserError):
             message, code = str(original), original.code
             denied = denied or isinstance(original, AccessDeniedError)
-        elif original is None:
+        elif original is None or (isinstance(original, GraphQLError) and not error.path):
+            # the client's own document or variables (graphql-core wraps a variable's coercion
+            # error in another GraphQLError, outside any field path): safe to show, not ours
             message = error.message
             code = "GRAPHQL_PARSE_FAILED" if error.message.startswith("Syntax Error") else "GRAPHQL_VALIDATION_FAILED"
             document_error = document_error or error.path is None

@@ -7,9 +7,9 @@ the only way to a database and always goes through the access function first. Bl
 
 from __future__ import annotations
 
+import importlib
 from typing import Any
 
-import graphql.pyutils.did_you_mean
 import strawberry
 from graphql import GraphQLError
 from starlette.concurrency import run_in_threadpool
@@ -24,8 +24,9 @@ from gateway.api.me import Me
 from gateway.errors import UserError
 
 # "Did you mean ...?" would leak names of types and fields a client did not ask about; the
-# switch is graphql-core's own (module level, read at call time).
-graphql.pyutils.did_you_mean.MAX_LENGTH = 0
+# switch is graphql-core's own (module level, read at call time). ``graphql.pyutils.did_you_mean``
+# as an attribute is the re-exported *function*, so the module is fetched by its import name.
+importlib.import_module("graphql.pyutils.did_you_mean").MAX_LENGTH = 0
 
 
 @strawberry.type
@@ -56,9 +57,17 @@ class GatewaySchema(strawberry.Schema):
     """Logs only what is ours to fix; client mistakes are answered, not logged as errors."""
 
     def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
-        internal = [e for e in errors if e.original_error is not None and not isinstance(e.original_error, UserError)]
+        internal = [e for e in errors if _is_internal(e)]
         if internal:
             super().process_errors(internal, execution_context)
+
+
+def _is_internal(error: GraphQLError) -> bool:
+    """Not a UserError, and not the client's own variables (a wrapped GraphQLError outside any field)."""
+    original = error.original_error
+    if original is None or isinstance(original, UserError):
+        return False
+    return not (isinstance(original, GraphQLError) and not error.path)
 
 
 def build_schema(*, max_depth: int = 12, max_aliases: int = 15, max_tokens: int = 2000) -> GatewaySchema:

@@ -15,6 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 
+import sqlalchemy as sa
+
 from gateway.access import Action, Decision, GrantView, decide
 from gateway.api.context import RequestTrail
 from gateway.api.discover import Kommune, Member, MemberPage
@@ -23,8 +25,9 @@ from gateway.api.me import Grant, Me
 from gateway.api.results import cube_query_from_input, execute_result
 from gateway.engine import cellset as engine_cellset
 from gateway.engine.execute import Limits, run_query
-from gateway.engine.members import count_members, get_member, list_members, member_children, member_parent
+from gateway.engine.members import get_member, list_members, member_children, member_parent
 from gateway.engine.resolve import find_cube, resolve_level
+from gateway.engine.tables import dimension_alias
 from gateway.errors import AccessDeniedError
 from gateway.model import Catalog, DatabaseRef
 from gateway.model import Kommune as KommuneModel
@@ -124,7 +127,7 @@ class DataSession:
             found = list_members(
                 connection, model, level, allow_individual=catalog.allow_individual, limit=first, offset=offset
             )
-            total = count_members(connection, model, [resolve_level(model, level)])[0]
+            total = _count_level_members(connection, model, level)
         return _page(catalog, cube, found, total, offset)
 
     def member(self, catalog: OpenCatalog, cube: str, unique_name: str) -> Member:
@@ -203,6 +206,18 @@ def _without_individual_levels(cube: Cube) -> Cube:
         if hierarchies:
             dimensions.append(dataclasses.replace(dimension, hierarchies=tuple(hierarchies)))
     return dataclasses.replace(cube, dimensions=tuple(dimensions))
+
+
+def _count_level_members(connection: sa.Connection, cube: Cube, level: str) -> int:
+    """A members page's totalCount: the level's distinct keys, counted as ``level_members`` groups them.
+
+    The engine pages members but does not count them; the count is built from the same model
+    tables (``dimension_alias``), so no name from the request reaches the SQL.
+    """
+    ref = resolve_level(cube, level)
+    key = dimension_alias(cube, ref.dimension).c[ref.level.key_column]
+    grouped = sa.select(key).group_by(key).subquery()
+    return int(connection.execute(sa.select(sa.func.count()).select_from(grouped)).scalar_one())
 
 
 def _member(catalog: OpenCatalog, cube: str, member: engine_cellset.Member) -> Member:
