@@ -26,6 +26,7 @@ from gateway.api.endpoint import EndpointConfig, GraphQLEndpoint
 from gateway.api.schema import build_schema
 from gateway.api.session import SessionFactory
 from gateway.audit import AuditEvent, AuditLog
+from gateway.engine.cache import EngineCache
 from gateway.identity.middleware import identity_middleware
 from gateway.model import Catalog, load_catalog
 from gateway.registry import DatabaseRegistry
@@ -57,7 +58,8 @@ def build_gateway(settings: Settings, *, store: MetadataStore | None = None) -> 
         store = MetadataStore(settings.resolved_metadata_url)
         store.migrate()
     audit = store.audit_log()
-    sessions = SessionFactory(settings=settings, catalog=catalog, registry=registry, store=store)
+    cache = EngineCache(result_cells=settings.result_cache_cells)
+    sessions = SessionFactory(settings=settings, catalog=catalog, registry=registry, store=store, cache=cache)
     return Gateway(settings=settings, catalog=catalog, registry=registry, store=store, audit=audit, sessions=sessions)
 
 

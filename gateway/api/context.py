@@ -25,6 +25,8 @@ class RequestTrail:
     cells: int = 0
     denial_reason: str | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    # one execute at a time per request, so the request's cell budget is checked and spent atomically
+    execute_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def touched(self, operation: str, database: str | None) -> None:
         with self._lock:

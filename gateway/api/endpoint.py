@@ -78,12 +78,11 @@ class GraphQLEndpoint:
         request_id = uuid.uuid4().hex
         principal: Principal = request.scope["principal"]  # set by the identity middleware, or never here
         trail = RequestTrail()
-        query_text: str | None = None
+        graphql_request: GraphQLRequest | None = None
         try:
             if rejected is not None:
                 raise rejected
             graphql_request = await read_graphql_request(request, max_body_bytes=self._config.max_body_bytes)
-            query_text = graphql_request.query
             status, body, outcome, reason = await self._execute(graphql_request, principal, trail, request_id)
         except RequestRejected as rejected:
             status, outcome, reason = rejected.status, "failed", f"{rejected.code}: {rejected.message}"
@@ -96,7 +95,7 @@ class GraphQLEndpoint:
             client_address=request.client.host if request.client else None,
             operation=",".join(trail.operations) or "graphql",
             database=",".join(trail.databases) or None,
-            query=_normalise(query_text),
+            query=_normalise(graphql_request),
             outcome=outcome,
             reason=trail.denial_reason or reason,
             cells=trail.cells,
@@ -154,14 +153,21 @@ class GraphQLEndpoint:
         return 200, body, outcome, formatted.reason
 
 
-def _normalise(query: str | None) -> str | None:
-    """The query as the audit trail keeps it: canonical GraphQL when it parses, else the raw text, capped."""
-    if query is None:
+def _normalise(graphql_request: GraphQLRequest | None) -> str | None:
+    """The query as the audit trail keeps it: canonical GraphQL when it parses (else the raw
+    text), then the variables as a ``# variables:`` comment line, since they can carry the whole
+    cube query; capped in length."""
+    if graphql_request is None:
         return None
     try:
-        text = print_ast(parse(query, no_location=True, max_tokens=5000))
+        text = print_ast(parse(graphql_request.query, no_location=True, max_tokens=5000))
     except (GraphQLSyntaxError, RecursionError):
-        text = query
+        text = graphql_request.query
+    if graphql_request.variables:
+        variables = json.dumps(graphql_request.variables, ensure_ascii=False, sort_keys=True, default=str)
+        text = f"{text}\n# variables: {variables}"
+    if graphql_request.operation_name:
+        text = f"{text}\n# operation: {graphql_request.operation_name}"
     return text[:MAX_AUDITED_QUERY_CHARS]
 
 

@@ -15,8 +15,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 
-import sqlalchemy as sa
-
 from gateway.access import Action, Decision, GrantView, decide
 from gateway.api.context import RequestTrail
 from gateway.api.discover import Kommune, Member, MemberPage
@@ -25,10 +23,10 @@ from gateway.api.me import Grant, Me
 from gateway.api.results import cube_query_from_input, execute_result
 from gateway.engine import cellset as engine_cellset
 from gateway.engine.execute import Limits, run_query
-from gateway.engine.members import get_member, list_members, member_children, member_parent
-from gateway.engine.resolve import find_cube, resolve_level
-from gateway.engine.tables import dimension_alias
-from gateway.errors import AccessDeniedError
+from gateway.engine.cache import EngineCache
+from gateway.engine.members import count_level_members, get_member, list_members, member_children, member_parent
+from gateway.engine.resolve import find_cube
+from gateway.errors import AccessDeniedError, LimitExceededError
 from gateway.model import Catalog, DatabaseRef
 from gateway.model import Kommune as KommuneModel
 from gateway.model.types import Cube, Dimension, Hierarchy
@@ -61,6 +59,7 @@ class SessionFactory:
     catalog: Catalog
     registry: DatabaseRegistry
     store: MetadataStore
+    cache: EngineCache | None = None  # results and member lookups per immutable database version
     clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC)
 
     def __call__(self, principal: Principal, trail: RequestTrail) -> DataSession:
@@ -127,7 +126,7 @@ class DataSession:
             found = list_members(
                 connection, model, level, allow_individual=catalog.allow_individual, limit=first, offset=offset
             )
-            total = _count_level_members(connection, model, level)
+            total = count_level_members(connection, model, level, allow_individual=catalog.allow_individual)
         return _page(catalog, cube, found, total, offset)
 
     def member(self, catalog: OpenCatalog, cube: str, unique_name: str) -> Member:
@@ -157,20 +156,30 @@ class DataSession:
 
     # -- Execute ----------------------------------------------------------------------------
     def execute(self, catalog_name: str, query: CubeQueryInput) -> ExecuteResult:
-        """access → plan → engine; the cell count goes to the audit trail."""
+        """access → plan → engine; the cell count goes to the audit trail.
+
+        The cell limit holds for the whole request, not per ``execute``: aliases cannot
+        multiply it.
+        """
         catalog = self.open_catalog(catalog_name, Action.EXECUTE)
         cube_query = cube_query_from_input(query)
-        limits = Limits.from_settings(self._factory.settings)
-        with self._factory.registry.connect(catalog.ref.name) as connection:
-            cellset = run_query(
-                connection,
-                catalog.cubes,
-                cube_query,
-                limits=limits,
-                allow_individual=catalog.allow_individual,
-                data_as_of=catalog.data_as_of,
-            )
-        self._trail.served_cells(len(cellset.cells))
+        settings = self._factory.settings
+        with self._trail.execute_lock:
+            remaining = settings.cell_limit - self._trail.cells
+            if remaining <= 0:
+                raise LimitExceededError(f"This request already returned the limit of {settings.cell_limit:,} cells.")
+            limits = Limits(cell_limit=remaining, timeout_seconds=settings.query_timeout_seconds)
+            with self._factory.registry.connect(catalog.ref.name) as connection:
+                cellset = run_query(
+                    connection,
+                    catalog.cubes,
+                    cube_query,
+                    limits=limits,
+                    allow_individual=catalog.allow_individual,
+                    data_as_of=catalog.data_as_of,
+                    cache=self._factory.cache,
+                )
+            self._trail.served_cells(len(cellset.cells))
         return execute_result(catalog.ref.name, cellset)
 
     # -- internals --------------------------------------------------------------------------
@@ -206,18 +215,6 @@ def _without_individual_levels(cube: Cube) -> Cube:
         if hierarchies:
             dimensions.append(dataclasses.replace(dimension, hierarchies=tuple(hierarchies)))
     return dataclasses.replace(cube, dimensions=tuple(dimensions))
-
-
-def _count_level_members(connection: sa.Connection, cube: Cube, level: str) -> int:
-    """A members page's totalCount: the level's distinct keys, counted as ``level_members`` groups them.
-
-    The engine pages members but does not count them; the count is built from the same model
-    tables (``dimension_alias``), so no name from the request reaches the SQL.
-    """
-    ref = resolve_level(cube, level)
-    key = dimension_alias(cube, ref.dimension).c[ref.level.key_column]
-    grouped = sa.select(key).group_by(key).subquery()
-    return int(connection.execute(sa.select(sa.func.count()).select_from(grouped)).scalar_one())
 
 
 def _member(catalog: OpenCatalog, cube: str, member: engine_cellset.Member) -> Member:

@@ -164,6 +164,15 @@ def list_members(
     return level_members(connection, cube, ref, limit=limit, offset=offset)
 
 
+def count_level_members(connection: Connection, cube: Cube, level: str, *, allow_individual: bool) -> int:
+    """How many members the level has (its distinct keys), for a page's total count."""
+    ref = resolve_level(cube, level)
+    _check_individual(ref, allow_individual)
+    key = dimension_alias(cube, ref.dimension).c[ref.level.key_column]
+    grouped = sa.select(key).group_by(key).subquery()
+    return int(connection.execute(sa.select(sa.func.count()).select_from(grouped)).scalar_one())
+
+
 def get_member(connection: Connection, cube: Cube, member: str, *, allow_individual: bool) -> Member:
     ref, key = _find(connection, cube, member, allow_individual)
     return level_members(connection, cube, ref, keys=[key])[0]

@@ -6,7 +6,7 @@ import dataclasses
 from typing import Any
 
 import pytest
-from api_world import World, gql_data, post
+from api_world import World, audit_events_for, gql_data, post
 
 from gateway.app import build_gateway, create_app
 
@@ -173,3 +173,36 @@ def test_a_low_cell_limit_setting_refuses_a_modest_query(world: World) -> None:
     assert refused["extensions"]["code"] == "LIMIT_EXCEEDED"
     assert "the limit is 5." in refused["message"]
     assert len(small["execute"]["cellSet"]["cells"]) == 4
+
+
+def test_aliases_cannot_multiply_the_cell_limit(world: World) -> None:
+    """Six cells allowed per request: the first aliased execute (4 cells) runs, the second (4) is refused."""
+    settings = dataclasses.replace(world.settings, cell_limit=6)
+    gateway = build_gateway(settings, store=world.store)
+    app = create_app(settings, gateway=gateway)
+    two = """query($q: CubeQueryInput!) {
+      a: execute(catalog: "FLIS Ukraine-101", query: $q) { cellSet { cells { value } } }
+      b: execute(catalog: "FLIS Ukraine-101", query: $q) { cellSet { cells { value } } }
+    }"""
+    q = {**BY_SEX, "measures": BY_SEX["measures"][:2]}
+    try:
+        with world.serve(app) as server, world.client(world.user("some101"), url=server.url) as client:
+            body = post(client, two, {"q": q}).json()
+    finally:
+        gateway.registry.close()
+    # execute is non-null, so the refused alias nulls the whole answer: no cells beyond the budget leave
+    assert body["data"] is None
+    (error,) = body["errors"]
+    assert error["extensions"]["code"] == "LIMIT_EXCEEDED"
+    assert error["path"] in (["a"], ["b"])
+
+
+def test_the_audit_trail_keeps_the_variables_that_carry_the_cube_query(world: World) -> None:
+    with world.client(world.user("some101")) as client:
+        response = _execute(client, BY_SEX)
+    assert response.status_code == 200
+    (record,) = audit_events_for(world, response.headers["x-request-id"])
+    assert record.event.query is not None
+    assert "# variables:" in record.event.query
+    assert "[Measures].[Nettoindvandring]" in record.event.query
+    assert "FLIS Ukraine-101" in record.event.query
