@@ -16,7 +16,6 @@ from typing import Any
 
 from cryptography import x509
 from starlette.applications import Starlette
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
@@ -26,6 +25,7 @@ from gateway.api.endpoint import EndpointConfig, GraphQLEndpoint
 from gateway.api.schema import build_schema
 from gateway.api.session import SessionFactory
 from gateway.audit import AuditEvent, AuditLog
+from gateway.audit_writer import AuditWriter
 from gateway.engine.cache import EngineCache
 from gateway.identity.middleware import identity_middleware
 from gateway.model import Catalog, load_catalog
@@ -78,10 +78,11 @@ def create_app(settings: Settings, *, gateway: Gateway | None = None, ca_certifi
     schema = build_schema(
         max_depth=settings.max_query_depth, max_aliases=settings.max_aliases, max_tokens=settings.max_tokens
     )
+    audit = AuditWriter(gateway.audit)  # group commit; each request still waits for its own event
     endpoint = GraphQLEndpoint(
         schema=schema,
         sessions=gateway.sessions,
-        audit=gateway.audit,
+        audit=audit,
         config=EndpointConfig(
             max_body_bytes=settings.max_body_bytes, request_timeout_seconds=settings.query_timeout_seconds + 5
         ),
@@ -122,7 +123,7 @@ def create_app(settings: Settings, *, gateway: Gateway | None = None, ca_certifi
             outcome="refused",
             reason=reason,
         )
-        await run_in_threadpool(gateway.audit.record, event)
+        await audit.record(event)
 
     return identity_middleware(
         app,

@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, fields
 from typing import IO, Any, Literal
 
@@ -89,6 +89,18 @@ class AuditLog:
         except Exception as error:  # noqa: BLE001 - every failure must reach the caller as one type
             raise AuditWriteError(f"audit event could not be written: {type(error).__name__}: {error}") from error
         return seq
+
+    def record_many(self, events: Sequence[AuditEvent]) -> list[int]:
+        """Write ``events`` in order in one transaction (all or none); return their sequence numbers.
+
+        This is the group commit behind :class:`gateway.audit_writer.AuditWriter`: one lock
+        and one commit for every request that arrived while the previous batch was written.
+        """
+        try:
+            with self._database.write() as session:
+                return [chain.append(session, {name: getattr(e, name) for name in chain.FIELDS})[0] for e in events]
+        except Exception as error:  # noqa: BLE001 - every failure must reach the caller as one type
+            raise AuditWriteError(f"audit events could not be written: {type(error).__name__}: {error}") from error
 
     def verify(self) -> chain.ChainCheck:
         with self._database.read() as session:

@@ -42,6 +42,11 @@ class RegisteredDatabase:
     kommune_kode: str | None = None
     built_at: datetime | None = None
 
+    @property
+    def identity(self) -> tuple[str, str, str | None, int]:
+        """What names this version and no other: caches key on it."""
+        return (self.name, self.url, self.schema, self.version)
+
     def to_json(self) -> dict[str, object]:
         data = asdict(self)
         data["data_as_of"] = self.data_as_of.isoformat() if self.data_as_of else None
@@ -194,20 +199,22 @@ class DatabaseRegistry:
             self._engines.pop(url).engine.dispose()
 
     @contextmanager
-    def connect(self, name: str) -> Iterator[sa.Connection]:
-        """A read-only connection to the current version of ``name``, inside a transaction.
+    def connect(self, database: str | RegisteredDatabase) -> Iterator[sa.Connection]:
+        """A read-only connection to ``database``, inside a transaction.
 
-        The version is fixed when the block starts: a swap during the block does not move it,
-        so a query in flight finishes on the version it began with.
+        Given a name, the current version; given an entry (from :meth:`get`), exactly that
+        version, so a caller that keyed a cache on it reads what it keyed. The version is fixed
+        when the block starts: a swap during the block does not move it, so a query in flight
+        finishes on the version it began with.
         """
-        entry = self.get(name)
+        entry = self.get(database) if isinstance(database, str) else database
         if entry is None:
-            raise InternalError(f"database {name!r} is not registered")
+            raise InternalError(f"database {database!r} is not registered")
         slot = self._checkout(entry.url)
         try:
             with slot.engine.connect() as connection:
                 connection.begin()
-                connection.info[VERSION_INFO_KEY] = (entry.name, entry.url, entry.schema, entry.version)
+                connection.info[VERSION_INFO_KEY] = entry.identity
                 try:
                     if entry.schema is not None:
                         connection.exec_driver_sql("SET TRANSACTION READ ONLY")

@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from graphql import GraphQLSyntaxError, parse, print_ast
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from strawberry.schema.exceptions import InvalidOperationTypeError
@@ -30,7 +29,8 @@ from gateway.api.errors import format_errors
 from gateway.api.request import GraphQLRequest, RequestRejected, read_graphql_request
 from gateway.api.schema import GatewaySchema
 from gateway.api.session import SessionFactory
-from gateway.audit import AuditEvent, AuditLog
+from gateway.audit import AuditEvent
+from gateway.audit_writer import AuditWriter
 from gateway.principal import Principal
 
 logger = logging.getLogger("gateway.api")
@@ -53,7 +53,7 @@ class GraphQLEndpoint:
         *,
         schema: GatewaySchema,
         sessions: SessionFactory,
-        audit: AuditLog,
+        audit: AuditWriter,
         config: EndpointConfig,
         clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
     ) -> None:
@@ -103,7 +103,7 @@ class GraphQLEndpoint:
             request_id=request_id,
         )
         try:
-            await run_in_threadpool(self._audit.record, event)
+            await self._audit.record(event)
         except Exception:  # noqa: BLE001 - fail closed: no audit, no answer
             logger.exception("audit write failed; refusing request %s", request_id)
             return _json(

@@ -13,7 +13,14 @@ from typing import Any
 import strawberry
 from graphql import GraphQLError
 from starlette.concurrency import run_in_threadpool
-from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
+from strawberry.extensions import (
+    AddValidationRules,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    ValidationCache,
+)
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext, Info
 
@@ -53,6 +60,10 @@ class Query:
         return await run_in_threadpool(session.execute, catalog, query)
 
 
+# parsed and validated documents kept by query text: BI tools repeat the same few queries
+DOCUMENT_CACHE_SIZE = 1024
+
+
 class GatewaySchema(strawberry.Schema):
     """Logs only what is ours to fix; client mistakes are answered, not logged as errors."""
 
@@ -71,10 +82,17 @@ def _is_internal(error: GraphQLError) -> bool:
 
 
 def build_schema(*, max_depth: int = 12, max_aliases: int = 15, max_tokens: int = 2000) -> GatewaySchema:
-    extensions: list[Any] = [  # factories: a fresh extension per request, as Strawberry wants
-        lambda: QueryDepthLimiter(max_depth=max_depth),
-        lambda: MaxAliasesLimiter(max_alias_count=max_aliases),
+    # The rule classes are made once, so the validation cache recognises them on every request;
+    # the extensions themselves are fresh per request, as Strawberry wants.
+    rules = [
+        *QueryDepthLimiter(max_depth=max_depth).validation_rules,
+        *MaxAliasesLimiter(max_alias_count=max_aliases).validation_rules,
+    ]
+    extensions: list[Any] = [
         lambda: MaxTokensLimiter(max_token_count=max_tokens),
+        lambda: AddValidationRules(rules),
+        lambda: ParserCache(maxsize=DOCUMENT_CACHE_SIZE),
+        lambda: ValidationCache(maxsize=DOCUMENT_CACHE_SIZE),
     ]
     return GatewaySchema(query=Query, extensions=extensions, config=StrawberryConfig(auto_camel_case=True))
 

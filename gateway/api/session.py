@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 
 from gateway.access import Action, Decision, GrantView, decide
@@ -23,6 +23,7 @@ from gateway.api.me import Grant, Me
 from gateway.api.results import cube_query_from_input, execute_result
 from gateway.engine import cellset as engine_cellset
 from gateway.engine.execute import Limits, run_query
+from gateway.engine.query import CubeQuery
 from gateway.engine.cache import EngineCache
 from gateway.engine.members import count_level_members, get_member, list_members, member_children, member_parent
 from gateway.engine.resolve import find_cube
@@ -31,7 +32,7 @@ from gateway.model import Catalog, DatabaseRef
 from gateway.model import Kommune as KommuneModel
 from gateway.model.types import Cube, Dimension, Hierarchy
 from gateway.principal import Principal
-from gateway.registry import DatabaseRegistry
+from gateway.registry import DatabaseRegistry, RegisteredDatabase
 from gateway.settings import Settings
 from gateway.store.store import MetadataStore
 
@@ -46,6 +47,7 @@ class OpenCatalog:
     data_as_of: dt.date | None
     cubes: tuple[Cube, ...]
     allow_individual: bool
+    registered: RegisteredDatabase  # the version this request reads
 
     def cube(self, name: str) -> Cube:
         return find_cube(list(self.cubes), name)
@@ -61,9 +63,24 @@ class SessionFactory:
     store: MetadataStore
     cache: EngineCache | None = None  # results and member lookups per immutable database version
     clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC)
+    _visible: dict[tuple[str, bool, bool], tuple[Cube, ...]] = field(default_factory=dict, repr=False)
 
     def __call__(self, principal: Principal, trail: RequestTrail) -> DataSession:
         return DataSession(self, principal, trail, now=self.clock())
+
+    def visible_cubes(self, ref: DatabaseRef, allow_individual: bool) -> tuple[Cube, ...]:
+        """The database's cubes, without person-level levels unless ``allow_individual``.
+
+        The model never changes while the process runs, so each variant is made once.
+        """
+        key = (ref.area, ref.is_benchmark, allow_individual)
+        cubes = self._visible.get(key)
+        if cubes is None:
+            cubes = self.catalog.cubes_for(ref)
+            if not allow_individual:
+                cubes = tuple(_without_individual_levels(cube) for cube in cubes)
+            self._visible[key] = cubes
+        return cubes
 
 
 class DataSession:
@@ -103,8 +120,11 @@ class DataSession:
         self._trail.touched("discover", None)
         readable = []
         for ref in self._factory.catalog.databases_for(self._principal.kommune_kode):
-            if self._decide(ref, Action.DISCOVER).allowed and self._factory.registry.get(ref.name) is not None:
-                readable.append(self._open(ref))
+            if not self._decide(ref, Action.DISCOVER).allowed:
+                continue
+            registered = self._factory.registry.get(ref.name)
+            if registered is not None:
+                readable.append(self._open(ref, registered))
         return readable
 
     def open_catalog(self, name: str, action: Action = Action.DISCOVER) -> OpenCatalog:
@@ -115,14 +135,15 @@ class DataSession:
         if not decision.allowed:
             self._trail.denied(name, decision.reason)
             raise AccessDeniedError(self._principal.login, name)
-        if ref is None or self._factory.registry.get(ref.name) is None:
+        registered = self._factory.registry.get(ref.name) if ref is not None else None
+        if ref is None or registered is None:
             self._trail.denied(name, "database is in the model but not loaded")
             raise AccessDeniedError(self._principal.login, name)
-        return self._open(ref)
+        return self._open(ref, registered)
 
     def members(self, catalog: OpenCatalog, cube: str, level: str, first: int, offset: int) -> MemberPage:
         model = catalog.cube(cube)
-        with self._factory.registry.connect(catalog.ref.name) as connection:
+        with self._factory.registry.connect(catalog.registered) as connection:
             found = list_members(
                 connection, model, level, allow_individual=catalog.allow_individual, limit=first, offset=offset
             )
@@ -130,18 +151,18 @@ class DataSession:
         return _page(catalog, cube, found, total, offset)
 
     def member(self, catalog: OpenCatalog, cube: str, unique_name: str) -> Member:
-        with self._factory.registry.connect(catalog.ref.name) as connection:
+        with self._factory.registry.connect(catalog.registered) as connection:
             found = get_member(connection, catalog.cube(cube), unique_name, allow_individual=catalog.allow_individual)
         return _member(catalog, cube, found)
 
     def parent(self, catalog: OpenCatalog, cube: str, unique_name: str) -> Member | None:
-        with self._factory.registry.connect(catalog.ref.name) as connection:
+        with self._factory.registry.connect(catalog.registered) as connection:
             found = member_parent(connection, catalog.cube(cube), unique_name, allow_individual=catalog.allow_individual)
         return None if found is None else _member(catalog, cube, found)
 
     def children(self, catalog: OpenCatalog, cube: str, unique_name: str, first: int, offset: int) -> MemberPage:
         model = catalog.cube(cube)
-        with self._factory.registry.connect(catalog.ref.name) as connection:
+        with self._factory.registry.connect(catalog.registered) as connection:
             found = member_children(
                 connection, model, unique_name, allow_individual=catalog.allow_individual, limit=first + 1, offset=offset
             )
@@ -168,38 +189,57 @@ class DataSession:
             remaining = settings.cell_limit - self._trail.cells
             if remaining <= 0:
                 raise LimitExceededError(f"This request already returned the limit of {settings.cell_limit:,} cells.")
-            limits = Limits(cell_limit=remaining, timeout_seconds=settings.query_timeout_seconds)
-            with self._factory.registry.connect(catalog.ref.name) as connection:
-                cellset = run_query(
-                    connection,
-                    catalog.cubes,
-                    cube_query,
-                    limits=limits,
-                    allow_individual=catalog.allow_individual,
-                    data_as_of=catalog.data_as_of,
-                    cache=self._factory.cache,
+            cellset = self._cell_set(catalog, cube_query, cell_limit=remaining)
+            if len(cellset.cells) > remaining:
+                raise LimitExceededError(
+                    f"The query returns {len(cellset.cells):,} cells; {remaining:,} remain of this request's limit "
+                    f"of {settings.cell_limit:,}."
                 )
             self._trail.served_cells(len(cellset.cells))
         return execute_result(catalog.ref.name, cellset)
 
     # -- internals --------------------------------------------------------------------------
+    def _cell_set(self, catalog: OpenCatalog, query: CubeQuery, *, cell_limit: int) -> engine_cellset.CellSet:
+        """From the cache when this exact version answered this exact query before, else the engine.
+
+        Access was decided already (``open_catalog``); the cache only saves the engine's work.
+        """
+        factory = self._factory
+        limits = Limits(cell_limit=cell_limit, timeout_seconds=factory.settings.query_timeout_seconds)
+        entry = catalog.registered
+        cache = factory.cache
+
+        def compute() -> engine_cellset.CellSet:
+            with factory.registry.connect(entry) as connection:
+                return run_query(
+                    connection,
+                    catalog.cubes,
+                    query,
+                    limits=limits,
+                    allow_individual=catalog.allow_individual,
+                    data_as_of=entry.data_as_of,
+                    memo=cache.memo if cache else None,
+                )
+
+        if cache is None:
+            return compute()
+        key = (entry.identity, query, catalog.allow_individual, factory.settings.cell_limit)
+        return cache.results.get_or_compute(key, compute)
+
     def _decide(self, ref: DatabaseRef | None, action: Action) -> Decision:
         return decide(self._principal, ref, action, self._grants, now=self._now)
 
-    def _open(self, ref: DatabaseRef) -> OpenCatalog:
+    def _open(self, ref: DatabaseRef, registered: RegisteredDatabase) -> OpenCatalog:
         catalog = self._factory.catalog
-        registered = self._factory.registry.get(ref.name)
         allow_individual = self._decide(ref, Action.READ_INDIVIDUAL).allowed
-        cubes = catalog.cubes_for(ref)
-        if not allow_individual:
-            cubes = tuple(_without_individual_levels(cube) for cube in cubes)
         return OpenCatalog(
             ref=ref,
             kommune=catalog.kommuner.get(ref.kommune_kode) if ref.kommune_kode else None,
             description=catalog.area_for(ref).description,
-            data_as_of=registered.data_as_of if registered else None,
-            cubes=cubes,
+            data_as_of=registered.data_as_of,
+            cubes=self._factory.visible_cubes(ref, allow_individual),
             allow_individual=allow_individual,
+            registered=registered,
         )
 
 

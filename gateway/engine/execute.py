@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.expression import Executable
 
-from gateway.engine.cache import EngineCache, VersionMemo, version_key
+from gateway.engine.cache import VersionMemo
 from gateway.engine.cellset import CellSet, build_cellset
 from gateway.engine.compile import compile_plan
 from gateway.engine.plan import plan_query
@@ -47,23 +47,15 @@ def run_query(
     limits: Limits,
     allow_individual: bool,
     data_as_of: dt.date | dt.datetime | None = None,
-    cache: EngineCache | None = None,
+    memo: VersionMemo | None = None,
 ) -> CellSet:
     """The whole engine for one request. ``allow_individual``: the caller holds an individual grant.
 
-    With a ``cache``, a connection from the registry (which names its database version) reuses
-    member lookups and whole cell sets of that version; other connections compute everything.
+    With a ``memo`` and a connection from the registry (which names its database version),
+    member lookups of that version are reused; whole cell sets are cached by the caller
+    (:class:`gateway.engine.cache.ResultCache`), which knows the version before connecting.
     """
-    version = version_key(connection) if cache is not None else None
-    if cache is None or version is None:
-        return _run(connection, cubes, query, limits=limits, allow_individual=allow_individual, data_as_of=data_as_of)
-    key = (version, query, allow_individual, limits.cell_limit)
-    return cache.results.get_or_compute(
-        key,
-        lambda: _run(
-            connection, cubes, query, limits=limits, allow_individual=allow_individual, data_as_of=data_as_of, memo=cache.memo
-        ),
-    )
+    return _run(connection, cubes, query, limits=limits, allow_individual=allow_individual, data_as_of=data_as_of, memo=memo)
 
 
 def _run(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 import sqlite3
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
@@ -59,6 +60,9 @@ class BrokenAuditLog(AuditLog):
 
     def record(self, event: AuditEvent) -> int:
         raise AuditWriteError("audit event could not be written: disk full")
+
+    def record_many(self, events: Sequence[AuditEvent]) -> list[int]:
+        raise AuditWriteError("audit events could not be written: disk full")
 
 
 UNAVAILABLE = {"errors": [{"message": "The service is temporarily unavailable.", "extensions": {"code": "SERVICE_UNAVAILABLE"}}]}

@@ -121,3 +121,18 @@ def test_a_revoked_certificate_is_refused_on_the_next_request_of_an_open_connect
         connection.close()
     refused = [r.event for r in world.gateway.audit.query(outcome="refused") if r.event.cert_fingerprint == user.fingerprint]
     assert refused and refused[-1].login is None and refused[-1].reason is not None
+
+
+def test_a_cached_answer_is_never_served_after_the_grant_is_revoked(world: World) -> None:
+    """The result cache saves the engine's work, never the access check."""
+    user = world.new_user("101", (("ukraine", "aggregated"),))
+    (grant,) = world.store.list_grants(OPERATOR, login=user.login)
+    cache = world.gateway.sessions.cache
+    assert cache is not None
+    with world.client(user) as client:
+        assert _code(post(client, EXECUTE)) is None
+        hits = cache.results.hits
+        assert _code(post(client, EXECUTE)) is None
+        assert cache.results.hits == hits + 1  # the second answer came from the cache
+        world.store.revoke_grant(OPERATOR, grant.id)
+        assert _code(post(client, EXECUTE)) == "ACCESS_DENIED"

@@ -99,7 +99,7 @@ def test_concurrent_use_keeps_the_cell_count_consistent() -> None:
     assert cache.cells <= 50
 
 
-# -- through the registry: the cache is keyed by the database version it read ---------------------
+# -- through the registry: member lookups are remembered per database version ---------------------
 
 def _registered_version(registry: object, path: object, version: int) -> None:
     from datetime import date
@@ -111,13 +111,21 @@ def _registered_version(registry: object, path: object, version: int) -> None:
     )
 
 
-def test_registry_queries_reuse_results_until_the_version_changes(tmp_path: Path) -> None:
+def _counting(engine_or_connection: object) -> list[str]:
+    import sqlalchemy as sa
+
+    statements: list[str] = []
+    sa.event.listen(engine_or_connection, "before_cursor_execute", lambda *args: statements.append(args[2]))
+    return statements
+
+
+def test_member_lookups_are_reused_for_the_same_version_and_redone_for_a_new_one(tmp_path: Path) -> None:
     import shutil
 
     import sqlalchemy as sa
     from engine_fixtures import CUBES, load_fixture
 
-    from gateway.engine.cache import EngineCache
+    from gateway.engine.cache import VersionMemo
     from gateway.engine.execute import Limits, run_query
     from gateway.engine.query import CubeQuery, LevelItem
     from gateway.registry import DatabaseRegistry
@@ -129,44 +137,44 @@ def test_registry_queries_reuse_results_until_the_version_changes(tmp_path: Path
     engine.dispose()
     registry = DatabaseRegistry(tmp_path / "data", max_open_engines=4)
     _registered_version(registry, first, 1)
-    cache = EngineCache(result_cells=10_000)
-    query = CubeQuery("Ukraine", ("[Measures].[Indrejste]",), rows=(LevelItem("[Køn].[Køn]"),))
-    limits = Limits()
+    memo = VersionMemo()
+    query = CubeQuery("Ukraine", ("[Measures].[Indrejste]",), rows=(LevelItem("[Køn].[Køn]"),), slicers=("[Køn].[Køn].&[K]",))
 
-    def run() -> object:
+    def run() -> tuple[object, int]:
         with registry.connect("FLIS Test-101") as connection:
-            return run_query(connection, CUBES, query, limits=limits, allow_individual=False, cache=cache)
+            statements = _counting(connection)
+            result = run_query(connection, CUBES, query, limits=Limits(), allow_individual=False, memo=memo)
+            return result, len(statements)
 
-    one, two = run(), run()
-    assert one is two and cache.results.hits == 1
+    one, cold = run()
+    two, warm = run()
+    assert warm == 1 and cold > warm  # only the fact statement the second time
+    assert [c.value for c in one.cells] == [c.value for c in two.cells]  # type: ignore[attr-defined]
 
     second = tmp_path / "v2.duckdb"
     shutil.copyfile(first, second)
-    engine = sa.create_engine(f"duckdb:///{second}")
-    with engine.begin() as connection:
-        connection.execute(sa.text("UPDATE haendelser SET indrejst = indrejst * 10"))
-    engine.dispose()
     _registered_version(registry, second, 2)
-    three = run()
-    assert three is not one
-    assert [c.value for c in three.cells] == [None if c.value is None else c.value * 10 for c in one.cells]
+    _three, after_swap = run()
+    assert after_swap == cold  # a new version: nothing remembered from the old one
     registry.close()
 
 
-def test_a_plain_connection_is_never_cached(tmp_path: Path) -> None:
+def test_a_plain_connection_remembers_nothing(tmp_path: Path) -> None:
     import sqlalchemy as sa
     from engine_fixtures import CUBES, load_fixture
 
-    from gateway.engine.cache import EngineCache
+    from gateway.engine.cache import VersionMemo
     from gateway.engine.execute import Limits, run_query
-    from gateway.engine.query import CubeQuery
+    from gateway.engine.query import CubeQuery, LevelItem
 
     engine = sa.create_engine(f"duckdb:///{tmp_path / 'plain.duckdb'}")
-    cache = EngineCache()
+    memo = VersionMemo()
     with engine.begin() as connection:
         load_fixture(connection)
-        query = CubeQuery("Ukraine", ("[Measures].[Indrejste]",))
-        first = run_query(connection, CUBES, query, limits=Limits(), allow_individual=False, cache=cache)
-        second = run_query(connection, CUBES, query, limits=Limits(), allow_individual=False, cache=cache)
+        statements = _counting(connection)
+        query = CubeQuery("Ukraine", ("[Measures].[Indrejste]",), rows=(LevelItem("[Køn].[Køn]"),))
+        run_query(connection, CUBES, query, limits=Limits(), allow_individual=False, memo=memo)
+        first = len(statements)
+        run_query(connection, CUBES, query, limits=Limits(), allow_individual=False, memo=memo)
     engine.dispose()
-    assert first is not second and len(cache.results) == 0
+    assert len(statements) == 2 * first
