@@ -98,7 +98,8 @@ class AuditLog:
         """
         try:
             with self._database.write() as session:
-                return [chain.append(session, {name: getattr(e, name) for name in chain.FIELDS})[0] for e in events]
+                appended = chain.append_many(session, [{name: getattr(e, name) for name in chain.FIELDS} for e in events])
+                return [seq for seq, _ in appended]
         except Exception as error:  # noqa: BLE001 - every failure must reach the caller as one type
             raise AuditWriteError(f"audit events could not be written: {type(error).__name__}: {error}") from error
 

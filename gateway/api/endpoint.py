@@ -31,6 +31,7 @@ from gateway.api.schema import GatewaySchema
 from gateway.api.session import SessionFactory
 from gateway.audit import AuditEvent
 from gateway.audit_writer import AuditWriter
+from gateway.identity.middleware import REVISION_SCOPE_KEY
 from gateway.principal import Principal
 
 logger = logging.getLogger("gateway.api")
@@ -83,7 +84,8 @@ class GraphQLEndpoint:
             if rejected is not None:
                 raise rejected
             graphql_request = await read_graphql_request(request, max_body_bytes=self._config.max_body_bytes)
-            status, body, outcome, reason = await self._execute(graphql_request, principal, trail, request_id)
+            revision = request.scope.get(REVISION_SCOPE_KEY)
+            status, body, outcome, reason = await self._execute(graphql_request, principal, trail, request_id, revision)
         except RequestRejected as rejected:
             status, outcome, reason = rejected.status, "failed", f"{rejected.code}: {rejected.message}"
             body = {"errors": [{"message": rejected.message, "extensions": {"code": rejected.code}}]}
@@ -114,9 +116,14 @@ class GraphQLEndpoint:
         return _json(status, body, request_id)
 
     async def _execute(
-        self, graphql_request: GraphQLRequest, principal: Principal, trail: RequestTrail, request_id: str
+        self,
+        graphql_request: GraphQLRequest,
+        principal: Principal,
+        trail: RequestTrail,
+        request_id: str,
+        revision: int | None,
     ) -> tuple[int, dict[str, Any], str, str | None]:
-        session = self._sessions(principal, trail)
+        session = self._sessions(principal, trail, revision=revision)
         context = RequestContext(principal=principal, session=session, trail=trail, request_id=request_id)
         allowed = (OperationType.QUERY,)
         try:

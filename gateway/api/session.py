@@ -37,6 +37,9 @@ from gateway.settings import Settings
 from gateway.store.store import MetadataStore
 
 
+MAX_CACHED_GRANT_SETS = 10_000
+
+
 @dataclass(frozen=True)
 class OpenCatalog:
     """A database the caller may read, with the cubes as the caller may see them."""
@@ -64,9 +67,29 @@ class SessionFactory:
     cache: EngineCache | None = None  # results and member lookups per immutable database version
     clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC)
     _visible: dict[tuple[str, bool, bool], tuple[Cube, ...]] = field(default_factory=dict, repr=False)
+    _grants: dict[int, tuple[int, tuple[GrantView, ...]]] = field(default_factory=dict, repr=False)
 
-    def __call__(self, principal: Principal, trail: RequestTrail) -> DataSession:
-        return DataSession(self, principal, trail, now=self.clock())
+    def __call__(self, principal: Principal, trail: RequestTrail, *, revision: int | None = None) -> DataSession:
+        """``revision``: the metadata revision the identity step checked for this request."""
+        return DataSession(self, principal, trail, now=self.clock(), revision=revision)
+
+    def grants_for(self, principal: Principal, revision: int | None) -> tuple[GrantView, ...]:
+        """The principal's grants, read again whenever the metadata revision moved.
+
+        Every change to grants, users or certificates bumps the revision, and the identity
+        step checks it on every request, so a revoked grant is gone from the next request on.
+        Validity in time (valid_from/valid_to) is judged by ``decide`` at each request.
+        """
+        if revision is None:
+            return self.store.grants_for(principal)
+        cached = self._grants.get(principal.user_id)
+        if cached is not None and cached[0] == revision:
+            return cached[1]
+        grants = self.store.grants_for(principal)
+        if len(self._grants) >= MAX_CACHED_GRANT_SETS:
+            self._grants.clear()
+        self._grants[principal.user_id] = (revision, grants)
+        return grants
 
     def visible_cubes(self, ref: DatabaseRef, allow_individual: bool) -> tuple[Cube, ...]:
         """The database's cubes, without person-level levels unless ``allow_individual``.
@@ -84,16 +107,19 @@ class SessionFactory:
 
 
 class DataSession:
-    def __init__(self, factory: SessionFactory, principal: Principal, trail: RequestTrail, *, now: dt.datetime) -> None:
+    def __init__(
+        self, factory: SessionFactory, principal: Principal, trail: RequestTrail, *, now: dt.datetime, revision: int | None
+    ) -> None:
         self._factory = factory
         self._principal = principal
         self._trail = trail
         self._now = now  # one instant per request: every decision in it sees the same time
+        self._revision = revision
 
     @cached_property
     def _grants(self) -> tuple[GrantView, ...]:
         """Read fresh for each request, so an expired or revoked grant stops at the next one."""
-        return self._factory.store.grants_for(self._principal)
+        return self._factory.grants_for(self._principal, self._revision)
 
     # -- who am I ---------------------------------------------------------------------------
     def me(self) -> Me:

@@ -36,6 +36,9 @@ OnRefused = Callable[[Scope, str, "str | None"], Awaitable[None]]
 
 logger = logging.getLogger(__name__)
 
+# the metadata revision the identity step checked: users, certificates and grants as of then
+REVISION_SCOPE_KEY = "dataadgang.revision"
+
 
 def _utcnow() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
@@ -87,6 +90,7 @@ class IdentityMiddleware:
             await self._refuse(scope, send, unavailable=refusal.reason is RefusalReason.SOURCE_UNAVAILABLE)
             return
         scope["principal"] = principal
+        scope[REVISION_SCOPE_KEY] = self._resolver.revision
         await self.app(scope, receive, send)
 
     async def identify(self, scope: Scope) -> Principal:

@@ -65,6 +65,12 @@ class IdentityResolver:
             raise IdentityRefused(RefusalReason.UNKNOWN_OR_INACTIVE, fingerprint=fingerprint)
         return principal
 
+    @property
+    def revision(self) -> int | None:
+        """The store revision the last check saw: a key for caches of anything the revision covers."""
+        snapshot = self._snapshot
+        return None if snapshot is None else snapshot.revision
+
     def _current(self) -> _Snapshot:
         snapshot = self._snapshot
         now = self._clock()

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -62,21 +62,34 @@ def chain_hash(prev_hash: str, seq: int, fields: Mapping[str, Any]) -> str:
 
 
 def append(session: Session, fields: Mapping[str, Any]) -> tuple[int, str]:
-    """Append one event inside the caller's write transaction; return its (seq, hash).
+    """Append one event inside the caller's write transaction; return its (seq, hash)."""
+    return append_many(session, [fields])[0]
+
+
+def append_many(session: Session, events: Sequence[Mapping[str, Any]]) -> list[tuple[int, str]]:
+    """Append events in order inside the caller's write transaction; return their (seq, hash).
 
     The head row is locked first (``FOR UPDATE`` on PostgreSQL; SQLite's write transaction is
-    already ``BEGIN IMMEDIATE``), so the read-increment-write below cannot interleave.
+    already ``BEGIN IMMEDIATE``), so the read-increment-write below cannot interleave. The
+    chain is computed here and the rows go in as one multi-row insert.
     """
     head = session.scalars(
         sa.select(AuditChainHeadRow).where(AuditChainHeadRow.id == 1).with_for_update()
     ).one()
-    seq = head.seq + 1
-    digest = chain_hash(head.hash, seq, fields)
-    session.add(AuditEventRow(seq=seq, prev_hash=head.hash, hash=digest, **{name: fields[name] for name in FIELDS}))
-    head.seq = seq
-    head.hash = digest
-    session.flush()
-    return seq, digest
+    seq, prev_hash = head.seq, head.hash
+    rows: list[dict[str, Any]] = []
+    written: list[tuple[int, str]] = []
+    for fields in events:
+        seq += 1
+        digest = chain_hash(prev_hash, seq, fields)
+        rows.append({"seq": seq, "prev_hash": prev_hash, "hash": digest, **{name: fields[name] for name in FIELDS}})
+        written.append((seq, digest))
+        prev_hash = digest
+    if rows:
+        session.execute(sa.insert(AuditEventRow), rows)
+        head.seq, head.hash = seq, prev_hash
+        session.flush()
+    return written
 
 
 @dataclass(frozen=True, slots=True)
