@@ -79,9 +79,10 @@ def prepare(home: Path, scale: float) -> Setup:
     )
 
 
-def start_server(setup: Setup) -> subprocess.Popen[bytes]:
+def start_server(setup: Setup, workers: int = 1) -> subprocess.Popen[bytes]:
     env = {**os.environ, "DATAADGANG_HOME": str(setup.home), "DATAADGANG_PORT": str(setup.port)}
-    server = subprocess.Popen([sys.executable, "-m", "gateway.cli", "serve"], env=env, stderr=subprocess.PIPE)
+    command = [sys.executable, "-m", "gateway.cli", "serve", "--workers", str(workers)]
+    server = subprocess.Popen(command, env=env, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:
@@ -165,10 +166,11 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=8, help="concurrent kept-alive mTLS clients")
     parser.add_argument("--seconds", type=float, default=10.0, help="measured load duration (bounded)")
     parser.add_argument("--scale", type=float, default=1.0, help="Ukraine data volume (1.0 = demo size)")
+    parser.add_argument("--workers", type=int, default=1, help="gateway worker processes (dataadgang serve --workers)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="dataadgang-bench-") as tmp:
         setup = prepare(Path(tmp), args.scale)
-        server = start_server(setup)
+        server = start_server(setup, args.workers)
         try:
             out: Queue = Queue()  # type: ignore[type-arg]
             loader = Process(target=_load, args=(setup, args.clients, min(args.seconds, 120.0), out))
@@ -198,7 +200,7 @@ def main() -> None:
     }
     print(json.dumps(result, indent=1))
     print()
-    print(f"gateway over kept-alive mTLS, {args.clients} clients: {rps:,.0f} requests/s, p50 {gp50:.1f} ms, p99 {gp99:.1f} ms")
+    print(f"gateway ({args.workers} worker(s)) over kept-alive mTLS, {args.clients} clients: {rps:,.0f} requests/s, p50 {gp50:.1f} ms, p99 {gp99:.1f} ms")
     print(f"direct DuckDB, same SQL, one thread:       {direct_qps:,.0f} queries/s, p50 {dp50:.2f} ms, p99 {dp99:.2f} ms")
     print(f"overhead ratio p50 (gateway / direct): {gp50 / dp50:.1f}x; throughput ratio (direct / gateway): {direct_qps / rps:.2f}x")
     print(f"targets: >= 500 requests/s ({'met' if rps >= 500 else 'NOT met'}), p99 < 50 ms ({'met' if gp99 < 50 else 'NOT met'})")

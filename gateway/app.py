@@ -131,5 +131,11 @@ def create_app(settings: Settings, *, gateway: Gateway | None = None, ca_certifi
         source=gateway.store.identity_source(),
         ca_certificates=ca_certificates if ca_certificates is not None else load_ca_certificates(settings),
         on_refused=on_refused,
-        offload_lookups=True,
+        # inline: a one-row revision lookup costs less than a hop to the thread pool and back
+        offload_lookups=False,
     )
+
+
+def app_from_env() -> Any:
+    """The app as a uvicorn factory (``gateway.app:app_from_env``): what each worker process runs."""
+    return create_app(Settings.from_env())

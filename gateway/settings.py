@@ -55,6 +55,7 @@ class Settings:
     metadata_url: str = ""
     host: str = "127.0.0.1"
     port: int = 8443
+    workers: int = 1  # serve: worker processes sharing the listening socket
     # engine limits
     cell_limit: int = 500_000
     max_open_engines: int = 16  # each open DuckDB engine is a DuckDB instance (~5 MiB)
@@ -98,6 +99,7 @@ class Settings:
             metadata_url=env.get("DATAADGANG_METADATA_URL", ""),
             host=env.get("DATAADGANG_HOST", "127.0.0.1"),
             port=_int(env, "DATAADGANG_PORT", 8443),
+            workers=_int(env, "DATAADGANG_WORKERS", 1),
             cell_limit=_int(env, "DATAADGANG_CELL_LIMIT", 500_000),
             max_open_engines=_int(env, "DATAADGANG_MAX_OPEN_ENGINES", 16),
             query_timeout_seconds=_float(env, "DATAADGANG_QUERY_TIMEOUT_SECONDS", 30.0),

@@ -9,6 +9,7 @@ client gets a 503 and no data (fail closed).
 from __future__ import annotations
 
 import asyncio
+import functools
 import datetime as dt
 import json
 import logging
@@ -166,16 +167,21 @@ def _normalise(graphql_request: GraphQLRequest | None) -> str | None:
     cube query; capped in length."""
     if graphql_request is None:
         return None
-    try:
-        text = print_ast(parse(graphql_request.query, no_location=True, max_tokens=5000))
-    except (GraphQLSyntaxError, RecursionError):
-        text = graphql_request.query
+    text = _canonical(graphql_request.query)
     if graphql_request.variables:
         variables = json.dumps(graphql_request.variables, ensure_ascii=False, sort_keys=True, default=str)
         text = f"{text}\n# variables: {variables}"
     if graphql_request.operation_name:
         text = f"{text}\n# operation: {graphql_request.operation_name}"
     return text[:MAX_AUDITED_QUERY_CHARS]
+
+
+@functools.lru_cache(maxsize=1024)  # clients repeat the same few documents; printing one costs ~1 ms
+def _canonical(query: str) -> str:
+    try:
+        return print_ast(parse(query, no_location=True, max_tokens=5000))
+    except (GraphQLSyntaxError, RecursionError):
+        return query
 
 
 def _json(status: int, body: dict[str, Any], request_id: str) -> Response:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 
 import click
 import uvicorn
+from uvicorn.supervisors import Multiprocess
 
 from gateway.settings import Settings
 
@@ -18,15 +20,26 @@ def register(main: click.Group) -> None:
 
 
 def _run(settings: Settings, *, certfile: Path, keyfile: Path, workers: int = 1) -> None:
-    from gateway.app import create_app
+    """Serve in this process, or in ``workers`` processes sharing one listening socket.
+
+    Workers build their app from the environment (``gateway.app:app_from_env``), so the
+    settings reach them as ``DATAADGANG_*`` variables; each checks revocation on every request
+    against the shared metadata store, and the audit chain serialises their writes.
+    """
     from gateway.identity.tls import uvicorn_config, uvicorn_config_behind_proxy
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    app = create_app(settings)
+    if workers > 1:
+        os.environ["DATAADGANG_HOME"] = str(settings.home)
+        app: object = "gateway.app:app_from_env"
+        extra: dict[str, object] = {"factory": True, "workers": workers}
+    else:
+        from gateway.app import create_app
+
+        app, extra = create_app(settings), {}
+    common = {"log_level": "info", "access_log": False, **extra}  # the audit trail is the access log
     if settings.identity_mode == "proxy":
-        config = uvicorn_config_behind_proxy(
-            app, host=settings.host, port=settings.port, log_level="info", access_log=False
-        )
+        config = uvicorn_config_behind_proxy(app, host=settings.host, port=settings.port, **common)
     else:
         ca_file = settings.ca_cert_file or settings.ca_dir / "ca.crt.pem"
         config = uvicorn_config(
@@ -36,11 +49,13 @@ def _run(settings: Settings, *, certfile: Path, keyfile: Path, workers: int = 1)
             certfile=str(certfile),
             keyfile=str(keyfile),
             ca_file=str(ca_file),
-            log_level="info",
-            access_log=False,  # the audit trail is the access log, written before each answer
             timeout_keep_alive=30,
+            **common,
         )
-    uvicorn.Server(config).run()
+    if workers > 1:
+        Multiprocess(config, sockets=[config.bind_socket()]).run()
+    else:
+        uvicorn.Server(config).run()
 
 
 @click.command()
@@ -48,8 +63,10 @@ def _run(settings: Settings, *, certfile: Path, keyfile: Path, workers: int = 1)
               help="Server certificate chain (PEM). Default: <home>/tls/server.crt.")
 @click.option("--keyfile", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
               help="Server private key (PEM). Default: <home>/tls/server.key.")
+@click.option("--workers", type=click.IntRange(1, 64), default=None,
+              help="Worker processes (default DATAADGANG_WORKERS, else 1).")
 @click.pass_obj
-def serve(settings: Settings, certfile: Path | None, keyfile: Path | None) -> None:
+def serve(settings: Settings, certfile: Path | None, keyfile: Path | None, workers: int | None) -> None:
     """Serve the GraphQL gateway (mTLS on DATAADGANG_HOST:DATAADGANG_PORT, or plain HTTP behind a proxy)."""
     from gateway.demo import server_tls_dir
 
@@ -59,7 +76,7 @@ def serve(settings: Settings, certfile: Path | None, keyfile: Path | None) -> No
         raise click.ClickException(
             f"No server certificate at {certfile}: run 'dataadgang pki server-cert HOST...' or 'dataadgang demo'."
         )
-    _run(settings, certfile=certfile, keyfile=keyfile)
+    _run(settings, certfile=certfile, keyfile=keyfile, workers=workers or settings.workers)
 
 
 @click.command()

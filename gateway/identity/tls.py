@@ -84,18 +84,26 @@ class WebSocketsTLSProtocol(_ClientCertificateMixin, WebSocketsSansIOProtocol):
 HTTP_PROTOCOLS: dict[str, type[asyncio.Protocol]] = {"h11": H11TLSProtocol, "httptools": HttpToolsTLSProtocol}
 
 
-def client_auth_context_factory(ca_file: str) -> Callable[[uvicorn.Config, Callable[[], ssl.SSLContext]], ssl.SSLContext]:
-    """TLS >= 1.2, a client certificate from our CA required, no legacy renegotiation."""
+class ClientAuthContextFactory:
+    """TLS >= 1.2, a client certificate from our CA required, no legacy renegotiation.
 
-    def factory(config: uvicorn.Config, default: Callable[[], ssl.SSLContext]) -> ssl.SSLContext:
+    A class rather than a closure so that uvicorn can hand it to worker processes (pickled).
+    """
+
+    def __init__(self, ca_file: str) -> None:
+        self.ca_file = ca_file
+
+    def __call__(self, config: uvicorn.Config, default: Callable[[], ssl.SSLContext]) -> ssl.SSLContext:
         context = default()
         context.minimum_version = ssl.TLSVersion.TLSv1_2
         context.verify_mode = ssl.CERT_REQUIRED
-        context.load_verify_locations(cafile=ca_file)
+        context.load_verify_locations(cafile=self.ca_file)
         context.options |= ssl.OP_NO_RENEGOTIATION
         return context
 
-    return factory
+
+def client_auth_context_factory(ca_file: str) -> ClientAuthContextFactory:
+    return ClientAuthContextFactory(ca_file)
 
 
 def uvicorn_config(

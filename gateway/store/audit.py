@@ -73,8 +73,10 @@ def append_many(session: Session, events: Sequence[Mapping[str, Any]]) -> list[t
     already ``BEGIN IMMEDIATE``), so the read-increment-write below cannot interleave. The
     chain is computed here and the rows go in as one multi-row insert.
     """
-    head = session.scalars(
-        sa.select(AuditChainHeadRow).where(AuditChainHeadRow.id == 1).with_for_update()
+    connection = session.connection()  # Core on the session's transaction: this is the hot path
+    heads = AuditChainHeadRow.__table__
+    head = connection.execute(
+        sa.select(heads.c.seq, heads.c.hash).where(heads.c.id == 1).with_for_update()
     ).one()
     seq, prev_hash = head.seq, head.hash
     rows: list[dict[str, Any]] = []
@@ -86,9 +88,8 @@ def append_many(session: Session, events: Sequence[Mapping[str, Any]]) -> list[t
         written.append((seq, digest))
         prev_hash = digest
     if rows:
-        session.execute(sa.insert(AuditEventRow), rows)
-        head.seq, head.hash = seq, prev_hash
-        session.flush()
+        connection.execute(sa.insert(AuditEventRow.__table__), rows)
+        connection.execute(sa.update(heads).where(heads.c.id == 1).values(seq=seq, hash=prev_hash))
     return written
 
 
