@@ -118,7 +118,8 @@ class DataSession:
 
     @cached_property
     def _grants(self) -> tuple[GrantView, ...]:
-        """Read fresh for each request, so an expired or revoked grant stops at the next one."""
+        """Read again whenever the metadata revision moved (any grant change moves it), so a
+        revoked grant stops at the next request; validity in time is judged per request."""
         return self._factory.grants_for(self._principal, self._revision)
 
     # -- who am I ---------------------------------------------------------------------------
