@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from admin.pki.files import write_new
+from gateway.files import write_new
 from admin.pki.index import format_serial
 
 if TYPE_CHECKING:

@@ -26,7 +26,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from admin.pki.crl import REFRESH_MARGIN, build_crl, crl_is_stale, load_crl
 from admin.pki.errors import PKIError
-from admin.pki.files import (
+from gateway.files import (
     PUBLIC_FILE_MODE,
     ensure_private_dir,
     exclusive_lock,

@@ -18,7 +18,7 @@ from typing import Any, TypeVar, cast
 from cryptography import x509
 
 from admin.pki.errors import PKIError
-from admin.pki.files import PRIVATE_FILE_MODE, exclusive_lock, write_atomic
+from gateway.files import PRIVATE_FILE_MODE, exclusive_lock, write_atomic
 from admin.pki.profiles import Kind
 
 FORMAT_VERSION = 1

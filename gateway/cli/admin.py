@@ -25,7 +25,7 @@ from gateway.settings import Settings
 from gateway.store import Actor, MetadataStore
 
 if TYPE_CHECKING:
-    from admin.pki import CertificateAuthority
+    pass
 
 ROLE_CHOICE = click.Choice([role.value for role in Role])
 

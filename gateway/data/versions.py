@@ -8,14 +8,13 @@ versions are deleted at the next load (on POSIX an open file survives its unlink
 
 from __future__ import annotations
 
-import fcntl
-import os
 import re
-import tempfile
 import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+from gateway.files import exclusive_lock, write_atomic
 
 _VERSION = re.compile(r"v([0-9]{4,})\.duckdb")
 _FOLD = str.maketrans({"æ": "ae", "ø": "oe", "å": "aa", "Æ": "ae", "Ø": "oe", "Å": "aa"})
@@ -76,25 +75,11 @@ def prune(directory: Path, keep: set[int]) -> list[Path]:
 def locked(path: Path) -> Iterator[None]:
     """An exclusive advisory lock (one load per database; one registry writer) across processes."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a+b") as handle:
-        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+    with exclusive_lock(path):
+        yield
 
 
 def atomic_write_text(path: Path, text: str, *, mode: int = 0o600) -> None:
-    """Write to a temporary file in the same directory, fsync, then rename over ``path``."""
+    """Replace ``path`` with ``text`` in one step (temp file, fsync, rename)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomic(path, text.encode("utf-8"), mode=mode)

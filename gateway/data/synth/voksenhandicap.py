@@ -22,7 +22,7 @@ YDELSE_WEIGHTS = {"1.1": 15, "1.3": 3, "1.4": 10, "1.8.1": 10, "1.8.2": 7, "1.12
 def _tables(con: duckdb.DuckDBPyConnection, o: GenerateOptions) -> None:
     s = o.seed
     con.execute(
-        f"""CREATE TABLE steder AS
+        """CREATE TABLE steder AS
         SELECT k.kode || '-' || lpad(j.range::VARCHAR, 2, '0') AS opholdssted,
                'Bosted ' || k.navn || ' ' || (j.range + 1) AS navn, k.kode AS kommune, k.idx, j.range AS j
         FROM kommuner k, range(2 + k.indbyggere // 50000) j ORDER BY k.idx, j.range"""

@@ -1,4 +1,4 @@
-"""Private files of the CA: atomic replacement, exclusive creation, one cross-process lock.
+"""Files written safely: atomic replacement, exclusive creation, one cross-process lock.
 
 Everything is written as temp file + fsync + ``os.replace`` so that a crash or a concurrent
 reader never sees half a file; the lock is ``fcntl.flock`` on a separate file so that readers
