@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import sqlalchemy as sa
 from api_world import AREAS, DOMAIN, OPERATOR, ApiUser, post
@@ -67,9 +68,7 @@ class PgWorld:
             cert_path=issued.bundle.certificate_path, key_path=issued.bundle.key_path, password=issued.password,
         )
 
-    def client(self, user: ApiUser) -> Any:
-        import httpx
-
+    def client(self, user: ApiUser) -> httpx.Client:
         return httpx.Client(base_url=self.server.url, verify=user.ssl_context(self.ca.ca_cert_path), timeout=30.0)
 
     def direct_sum(self, database: str, sql: str) -> float:
