@@ -12,6 +12,9 @@ from gateway.store.rules import parse_roles
 from gateway.store.tables import CertificateRow, KommuneRow, RevisionRow, UserRow
 
 
+_REVISION_SQL = f"SELECT value FROM {RevisionRow.__tablename__} WHERE id = 1"
+
+
 class StoreIdentitySource:
     """Implements ``gateway.identity.source.IdentitySource`` over the metadata store.
 
@@ -23,9 +26,21 @@ class StoreIdentitySource:
         self._database = database
 
     def revision(self) -> int:
-        with self._database.engine.connect() as connection:
-            value = connection.execute(sa.select(RevisionRow.value).where(RevisionRow.id == 1)).scalar_one()
-        return int(value)
+        """One primary-key read on a pooled DBAPI connection: this runs on every request, so it
+        skips the ORM and SQLAlchemy's per-statement work (the SQL is a constant)."""
+        connection = self._database.engine.raw_connection()
+        try:
+            cursor = connection.cursor()
+            try:
+                cursor.execute(_REVISION_SQL)
+                row = cursor.fetchone()
+            finally:
+                cursor.close()
+        finally:
+            connection.close()  # back to the pool (rolled back there)
+        if row is None:
+            raise LookupError("the metadata store has no revision row; run migrations")
+        return int(row[0])
 
     def revoked_fingerprints(self) -> frozenset[str]:
         with self._database.read() as session:
