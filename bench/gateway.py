@@ -1,10 +1,11 @@
 """The whole gateway under load: kept-alive mTLS clients vs the same query straight on DuckDB.
 
-Run: ``.venv/bin/python -m bench.gateway [--clients 8] [--seconds 10] [--workers 1]``
+Run: ``.venv/bin/python -m bench.gateway [--clients 8] [--workers 1] [--client curl|httpx]``
 
 A throwaway home with one kommune's Ukraine database, a CA, a user with a grant and a server
 is set up; ``dataadgang serve`` runs in its own process (as in production); the load comes from
-another process (asyncio + httpx, one kept-alive connection per client), bounded in time. The
+another process (curl's parallel mode, or asyncio + httpx), one kept-alive connection per
+client, bounded in count or time. The
 same query is then compiled by the engine and run directly on DuckDB for the baseline. Prints
 requests/s, p50/p99 and the overhead ratios. Loopback only.
 """
@@ -15,6 +16,7 @@ import argparse
 import asyncio
 import json
 import os
+import shutil
 import socket
 import ssl
 import statistics
@@ -79,8 +81,10 @@ def prepare(home: Path, scale: float) -> Setup:
     )
 
 
-def start_server(setup: Setup, workers: int = 1) -> subprocess.Popen[bytes]:
+def start_server(setup: Setup, workers: int = 1, *, result_cache: bool = True) -> subprocess.Popen[bytes]:
     env = {**os.environ, "DATAADGANG_HOME": str(setup.home), "DATAADGANG_PORT": str(setup.port)}
+    if not result_cache:
+        env["DATAADGANG_RESULT_CACHE_CELLS"] = "0"  # every request runs the engine and DuckDB
     command = [sys.executable, "-m", "gateway.cli", "serve", "--workers", str(workers)]
     server = subprocess.Popen(command, env=env, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 30
@@ -128,6 +132,35 @@ def _load(setup: Setup, clients: int, seconds: float, out: Queue) -> None:  # ty
     out.put((latencies, errors, time.perf_counter() - started - 1.0))
 
 
+def _load_with_curl(setup: Setup, clients: int, requests: int) -> tuple[list[float], list[str], float]:
+    """The same load from curl's parallel mode (C, one process): the client costs less CPU than
+    the asyncio one, which matters when client and server share two cores."""
+    body = setup.home / "bench-body.json"
+    body.write_text(json.dumps({"query": QUERY}), encoding="utf-8")
+    urls = setup.home / "bench-urls.txt"
+    url = f"https://127.0.0.1:{setup.port}/graphql"
+    urls.write_text("".join(f'url = "{url}"\noutput = "/dev/null"\n' for _ in range(requests)), encoding="utf-8")
+    command = [
+        "curl", "-sS", "--parallel", "--parallel-max", str(clients), "--cacert", str(setup.ca_file),
+        "--cert", str(setup.cert), "--key", str(setup.key), "--pass", setup.password,
+        "-H", "content-type: application/json", "--data-binary", f"@{body}",
+        "-w", "%{http_code} %{time_total}\n", "-K", str(urls),
+    ]
+    warm = subprocess.run([*command[:-2], url, "-o", "/dev/null"], capture_output=True, text=True, timeout=30)
+    if warm.returncode != 0:
+        raise SystemExit(f"curl failed: {warm.stderr}")
+    started = time.perf_counter()
+    done = subprocess.run(command, capture_output=True, text=True, timeout=600)
+    elapsed = time.perf_counter() - started
+    latencies, errors = [], []
+    for line in done.stdout.splitlines():
+        code, seconds = line.split()
+        latencies.append(float(seconds))
+        if code != "200":
+            errors.append(line)
+    return latencies, errors, elapsed
+
+
 def direct(setup: Setup, seconds: float) -> list[float]:
     """The engine's own SQL for the same query, run straight on DuckDB: the floor."""
     from gateway.engine.compile import compile_plan
@@ -167,16 +200,23 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0, help="measured load duration (bounded)")
     parser.add_argument("--scale", type=float, default=1.0, help="Ukraine data volume (1.0 = demo size)")
     parser.add_argument("--workers", type=int, default=1, help="gateway worker processes (dataadgang serve --workers)")
+    parser.add_argument("--client", choices=("curl", "httpx"), default="curl" if shutil.which("curl") else "httpx",
+                        help="load generator: curl's parallel mode (default when installed) or asyncio httpx")
+    parser.add_argument("--requests", type=int, default=4000, help="requests for the curl client (bounded)")
+    parser.add_argument("--no-result-cache", action="store_true", help="serve with the result cache off")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="dataadgang-bench-") as tmp:
         setup = prepare(Path(tmp), args.scale)
-        server = start_server(setup, args.workers)
+        server = start_server(setup, args.workers, result_cache=not args.no_result_cache)
         try:
-            out: Queue = Queue()  # type: ignore[type-arg]
-            loader = Process(target=_load, args=(setup, args.clients, min(args.seconds, 120.0), out))
-            loader.start()
-            latencies, errors, elapsed = out.get(timeout=args.seconds + 120)
-            loader.join()
+            if args.client == "curl":
+                latencies, errors, elapsed = _load_with_curl(setup, args.clients, min(args.requests, 50_000))
+            else:
+                out: Queue = Queue()  # type: ignore[type-arg]
+                loader = Process(target=_load, args=(setup, args.clients, min(args.seconds, 120.0), out))
+                loader.start()
+                latencies, errors, elapsed = out.get(timeout=args.seconds + 120)
+                loader.join()
         finally:
             server.terminate()
             server.wait(timeout=10)
@@ -200,7 +240,8 @@ def main() -> None:
     }
     print(json.dumps(result, indent=1))
     print()
-    print(f"gateway ({args.workers} worker(s)) over kept-alive mTLS, {args.clients} clients: {rps:,.0f} requests/s, p50 {gp50:.1f} ms, p99 {gp99:.1f} ms")
+    cache = "off" if args.no_result_cache else "on"
+    print(f"gateway ({args.workers} worker(s), result cache {cache}) over kept-alive mTLS, {args.clients} {args.client} clients: {rps:,.0f} requests/s, p50 {gp50:.1f} ms, p99 {gp99:.1f} ms")
     print(f"direct DuckDB, same SQL, one thread:       {direct_qps:,.0f} queries/s, p50 {dp50:.2f} ms, p99 {dp99:.2f} ms")
     print(f"overhead ratio p50 (gateway / direct): {gp50 / dp50:.1f}x; throughput ratio (direct / gateway): {direct_qps / rps:.2f}x")
     print(f"targets: >= 500 requests/s ({'met' if rps >= 500 else 'NOT met'}), p99 < 50 ms ({'met' if gp99 < 50 else 'NOT met'})")
