@@ -53,6 +53,15 @@ class AuditEvent:
             raise ValueError(f"unknown audit outcome {self.outcome!r}; use one of {', '.join(OUTCOMES)}")
         if not self.operation:
             raise ValueError("AuditEvent.operation is required")
+        # Client text lands in several fields; a NUL would make PostgreSQL refuse the whole
+        # batch. Store it visibly escaped instead, so the probe itself stays on record.
+        for name in _TEXT_FIELDS:
+            value = getattr(self, name)
+            if isinstance(value, str) and "\x00" in value:
+                object.__setattr__(self, name, value.replace("\x00", "\\x00"))
+
+
+_TEXT_FIELDS = ("login", "cert_fingerprint", "kommune_kode", "client_address", "operation", "database", "query", "reason")
 
 
 @dataclass(frozen=True, slots=True)

@@ -38,11 +38,25 @@ class AuditWriter:
             batch, self._pending = self._pending[: self._max_batch], self._pending[self._max_batch :]
             try:
                 numbers = await run_in_threadpool(self._audit.record_many, [event for event, _ in batch])
-            except Exception as error:  # noqa: BLE001 - handed to every request of the batch
-                for _, future in batch:
+            except Exception as error:  # noqa: BLE001 - handed to the requests whose event failed
+                if len(batch) == 1:
+                    _, future = batch[0]
                     if not future.done():
                         future.set_exception(error)
+                    continue
+                await self._one_by_one(batch)  # one bad event must not fail its neighbours
                 continue
             for (_, future), number in zip(batch, numbers):
                 if not future.done():
                     future.set_result(number)
+
+    async def _one_by_one(self, batch: list[tuple[AuditEvent, asyncio.Future[int]]]) -> None:
+        for event, future in batch:
+            try:
+                number = await run_in_threadpool(self._audit.record_many, [event])
+            except Exception as error:  # noqa: BLE001 - this request fails closed, alone
+                if not future.done():
+                    future.set_exception(error)
+            else:
+                if not future.done():
+                    future.set_result(number[0])

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 import pytest
 
@@ -22,10 +23,12 @@ def _event(n: int) -> AuditEvent:
 
 
 @pytest.fixture
-def audit_log(tmp_path: object) -> AuditLog:
-    store = MetadataStore(f"sqlite:///{tmp_path}/meta.sqlite")  # type: ignore[str-bytes-safe]
+def audit_log(metadata_url: str) -> Iterator[AuditLog]:
+    """On SQLite and on PostgreSQL (which refuses NUL in text: the case that matters)."""
+    store = MetadataStore(metadata_url)
     store.migrate()
-    return store.audit_log()
+    yield store.audit_log()
+    store.close()
 
 
 def test_concurrent_events_are_written_in_few_batches_each_with_its_own_number(audit_log: AuditLog) -> None:
@@ -50,27 +53,51 @@ def test_concurrent_events_are_written_in_few_batches_each_with_its_own_number(a
     assert audit_log.verify().ok
 
 
-class _FailingOnce(AuditLog):
+class _RefusingPoison(AuditLog):
+    """Refuses any batch holding the event with request id 'poison', as PostgreSQL refuses a bad row."""
+
     def __init__(self, inner: AuditLog) -> None:
         self.inner = inner
-        self.failed = False
 
     def record_many(self, events: Sequence[AuditEvent]) -> list[int]:
-        if not self.failed:
-            self.failed = True
-            raise AuditWriteError("disk full")
+        if any(e.request_id == "poison" for e in events):
+            raise AuditWriteError("invalid byte sequence")
         return self.inner.record_many(events)
 
 
-def test_a_failed_batch_fails_every_request_in_it_and_the_next_batch_still_writes(audit_log: AuditLog) -> None:
-    writer = AuditWriter(_FailingOnce(audit_log))
+def test_one_bad_event_fails_only_its_own_request(audit_log: AuditLog) -> None:
+    writer = AuditWriter(_RefusingPoison(audit_log))
 
-    async def main() -> tuple[list[object], int]:
-        first = await asyncio.gather(*(writer.record(_event(n)) for n in range(5)), return_exceptions=True)
-        later = await writer.record(_event(99))
-        return first, later
+    async def main() -> list[object]:
+        events = [_event(n) for n in range(4)]
+        events.insert(2, dataclasses.replace(_event(9), request_id="poison"))
+        return await asyncio.gather(*(writer.record(e) for e in events), return_exceptions=True)
 
-    first, later = asyncio.run(main())
-    assert all(isinstance(outcome, AuditWriteError) for outcome in first)
-    assert later == 1  # nothing half-written by the failed batch
-    assert [r.event.request_id for r in audit_log.query()] == ["r99"]
+    outcomes = asyncio.run(main())
+    assert isinstance(outcomes[2], AuditWriteError)
+    assert all(isinstance(o, int) for i, o in enumerate(outcomes) if i != 2)
+    assert sorted(r.event.request_id for r in audit_log.query()) == ["r0", "r1", "r2", "r3"]
+    assert audit_log.verify().ok
+
+
+class _Down(AuditLog):
+    def record_many(self, events: Sequence[AuditEvent]) -> list[int]:
+        raise AuditWriteError("database is locked")
+
+
+def test_when_the_store_is_down_every_request_fails_closed(audit_log: AuditLog) -> None:
+    writer = AuditWriter(_Down.__new__(_Down))
+
+    async def main() -> list[object]:
+        return await asyncio.gather(*(writer.record(_event(n)) for n in range(5)), return_exceptions=True)
+
+    assert all(isinstance(o, AuditWriteError) for o in asyncio.run(main()))
+
+
+def test_a_nul_from_the_client_is_stored_escaped_not_refused(audit_log: AuditLog) -> None:
+    event = dataclasses.replace(_event(1), database="FLIS Ukraine-\x00101", query="{ catalog(name: \"\x00\") }")
+    assert "\x00" not in (event.database or "") and "\\x00" in (event.database or "")
+    audit_log.record_many([event])
+    (record,) = audit_log.query()
+    assert record.event.database == "FLIS Ukraine-\\x00101"
+    assert audit_log.verify().ok
