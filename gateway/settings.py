@@ -72,6 +72,7 @@ class Settings:
     max_aliases: int = 15
     max_tokens: int = 2000
     max_body_bytes: int = 65536
+    max_member_queries: int = 500  # Discover member lookups (members, parent, children) per request
     graphiql: bool = False  # development only
     extra: Mapping[str, str] = field(default_factory=dict)
 
@@ -110,6 +111,7 @@ class Settings:
             max_aliases=_int(env, "DATAADGANG_MAX_ALIASES", 15),
             max_tokens=_int(env, "DATAADGANG_MAX_TOKENS", 2000),
             max_body_bytes=_int(env, "DATAADGANG_MAX_BODY_BYTES", 65536),
+            max_member_queries=_int(env, "DATAADGANG_MAX_MEMBER_QUERIES", 500),
             graphiql=env.get("DATAADGANG_GRAPHIQL", "") in ("1", "true", "yes"),
             identity_mode=env.get("DATAADGANG_IDENTITY_MODE", "tls"),
             client_cert_header=env.get("DATAADGANG_CLIENT_CERT_HEADER", "X-SSL-Client-Cert"),

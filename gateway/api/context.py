@@ -8,6 +8,7 @@ guards its few fields with a lock.
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -24,6 +25,8 @@ class RequestTrail:
     databases: list[str] = field(default_factory=list)
     cells: int = 0
     denial_reason: str | None = None
+    deadline: float | None = None  # time.monotonic() by which the request must be answered
+    member_queries: int = 0  # Discover member lookups so far (bounded per request)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     # one execute at a time per request, so the request's cell budget is checked and spent atomically
     execute_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
@@ -45,6 +48,15 @@ class RequestTrail:
     def served_cells(self, count: int) -> None:
         with self._lock:
             self.cells += count
+
+    def count_member_query(self, limit: int) -> bool:
+        """Count one Discover member lookup; False once the request has used ``limit``."""
+        with self._lock:
+            self.member_queries += 1
+            return self.member_queries <= limit
+
+    def seconds_left(self) -> float | None:
+        return None if self.deadline is None else self.deadline - time.monotonic()
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from graphql import GraphQLSyntaxError, parse, print_ast
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.types.graphql import OperationType
@@ -79,7 +79,7 @@ class GraphQLEndpoint:
         started = time.perf_counter()
         request_id = uuid.uuid4().hex
         principal: Principal = request.scope["principal"]  # set by the identity middleware, or never here
-        trail = RequestTrail()
+        trail = RequestTrail(deadline=time.monotonic() + self._config.request_timeout_seconds)
         graphql_request: GraphQLRequest | None = None
         try:
             if rejected is not None:
@@ -90,6 +90,14 @@ class GraphQLEndpoint:
         except RequestRejected as rejected:
             status, outcome, reason = rejected.status, "failed", f"{rejected.code}: {rejected.message}"
             body = {"errors": [{"message": rejected.message, "extensions": {"code": rejected.code}}]}
+        except ClientDisconnect:
+            status, outcome, reason = 400, "failed", "CLIENT_DISCONNECTED: the client went away mid-request"
+            body = {"errors": [{"message": "The request was not received in full.", "extensions": {"code": "MALFORMED_REQUEST"}}]}
+        except Exception:  # noqa: BLE001 - ours to fix; still a JSON answer, still audited
+            logger.exception("request %s failed in the endpoint", request_id)
+            status, outcome, reason = 500, "failed", "INTERNAL: failed in the endpoint"
+            message = f"Internal server error. Quote request id {request_id} to support."
+            body = {"errors": [{"message": message, "extensions": {"code": "INTERNAL_SERVER_ERROR"}}]}
         event = AuditEvent(
             time=self._clock(),
             login=principal.login,
@@ -155,9 +163,13 @@ class GraphQLEndpoint:
         body["errors"] = formatted.errors
         if result.data is None and formatted.document_error:
             return 400, {"errors": formatted.errors}, "failed", formatted.reason
-        outcome = "failed" if formatted.failed else "denied" if formatted.denied else "served"
-        if outcome == "served":
-            outcome = "failed" if result.data is None else "served"
+        # data that left the server makes the request 'served' for the auditor, whatever else
+        # failed beside it; the errors stay in the reason
+        returned = _returned_any(result.data)
+        if returned:
+            outcome = "served"
+        else:
+            outcome = "failed" if formatted.failed or not formatted.denied else "denied"
         return 200, body, outcome, formatted.reason
 
 
@@ -169,8 +181,11 @@ def _normalise(graphql_request: GraphQLRequest | None) -> str | None:
         return None
     text = _canonical(graphql_request.query)
     if graphql_request.variables:
-        variables = json.dumps(graphql_request.variables, ensure_ascii=False, sort_keys=True, default=str)
-        text = f"{text}\n# variables: {variables}"
+        try:
+            variables = json.dumps(graphql_request.variables, ensure_ascii=False, sort_keys=True, default=str)
+        except (RecursionError, ValueError):
+            variables = "(too deeply nested to record)"
+        text = f"{text}\n# variables: {variables[:MAX_AUDITED_QUERY_CHARS]}"
     if graphql_request.operation_name:
         text = f"{text}\n# operation: {graphql_request.operation_name}"
     return text[:MAX_AUDITED_QUERY_CHARS]
@@ -182,6 +197,11 @@ def _canonical(query: str) -> str:
         return print_ast(parse(query, no_location=True, max_tokens=5000))
     except (GraphQLSyntaxError, RecursionError):
         return query
+
+
+def _returned_any(data: object) -> bool:
+    """True when any top-level field of the answer carries data (not null)."""
+    return isinstance(data, dict) and any(value is not None for value in data.values())
 
 
 def _json(status: int, body: dict[str, Any], request_id: str) -> Response:

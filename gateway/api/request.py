@@ -60,7 +60,7 @@ async def read_graphql_request(request: Request, *, max_body_bytes: int) -> Grap
             raise RequestRejected(413, "PAYLOAD_TOO_LARGE", f"The request body exceeds {max_body_bytes} bytes.")
     try:
         payload = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         raise RequestRejected(400, "MALFORMED_JSON", "The request body is not valid JSON.") from None
     if not isinstance(payload, dict):
         raise RequestRejected(400, "MALFORMED_REQUEST", "The request body must be a JSON object.")
@@ -80,7 +80,7 @@ def _decode_variables(raw: str | None) -> dict[str, Any]:
         return {}
     try:
         variables = json.loads(raw)
-    except ValueError:
+    except (ValueError, RecursionError):
         raise RequestRejected(400, "MALFORMED_REQUEST", "'variables' is not valid JSON.") from None
     if not isinstance(variables, dict):
         raise RequestRejected(400, "MALFORMED_REQUEST", "'variables' must be a JSON object.")

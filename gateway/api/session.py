@@ -12,8 +12,11 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from functools import cached_property
+
+from sqlalchemy.engine import Connection
 
 from gateway.access import Action, Decision, GrantView, decide
 from gateway.api.context import RequestTrail
@@ -22,12 +25,12 @@ from gateway.api.execute_types import CubeQueryInput, ExecuteResult
 from gateway.api.me import Grant, Me
 from gateway.api.results import cube_query_from_input, execute_result
 from gateway.engine import cellset as engine_cellset
-from gateway.engine.execute import Limits, run_query
+from gateway.engine.execute import Limits, query_timeout, run_query
 from gateway.engine.query import CubeQuery
 from gateway.engine.cache import EngineCache
 from gateway.engine.members import count_level_members, get_member, list_members, member_children, member_parent
-from gateway.engine.resolve import find_cube
-from gateway.errors import AccessDeniedError, LimitExceededError
+from gateway.engine.resolve import LevelRef, find_cube, resolve_level, resolve_member
+from gateway.errors import AccessDeniedError, LimitExceededError, QueryTimeoutError
 from gateway.model import Catalog, DatabaseRef
 from gateway.model import Kommune as KommuneModel
 from gateway.model.types import Cube, Dimension, Hierarchy
@@ -151,6 +154,7 @@ class DataSession:
                 continue
             registered = self._factory.registry.get(ref.name)
             if registered is not None:
+                self._trail.touched("discover", ref.name)
                 readable.append(self._open(ref, registered))
         return readable
 
@@ -170,7 +174,8 @@ class DataSession:
 
     def members(self, catalog: OpenCatalog, cube: str, level: str, first: int, offset: int) -> MemberPage:
         model = catalog.cube(cube)
-        with self._factory.registry.connect(catalog.registered) as connection:
+        self._member_lookup(catalog, resolve_level(model, level))
+        with self._factory.registry.connect(catalog.registered) as connection, self._timeout(connection):
             found = list_members(
                 connection, model, level, allow_individual=catalog.allow_individual, limit=first, offset=offset
             )
@@ -178,18 +183,23 @@ class DataSession:
         return _page(catalog, cube, found, total, offset)
 
     def member(self, catalog: OpenCatalog, cube: str, unique_name: str) -> Member:
-        with self._factory.registry.connect(catalog.registered) as connection:
-            found = get_member(connection, catalog.cube(cube), unique_name, allow_individual=catalog.allow_individual)
+        model = catalog.cube(cube)
+        self._member_lookup(catalog, resolve_member(model, unique_name).level)
+        with self._factory.registry.connect(catalog.registered) as connection, self._timeout(connection):
+            found = get_member(connection, model, unique_name, allow_individual=catalog.allow_individual)
         return _member(catalog, cube, found)
 
     def parent(self, catalog: OpenCatalog, cube: str, unique_name: str) -> Member | None:
-        with self._factory.registry.connect(catalog.registered) as connection:
-            found = member_parent(connection, catalog.cube(cube), unique_name, allow_individual=catalog.allow_individual)
+        model = catalog.cube(cube)
+        self._member_lookup(catalog, resolve_member(model, unique_name).level)
+        with self._factory.registry.connect(catalog.registered) as connection, self._timeout(connection):
+            found = member_parent(connection, model, unique_name, allow_individual=catalog.allow_individual)
         return None if found is None else _member(catalog, cube, found)
 
     def children(self, catalog: OpenCatalog, cube: str, unique_name: str, first: int, offset: int) -> MemberPage:
         model = catalog.cube(cube)
-        with self._factory.registry.connect(catalog.registered) as connection:
+        self._member_lookup(catalog, resolve_member(model, unique_name).level)
+        with self._factory.registry.connect(catalog.registered) as connection, self._timeout(connection):
             found = member_children(
                 connection, model, unique_name, allow_individual=catalog.allow_individual, limit=first + 1, offset=offset
             )
@@ -201,6 +211,27 @@ class DataSession:
             offset=offset,
             has_more=has_more,
         )
+
+    def _member_lookup(self, catalog: OpenCatalog, level: LevelRef) -> None:
+        """Every Discover member lookup is bounded per request and leaves its database (and any
+        person-level hierarchy it touches) in the audit trail."""
+        limit = self._factory.settings.max_member_queries
+        if not self._trail.count_member_query(limit):
+            raise LimitExceededError(f"This request asks for members more than {limit} times; split it up.")
+        self._trail.touched("members", catalog.ref.name)
+        if any(lv.individual for lv in level.hierarchy.levels):
+            self._trail.touched("read_individual", catalog.ref.name)
+
+    def _seconds_left(self) -> float:
+        """The query time still allowed: the per-query limit, cut to what is left of the request's."""
+        limit = self._factory.settings.query_timeout_seconds
+        left = self._trail.seconds_left()
+        if left is not None and left <= 0:
+            raise QueryTimeoutError("The request ran out of time before this part could run.")
+        return limit if left is None else min(limit, left)
+
+    def _timeout(self, connection: Connection) -> AbstractContextManager[None]:
+        return query_timeout(connection, self._seconds_left())
 
     # -- Execute ----------------------------------------------------------------------------
     def execute(self, catalog_name: str, query: CubeQueryInput) -> ExecuteResult:
@@ -232,7 +263,7 @@ class DataSession:
         Access was decided already (``open_catalog``); the cache only saves the engine's work.
         """
         factory = self._factory
-        limits = Limits(cell_limit=cell_limit, timeout_seconds=factory.settings.query_timeout_seconds)
+        limits = Limits(cell_limit=cell_limit, timeout_seconds=self._seconds_left())
         entry = catalog.registered
         cache = factory.cache
 
