@@ -43,9 +43,10 @@ class RegisteredDatabase:
     built_at: datetime | None = None
 
     @property
-    def identity(self) -> tuple[str, str, str | None, int]:
-        """What names this version and no other: caches key on it."""
-        return (self.name, self.url, self.schema, self.version)
+    def identity(self) -> tuple[str, str, str | None, int, str | None]:
+        """What names this version and no other: caches key on it. ``built_at`` is part of it,
+        so a database unregistered and loaded again under the same version number is new."""
+        return (self.name, self.url, self.schema, self.version, self.built_at.isoformat() if self.built_at else None)
 
     def to_json(self) -> dict[str, object]:
         data = asdict(self)

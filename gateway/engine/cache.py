@@ -75,23 +75,32 @@ class VersionMemo:
     """Small answers about one database version (which members lie on an axis level, which keys
     exist), reused by later plans. Keys must start with the version's identity. LRU-bounded."""
 
-    def __init__(self, max_entries: int = 4096) -> None:
+    def __init__(self, max_entries: int = 4096, *, max_weight: int = 1_000_000) -> None:
         self.max_entries = max_entries
-        self._entries: OrderedDict[Hashable, object] = OrderedDict()
+        self.max_weight = max_weight  # e.g. members held in all entries together
+        self._entries: OrderedDict[Hashable, tuple[object, int]] = OrderedDict()
+        self._weight = 0
         self._lock = threading.Lock()
 
-    def get_or_compute(self, key: Hashable, compute: Callable[[], _T]) -> _T:
+    def get_or_compute(self, key: Hashable, compute: Callable[[], _T], *, weight: Callable[[_T], int] | None = None) -> _T:
+        """``weight`` says how big an answer is (default 1); the memo stays under both bounds."""
         if self.max_entries <= 0:
             return compute()
         with self._lock:
             if key in self._entries:
                 self._entries.move_to_end(key)
-                return self._entries[key]  # type: ignore[return-value]
+                return self._entries[key][0]  # type: ignore[return-value]
         value = compute()
+        size = max(1, weight(value)) if weight is not None else 1
+        if size > self.max_weight:
+            return value
         with self._lock:
-            self._entries[key] = value
-            while len(self._entries) > self.max_entries:
-                self._entries.popitem(last=False)
+            if key not in self._entries:
+                self._entries[key] = (value, size)
+                self._weight += size
+            while len(self._entries) > self.max_entries or self._weight > self.max_weight:
+                _key, (_value, old) = self._entries.popitem(last=False)
+                self._weight -= old
         return value
 
 

@@ -110,6 +110,7 @@ def plan_query(
         columns, rows = memo.get_or_compute(
             (version, "axes", cube.name, _shape(columns), _shape(rows), _shape(slicers), cap),
             lambda: _with_members(connection, cube, columns, rows, slicers, cap),
+            weight=lambda axes: sum(len(a.members) for side in axes for a in side),
         )
     estimate = math.prod(len(a.members) for a in columns) * len(measures) * math.prod(len(a.members) for a in rows)
     if estimate > cell_limit:

@@ -178,3 +178,19 @@ def test_a_plain_connection_remembers_nothing(tmp_path: Path) -> None:
         run_query(connection, CUBES, query, limits=Limits(), allow_individual=False, memo=memo)
     engine.dispose()
     assert len(statements) == 2 * first
+
+
+def test_member_memo_is_bounded_by_the_size_of_its_answers() -> None:
+    from gateway.engine.cache import VersionMemo
+
+    memo = VersionMemo(max_entries=100, max_weight=10)
+    memo.get_or_compute("a", lambda: [1] * 6, weight=len)
+    memo.get_or_compute("b", lambda: [2] * 6, weight=len)  # 12 > 10: a goes
+    calls = []
+    memo.get_or_compute("a", lambda: calls.append("a") or [1] * 6, weight=len)  # type: ignore[func-returns-value]
+    assert calls == ["a"]
+    huge = memo.get_or_compute("c", lambda: [3] * 50, weight=len)  # bigger than the memo: returned, not kept
+    assert len(huge) == 50
+    again = []
+    memo.get_or_compute("c", lambda: again.append(1) or [3] * 50, weight=len)  # type: ignore[func-returns-value]
+    assert again == [1]
