@@ -35,6 +35,9 @@ def alembic_config(connection: sa.Connection | None = None) -> Config:
     return config
 
 
+_MIGRATION_LOCK_KEY = 0x64616167  # 'daag': any constant the deployment's other users do not take
+
+
 class MetadataStore(StoreIdentitySource):
     """Kommuner, users, certificates, grants and the audit trail, in one SQL database.
 
@@ -47,12 +50,23 @@ class MetadataStore(StoreIdentitySource):
 
     # -- lifecycle -------------------------------------------------------------------------
     def migrate(self) -> None:
-        """Bring the schema to the newest revision and seed missing kommuner. Safe to repeat."""
+        """Bring the schema to the newest revision and seed missing kommuner. Safe to repeat,
+        also from several processes at once (SQLite: the write lock; PostgreSQL: an advisory
+        lock held around both steps)."""
         with self.database.write_engine.connect() as connection:
-            command.upgrade(alembic_config(connection), "head")
-            connection.commit()
-        with self.database.write() as session:
-            kommuner.seed(session)
+            postgres = connection.dialect.name == "postgresql"
+            if postgres:
+                connection.execute(sa.text("SELECT pg_advisory_lock(:key)"), {"key": _MIGRATION_LOCK_KEY})
+                connection.commit()
+            try:
+                command.upgrade(alembic_config(connection), "head")
+                connection.commit()
+                with self.database.write() as session:
+                    kommuner.seed(session)
+            finally:
+                if postgres:
+                    connection.execute(sa.text("SELECT pg_advisory_unlock(:key)"), {"key": _MIGRATION_LOCK_KEY})
+                    connection.commit()
 
     def close(self) -> None:
         self.database.dispose()
