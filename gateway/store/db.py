@@ -7,6 +7,9 @@ waiting), PostgreSQL serialises on row locks taken first thing. Reads use ordina
 
 from __future__ import annotations
 
+import sqlite3
+import time
+
 import datetime as dt
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -47,7 +50,7 @@ def create_metadata_engine(url: str, *, busy_timeout_ms: int = 30_000) -> Engine
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         try:
-            cursor.execute("PRAGMA journal_mode=WAL")
+            _enable_wal(cursor, deadline=time.monotonic() + busy_timeout_ms / 1000)
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
             cursor.execute("PRAGMA synchronous=NORMAL")
@@ -60,6 +63,20 @@ def create_metadata_engine(url: str, *, busy_timeout_ms: int = 30_000) -> Engine
         connection.exec_driver_sql(f"BEGIN {mode}")
 
     return engine
+
+
+def _enable_wal(cursor: Any, *, deadline: float) -> None:
+    """Switch a (new) database file to WAL. The switch needs an exclusive lock and SQLite does
+    not wait for it through the busy handler, so two processes opening a fresh file at once
+    retry here until one has switched it (after that the PRAGMA is a no-op)."""
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
 
 
 class Database:
