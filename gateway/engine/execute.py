@@ -24,6 +24,7 @@ from gateway.engine.cellset import CellSet, build_cellset
 from gateway.engine.compile import compile_plan
 from gateway.engine.plan import plan_query
 from gateway.engine.query import CubeQuery
+from gateway.engine.watchdog import WATCHDOG
 from gateway.errors import IndividualLevelError, QueryTimeoutError
 from gateway.model.types import Cube
 from gateway.settings import Settings
@@ -128,9 +129,7 @@ def _duckdb_timeout(connection: Connection, seconds: float) -> Iterator[None]:
                 state["fired"] = True
                 raw.interrupt()  # type: ignore[union-attr]
 
-    timer = threading.Timer(seconds, interrupt)
-    timer.daemon = True
-    timer.start()
+    token = WATCHDOG.watch(seconds, interrupt)
     try:
         yield
     except Exception:
@@ -144,4 +143,4 @@ def _duckdb_timeout(connection: Connection, seconds: float) -> Iterator[None]:
     finally:
         with lock:
             state["done"] = True
-        timer.cancel()
+        WATCHDOG.cancel(token)
