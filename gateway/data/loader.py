@@ -151,7 +151,7 @@ def load_database(
                 url, schema = f"duckdb:///{final.resolve()}", None
             else:
                 step("copying to PostgreSQL")
-                schema = versions.schema_name(name, version)
+                schema = versions.schema_name(name, version, versions.deployment_id(registry.data_dir))
                 copy_to_postgres(partial, request.target, schema)
                 url = request.target
         finally:
@@ -165,6 +165,7 @@ def load_database(
         step("removing old versions")
         versions.prune(directory, {version, current.version} if current else {version})
         if request.target is not None:
-            keep = {versions.schema_name(name, version)} | ({current.schema} if current and current.schema else set())
-            drop_old_schemas(request.target, name, keep)
+            deployment = versions.deployment_id(registry.data_dir)
+            keep = {versions.schema_name(name, version, deployment)} | ({current.schema} if current and current.schema else set())
+            drop_old_schemas(request.target, name, keep, deployment)
         return LoadResult(entry, rows)

@@ -55,9 +55,9 @@ def copy_to_postgres(duckdb_file: Path, url: str, schema: str) -> None:
         engine.dispose()
 
 
-def drop_old_schemas(url: str, name: str, keep: set[str]) -> list[str]:
-    """Drop this database's version schemas other than ``keep`` (current and previous)."""
-    prefix = versions.schema_name(name, 0)[: -len("0000")]
+def drop_old_schemas(url: str, name: str, keep: set[str], deployment: str) -> list[str]:
+    """Drop this deployment's version schemas of ``name`` other than ``keep`` (current and previous)."""
+    prefix = versions.schema_name(name, 0, deployment)[: -len("0000")]
     engine = sa.create_engine(url)
     try:
         with engine.begin() as connection:

@@ -9,12 +9,13 @@ versions are deleted at the next load (on POSIX an open file survives its unlink
 from __future__ import annotations
 
 import re
+import secrets
 import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from gateway.files import exclusive_lock, write_atomic
+from gateway.files import exclusive_lock, write_atomic, write_new
 
 _VERSION = re.compile(r"v([0-9]{4,})\.duckdb")
 _FOLD = str.maketrans({"æ": "ae", "ø": "oe", "å": "aa", "Æ": "ae", "Ø": "oe", "Å": "aa"})
@@ -30,10 +31,29 @@ def slug(name: str) -> str:
     return text
 
 
-def schema_name(name: str, version: int) -> str:
-    """PostgreSQL schema for one version: 'flis_ukraine_101_v0003' (at most 63 characters)."""
-    base = slug(name).replace("-", "_")[:50]
-    return f"{base}_v{version:04d}"
+def schema_name(name: str, version: int, deployment: str) -> str:
+    """PostgreSQL schema for one version of one deployment: 'd1a2b3c4_flis_ukraine_101_v0003'.
+
+    The deployment id keeps two homes loading into one PostgreSQL database (staging and
+    production, two test runs) from replacing or pruning each other's schemas. At most 63
+    characters, PostgreSQL's limit."""
+    base = slug(name).replace("-", "_")[:44]
+    return f"d{deployment}_{base}_v{version:04d}"
+
+
+def deployment_id(data_dir: Path) -> str:
+    """This home's id (8 hex digits), made once on first use and kept in ``data_dir``."""
+    path = data_dir / "deployment-id"
+    try:
+        return path.read_text(encoding="ascii").strip()
+    except FileNotFoundError:
+        pass
+    data_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        write_new(path, secrets.token_hex(4).encode("ascii"), mode=0o644)
+    except FileExistsError:
+        pass  # another loader made it first: use theirs
+    return path.read_text(encoding="ascii").strip()
 
 
 def database_dir(data_dir: Path, name: str) -> Path:

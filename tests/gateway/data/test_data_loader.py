@@ -218,7 +218,7 @@ def test_load_into_postgresql_swaps_schemas(settings: Settings, registry: Databa
     try:
         first = _load(settings, registry, ukraine_source("pg1"), target=postgres_url)
         schemas.append(str(first.database.schema))
-        assert first.database.url == postgres_url and first.database.schema == "flis_ukraine_101_v0001"
+        assert first.database.url == postgres_url and first.database.schema.endswith("_flis_ukraine_101_v0001")
         assert _count(registry) == 3
         more = [*UKRAINE_ROWS, ("2022-06-01", "18-29", "M", "Nej", "000", "101", "1", "0", "0", "0")]
         second = _load(settings, registry, ukraine_source("pg2", more), target=postgres_url)
@@ -236,3 +236,28 @@ def test_load_into_postgresql_swaps_schemas(settings: Settings, registry: Databa
                 connection.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
         engine.dispose()
         del name_suffix
+
+
+@pytest.mark.postgres
+def test_two_homes_loading_into_one_postgresql_database_leave_each_other_alone(
+    settings: Settings, ukraine_source: Callable[..., Path], postgres_url: str, tmp_path: Path
+) -> None:
+    """Staging and production (or two test runs) share a server: neither replaces nor prunes the other."""
+    homes = [DatabaseRegistry(tmp_path / f"home{n}" / "data") for n in range(2)]
+    schemas: list[str] = []
+    try:
+        first = _load(settings, homes[0], ukraine_source("a"), target=postgres_url)
+        schemas.append(str(first.database.schema))
+        for round_ in range(3):  # the other home loads repeatedly: replace + prune on its side
+            other = _load(settings, homes[1], ukraine_source(f"b{round_}"), target=postgres_url)
+            schemas.append(str(other.database.schema))
+        assert first.database.schema != other.database.schema
+        assert _count(homes[0]) == 3  # the first home's current version is untouched
+    finally:
+        for registry in homes:
+            registry.close()
+        engine = sa.create_engine(postgres_url)
+        with engine.begin() as connection:
+            for schema in schemas:
+                connection.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+        engine.dispose()
