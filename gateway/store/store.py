@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from gateway.access import GrantView
 from gateway.principal import Principal, Role
+from gateway.store import audit as audit_chain
 from gateway.store import certificates, grants, kommuner, users
 from gateway.store.db import Clock, Database, utc_now
 from gateway.store.errors import ConflictError
@@ -97,14 +98,28 @@ class MetadataStore(StoreIdentitySource):
             # Our own checks name the clash; this is the backstop for a race between two writers.
             raise ConflictError("the change conflicts with a record written at the same time; try again") from error
 
+    def _record_admin(self, session: Session, actor: Actor, operation: str, kommune_kode: str | None, detail: str) -> None:
+        """Append the change's audit event inside the change's own transaction: both or neither."""
+        from gateway.audit import AuditEvent  # the event type lives with the trail; imported late (cycle)
+
+        event = AuditEvent(
+            time=self.now(), login=actor.login, cert_fingerprint=None, kommune_kode=kommune_kode,
+            client_address=None, operation=operation, database=None, query=detail, outcome="served", reason=None,
+        )
+        audit_chain.append(session, {name: getattr(event, name) for name in audit_chain.FIELDS})
+
     # -- kommuner -------------------------------------------------------------------------
     def onboard_kommune(self, actor: Actor, kode: str) -> KommuneView:
         with self._write() as session:
-            return kommuner.onboard(session, actor, kode, now=self.now())
+            view = kommuner.onboard(session, actor, kode, now=self.now())
+            self._record_admin(session, actor, "admin.kommune.onboard", view.kode, f"onboarded kommune {view.kode} {view.navn}")
+            return view
 
     def offboard_kommune(self, actor: Actor, kode: str) -> KommuneView:
         with self._write() as session:
-            return kommuner.offboard(session, actor, kode)
+            view = kommuner.offboard(session, actor, kode)
+            self._record_admin(session, actor, "admin.kommune.offboard", view.kode, f"offboarded kommune {view.kode} {view.navn}")
+            return view
 
     def list_kommuner(self, *, onboarded_only: bool = False) -> list[KommuneView]:
         with self.database.read() as session:
@@ -121,21 +136,31 @@ class MetadataStore(StoreIdentitySource):
         roles: frozenset[Role] = frozenset({Role.USER}),
     ) -> UserView:
         with self._write() as session:
-            return users.add(
+            view = users.add(
                 session, actor, kommune_kode=kommune_kode, login=login, display_name=display_name, roles=roles, now=self.now()
             )
+            roles_text = ",".join(sorted(r.value for r in view.roles))
+            self._record_admin(session, actor, "admin.user.add", view.kommune_kode, f"added user {view.login} roles={roles_text}")
+            return view
 
     def suspend_user(self, actor: Actor, login: str) -> UserView:
         with self._write() as session:
-            return users.set_status(session, actor, login, users.SUSPENDED)
+            view = users.set_status(session, actor, login, users.SUSPENDED)
+            self._record_admin(session, actor, "admin.user.suspend", view.kommune_kode, f"suspended user {view.login}")
+            return view
 
     def activate_user(self, actor: Actor, login: str) -> UserView:
         with self._write() as session:
-            return users.set_status(session, actor, login, users.ACTIVE)
+            view = users.set_status(session, actor, login, users.ACTIVE)
+            self._record_admin(session, actor, "admin.user.activate", view.kommune_kode, f"activated user {view.login}")
+            return view
 
     def set_roles(self, actor: Actor, login: str, roles: frozenset[Role]) -> UserView:
         with self._write() as session:
-            return users.set_roles(session, actor, login, roles)
+            view = users.set_roles(session, actor, login, roles)
+            roles_text = ",".join(sorted(r.value for r in view.roles))
+            self._record_admin(session, actor, "admin.user.roles", view.kommune_kode, f"set roles of {view.login} to {roles_text}")
+            return view
 
     def get_user(self, actor: Actor, login: str) -> UserView:
         with self.database.read() as session:
@@ -159,7 +184,7 @@ class MetadataStore(StoreIdentitySource):
         valid_to: dt.datetime | None = None,
     ) -> GrantInfo:
         with self._write() as session:
-            return grants.add(
+            info = grants.add(
                 session,
                 actor,
                 login=login,
@@ -171,10 +196,16 @@ class MetadataStore(StoreIdentitySource):
                 valid_to=valid_to,
                 now=self.now(),
             )
+            until = info.valid_to.isoformat() if info.valid_to else "open"
+            detail = f"granted {info.id}: {info.login} {info.area} ({info.level}) {info.valid_from.isoformat()}..{until}; purpose: {info.purpose}"
+            self._record_admin(session, actor, "admin.grant.add", info.kommune_kode, detail)
+            return info
 
     def revoke_grant(self, actor: Actor, grant_id: int) -> GrantInfo:
         with self._write() as session:
-            return grants.revoke(session, actor, grant_id, now=self.now())
+            info = grants.revoke(session, actor, grant_id, now=self.now())
+            self._record_admin(session, actor, "admin.grant.revoke", info.kommune_kode, f"revoked grant {info.id}: {info.login} {info.area}")
+            return info
 
     def list_grants(
         self, actor: Actor, *, login: str | None = None, kommune_kode: str | None = None, include_revoked: bool = True
@@ -201,7 +232,7 @@ class MetadataStore(StoreIdentitySource):
         not_after: dt.datetime,
     ) -> CertificateView:
         with self._write() as session:
-            return certificates.record(
+            view = certificates.record(
                 session,
                 actor,
                 login=login,
@@ -211,10 +242,15 @@ class MetadataStore(StoreIdentitySource):
                 not_after=not_after,
                 now=self.now(),
             )
+            detail = f"issued certificate {view.serial:x} (sha256 {view.fingerprint}) to {view.login}, valid to {view.not_after.isoformat()}"
+            self._record_admin(session, actor, "admin.certificate.issue", None, detail)
+            return view
 
     def revoke_certificate(self, actor: Actor, serial: int, *, reason: str) -> CertificateView:
         with self._write() as session:
-            return certificates.revoke(session, actor, serial, reason=reason, now=self.now())
+            view = certificates.revoke(session, actor, serial, reason=reason, now=self.now())
+            self._record_admin(session, actor, "admin.certificate.revoke", None, f"revoked certificate {view.serial:x} of {view.login} ({reason})")
+            return view
 
     def get_certificate(self, actor: Actor, serial: int) -> CertificateView:
         with self.database.read() as session:
