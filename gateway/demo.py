@@ -13,7 +13,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from admin.certificates import issue_user_certificate
+from cryptography import x509
+
+from admin.certificates import issue_user_certificate, revoke_user_certificate
 from admin.pki import CertificateAuthority
 from gateway.model import load_catalog
 from gateway.principal import Role
@@ -116,9 +118,14 @@ def _credentials(
         pkcs12=folder / f"{demo.user}.p12",
         password_file=folder / "password.txt",
     )
-    active = {c.fingerprint for c in store.list_certificates(DEMO_OPERATOR, demo.login) if c.status(store.now()) == "active"}
-    if files.certificate.exists() and _fingerprint_of(files.certificate) in active:
+    valid = [c for c in store.list_certificates(DEMO_OPERATOR, demo.login) if c.status(store.now()) == "valid"]
+    present = _fingerprint_of(files.certificate) if files.certificate.exists() else None
+    if present is not None and any(c.fingerprint == present for c in valid) and files.password_file.exists():
         return files
+    for orphan in valid:  # its key file is gone or replaced: nobody should hold it any more
+        revoke_user_certificate(
+            store, settings.ca_dir, DEMO_OPERATOR, orphan.serial, x509.ReasonFlags.superseded, "superseded"
+        )
     for stale in (files.certificate, files.key, files.pkcs12, files.password_file):
         stale.unlink(missing_ok=True)
     result = issue_user_certificate(store, ca, DEMO_OPERATOR, demo.login, folder, bundle_name=demo.user)
@@ -129,8 +136,6 @@ def _credentials(
 
 
 def _fingerprint_of(path: Path) -> str:
-    from cryptography import x509
-
     from admin.pki import fingerprint
 
     return fingerprint(x509.load_pem_x509_certificate(path.read_bytes()))

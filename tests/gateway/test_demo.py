@@ -1,0 +1,52 @@
+"""`dataadgang demo` can be run again: it reuses what is there and leaves no stray valid certificate."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from gateway.demo import DEMO_OPERATOR, DEMO_USERS, example_request, prepare_pki, prepare_users
+from gateway.settings import Settings
+from gateway.store.store import MetadataStore
+
+
+def _valid(store: MetadataStore, login: str) -> list[str]:
+    return [c.fingerprint for c in store.list_certificates(DEMO_OPERATOR, login) if c.status(store.now()) == "valid"]
+
+
+def test_running_the_demo_again_reuses_users_and_certificates(settings: Settings) -> None:
+    ca, cert, key = prepare_pki(settings)
+    assert cert.exists() and key.exists()
+    with MetadataStore(settings.resolved_metadata_url) as store:
+        store.migrate()
+        first = prepare_users(settings, store, ca, say=lambda _: None)
+        said: list[str] = []
+        second = prepare_users(settings, store, ca, say=said.append)
+        assert said == []  # nothing issued the second time
+        assert first == second
+        for demo in DEMO_USERS:
+            assert len(_valid(store, demo.login)) == 1
+
+
+def test_a_lost_certificate_file_is_replaced_and_the_old_certificate_revoked(settings: Settings) -> None:
+    ca, _cert, _key = prepare_pki(settings)
+    with MetadataStore(settings.resolved_metadata_url) as store:
+        store.migrate()
+        credentials = prepare_users(settings, store, ca, say=lambda _: None)
+        analyst = credentials["komb-fli-prod\\kl_pri"]
+        (old,) = _valid(store, analyst.login)
+        analyst.certificate.unlink()
+        prepare_users(settings, store, ca, say=lambda _: None)
+        (new,) = _valid(store, analyst.login)
+        assert new != old
+        assert analyst.certificate.exists() and analyst.password_file.exists()
+
+
+def test_the_example_request_names_existing_files(settings: Settings) -> None:
+    ca, _cert, _key = prepare_pki(settings)
+    with MetadataStore(settings.resolved_metadata_url) as store:
+        store.migrate()
+        analyst = prepare_users(settings, store, ca, say=lambda _: None)["komb-fli-prod\\kl_pri"]
+    command = example_request(settings, analyst)
+    for path in (settings.ca_dir / "ca.crt.pem", analyst.certificate, analyst.key, analyst.password_file):
+        assert str(path) in command and Path(path).exists()
+    assert "https://127.0.0.1:8443/graphql" in command
