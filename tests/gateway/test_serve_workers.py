@@ -209,15 +209,18 @@ def _client(server: Server, user: User) -> httpx.Client:
     return httpx.Client(base_url=server.url, verify=context, timeout=10.0, limits=httpx.Limits(max_connections=1))
 
 
-def _wait_until_serving(server: Server, user: User, timeout: float = 30.0) -> None:
+def _wait_until_serving(server: Server, user: User, timeout: float = 60.0) -> None:
+    """Every worker has started its app (uvicorn logs it once per worker) and one answers."""
     deadline = time.monotonic() + timeout
     while True:
         if server.process.poll() is not None:
             raise AssertionError(f"serve exited with {server.process.returncode}:\n{server.log.read_text()}")
+        started = server.log.read_text(errors="replace").count("Application startup complete")
         try:
-            with _client(server, user) as client:
-                if client.get("/healthz").status_code == 200:
-                    return
+            if started >= WORKERS:
+                with _client(server, user) as client:
+                    if client.get("/healthz").status_code == 200:
+                        return
         except httpx.TransportError:
             pass
         if time.monotonic() > deadline:
