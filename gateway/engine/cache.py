@@ -26,70 +26,35 @@ _T = TypeVar("_T")
 VERSION_INFO_KEY = "dataadgang.database_version"
 
 
-class ResultCache:
-    def __init__(self, max_cells: int) -> None:
-        if max_cells < 0:
-            raise ValueError("max_cells must not be negative")
-        self.max_cells = max_cells
-        self._entries: OrderedDict[Hashable, CellSet] = OrderedDict()
-        self._cells = 0
+class WeightedLRU:
+    """A thread-safe LRU bounded by entry count and by total weight (cells, members ...).
+
+    ``compute`` runs outside the lock, so other queries go on meanwhile; errors are not kept;
+    an answer heavier than the whole bound is returned but not kept.
+    """
+
+    def __init__(self, *, max_entries: int, max_weight: int) -> None:
+        if max_entries < 0 or max_weight < 0:
+            raise ValueError("cache bounds must not be negative")
+        self.max_entries = max_entries
+        self.max_weight = max_weight
+        self._entries: OrderedDict[Hashable, tuple[object, int]] = OrderedDict()
+        self._weight = 0
         self._lock = threading.Lock()
         self.hits = 0
         self.misses = 0
 
-    def get_or_compute(self, key: Hashable, compute: Callable[[], CellSet]) -> CellSet:
-        """The cached cell set for ``key``, or ``compute()`` stored under it (errors are not cached)."""
-        if self.max_cells == 0:
+    def get_or_compute(self, key: Hashable, compute: Callable[[], _T], *, weight: Callable[[_T], int] | None = None) -> _T:
+        """The kept answer for ``key``, or ``compute()`` kept under it; ``weight`` defaults to 1."""
+        if self.max_entries == 0 or self.max_weight == 0:
             return compute()
         with self._lock:
             found = self._entries.get(key)
             if found is not None:
                 self._entries.move_to_end(key)
                 self.hits += 1
-                return found
+                return found[0]  # type: ignore[return-value]
             self.misses += 1
-        result = compute()  # outside the lock: other queries go on meanwhile
-        size = max(1, len(result.cells))
-        if size > self.max_cells:
-            return result
-        with self._lock:
-            if key not in self._entries:
-                self._entries[key] = result
-                self._cells += size
-            while self._cells > self.max_cells:
-                _old_key, old = self._entries.popitem(last=False)
-                self._cells -= max(1, len(old.cells))
-        return result
-
-    @property
-    def cells(self) -> int:
-        with self._lock:
-            return self._cells
-
-    def __len__(self) -> int:
-        with self._lock:
-            return len(self._entries)
-
-
-class VersionMemo:
-    """Small answers about one database version (which members lie on an axis level, which keys
-    exist), reused by later plans. Keys must start with the version's identity. LRU-bounded."""
-
-    def __init__(self, max_entries: int = 4096, *, max_weight: int = 1_000_000) -> None:
-        self.max_entries = max_entries
-        self.max_weight = max_weight  # e.g. members held in all entries together
-        self._entries: OrderedDict[Hashable, tuple[object, int]] = OrderedDict()
-        self._weight = 0
-        self._lock = threading.Lock()
-
-    def get_or_compute(self, key: Hashable, compute: Callable[[], _T], *, weight: Callable[[_T], int] | None = None) -> _T:
-        """``weight`` says how big an answer is (default 1); the memo stays under both bounds."""
-        if self.max_entries <= 0:
-            return compute()
-        with self._lock:
-            if key in self._entries:
-                self._entries.move_to_end(key)
-                return self._entries[key][0]  # type: ignore[return-value]
         value = compute()
         size = max(1, weight(value)) if weight is not None else 1
         if size > self.max_weight:
@@ -102,6 +67,37 @@ class VersionMemo:
                 _key, (_value, old) = self._entries.popitem(last=False)
                 self._weight -= old
         return value
+
+    @property
+    def weight(self) -> int:
+        with self._lock:
+            return self._weight
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._entries)
+
+
+class ResultCache(WeightedLRU):
+    """Whole cell sets, bounded by the cells they hold (0 turns the cache off)."""
+
+    def __init__(self, max_cells: int) -> None:
+        super().__init__(max_entries=max(1, max_cells), max_weight=max_cells)
+
+    def get_or_compute(self, key: Hashable, compute: Callable[[], CellSet]) -> CellSet:  # type: ignore[override]
+        return super().get_or_compute(key, compute, weight=lambda result: len(result.cells))
+
+    @property
+    def cells(self) -> int:
+        return self.weight
+
+
+class VersionMemo(WeightedLRU):
+    """Small answers about one database version (which members lie on an axis level, which keys
+    exist), reused by later plans. Keys must start with the version's identity."""
+
+    def __init__(self, max_entries: int = 4096, *, max_weight: int = 1_000_000) -> None:
+        super().__init__(max_entries=max_entries, max_weight=max_weight)
 
 
 class EngineCache:
