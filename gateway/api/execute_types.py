@@ -8,6 +8,7 @@ so a client cannot smuggle anything past the model: every name is resolved by th
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import strawberry
 from strawberry.scalars import JSON
@@ -93,8 +94,21 @@ class Rowset:
 
 @strawberry.type
 class ExecuteResult:
+    """Both shapes come from one engine result, each built only when the client asks for it."""
+
     catalog: str
     cube: str
     data_as_of: dt.date | None
-    cell_set: CellSet
-    rowset: Rowset
+    _result: strawberry.Private[Any]  # gateway.engine.cellset.CellSet
+
+    @strawberry.field
+    def cell_set(self) -> CellSet:
+        from gateway.api.results import cell_set_view
+
+        return cell_set_view(self._result)
+
+    @strawberry.field
+    def rowset(self) -> Rowset:
+        from gateway.api.results import rowset_view
+
+        return rowset_view(self._result)

@@ -58,33 +58,40 @@ def _axis_item(axis: str, index: int, level: str | None, members: list[str] | No
 
 
 def execute_result(catalog: str, cellset: engine.CellSet) -> ExecuteResult:
-    rowset = cellset.to_rowset()
-    level_count = len(cellset.row_levels)
     return ExecuteResult(
         catalog=catalog,
         cube=cellset.cube,
         data_as_of=cellset.data_as_of,  # type: ignore[arg-type]
-        cell_set=CellSet(
-            axes=[
-                Axis(
-                    ordinal=axis.ordinal,
-                    name=AXIS_NAMES[axis.ordinal],
-                    tuples=[
-                        AxisTuple(ordinal=ordinal, members=[_member(m) for m in item.members])
-                        for ordinal, item in enumerate(axis.tuples)
-                    ],
-                )
-                for axis in cellset.axes
-            ],
-            cells=[Cell(ordinal=c.ordinal, value=c.value, formatted_value=c.formatted_value) for c in cellset.cells],
-        ),
-        rowset=Rowset(
-            columns=[
-                RowsetColumn(name=c.name, unique_name=c.unique_name, kind="level" if i < level_count else "measure")
-                for i, c in enumerate(rowset.columns)
-            ],
-            rows=[list(row) for row in rowset.rows],
-        ),
+        _result=cellset,
+    )
+
+
+def cell_set_view(cellset: engine.CellSet) -> CellSet:
+    return CellSet(
+        axes=[
+            Axis(
+                ordinal=axis.ordinal,
+                name=AXIS_NAMES[axis.ordinal],
+                tuples=[
+                    AxisTuple(ordinal=ordinal, members=[_member(m) for m in item.members])
+                    for ordinal, item in enumerate(axis.tuples)
+                ],
+            )
+            for axis in cellset.axes
+        ],
+        cells=[Cell(ordinal=c.ordinal, value=c.value, formatted_value=c.formatted_value) for c in cellset.cells],
+    )
+
+
+def rowset_view(cellset: engine.CellSet) -> Rowset:
+    rowset = cellset.to_rowset()
+    level_count = len(cellset.row_levels)
+    return Rowset(
+        columns=[
+            RowsetColumn(name=c.name, unique_name=c.unique_name, kind="level" if i < level_count else "measure")
+            for i, c in enumerate(rowset.columns)
+        ],
+        rows=[list(row) for row in rowset.rows],
     )
 
 
