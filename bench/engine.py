@@ -143,7 +143,7 @@ def main(argv: list[str] | None = None) -> None:
             return raw.execute(sql, params).fetchall()
 
         def through_engine() -> object:
-            return run_query(connection, cubes, QUERY, limits=limits, allow_individual=False)
+            return run_query(connection, cubes, QUERY, limits=limits)
 
         cells = through_engine()
         direct_samples = _timed(direct, repeat)
@@ -177,7 +177,7 @@ def _as_the_gateway_runs_it(directory: Path, path: Path, cubes: Any, limits: Lim
 
     def run() -> object:
         with registry.connect("FLIS Ukraine-101") as connection:
-            return run_query(connection, cubes, QUERY, limits=limits, allow_individual=False, memo=memo)
+            return run_query(connection, cubes, QUERY, limits=limits, memo=memo)
 
     run()
     try:

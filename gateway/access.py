@@ -4,6 +4,12 @@ Discover and Execute both call :func:`decide`; nothing else decides access. Deny
 every rule must hold, and the first that fails names the reason. The reason is for the audit
 trail only; clients always get the uniform :class:`gateway.errors.AccessDeniedError`, whether the
 database is forbidden or does not exist.
+
+An allowing decision also says what the caller may see: the granted ``level`` and the
+``disclosure`` policy. Exact, person-level answers only come with an individual grant in the
+user's own kommune's database; a benchmark database holds other kommuner's citizens, so every
+reader gets disclosure control there (DOMAIN.md, "Disclosure policy"). The service layer turns
+the decision into the caller's view of the cubes, which is the only enforcement of both.
 """
 
 from __future__ import annotations
@@ -25,8 +31,14 @@ LEVELS = ("aggregated", "individual")
 
 class Action(str, Enum):
     DISCOVER = "discover"  # see the database in catalog lists and read its metadata
-    EXECUTE = "execute"  # run aggregated queries
-    READ_INDIVIDUAL = "read_individual"  # person-level levels such as Personnummer
+    EXECUTE = "execute"  # run cube queries
+
+
+class Disclosure(str, Enum):
+    """What the caller's answers are: exact (person-level detail visible), or protected."""
+
+    EXACT = "exact"
+    PROTECTED = "protected"
 
 
 class UnknownActionError(InternalError):
@@ -57,6 +69,13 @@ class GrantView:
 class Decision:
     allowed: bool
     reason: str  # for the audit trail only; never shown to the client
+    level: str | None = None  # the granted level when allowed: 'aggregated' | 'individual'
+    disclosure: Disclosure = Disclosure.PROTECTED  # exact only with an individual grant at home
+
+    @property
+    def person_level(self) -> bool:
+        """May the caller see person-level detail (levels such as Personnummer, exact counts)?"""
+        return self.allowed and self.disclosure is Disclosure.EXACT
 
 
 def _deny(reason: str) -> Decision:
@@ -91,10 +110,13 @@ def decide(
     ]
     if not active:
         return _deny(f"no active grant for area '{database.area}'")
-    if action is Action.READ_INDIVIDUAL:
-        individual = [grant for grant in active if grant.level == "individual"]
-        if not individual:
-            return _deny(f"grant for area '{database.area}' is aggregated only; individual level needed")
-        active = individual
-    chosen = min(active, key=lambda grant: grant.id)
-    return Decision(allowed=True, reason=f"grant #{chosen.id} ({chosen.level}) for area '{database.area}'")
+    individual = [grant for grant in active if grant.level == "individual"]
+    chosen = min(individual or active, key=lambda grant: grant.id)
+    exact = chosen.level == "individual" and database.kommune_kode is not None
+    disclosure = Disclosure.EXACT if exact else Disclosure.PROTECTED
+    return Decision(
+        allowed=True,
+        reason=f"grant #{chosen.id} ({chosen.level}) for area '{database.area}', {disclosure.value} answers",
+        level=chosen.level,
+        disclosure=disclosure,
+    )

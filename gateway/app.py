@@ -24,6 +24,7 @@ from strawberry.http.ides import get_graphql_ide_html
 from gateway.api.endpoint import EndpointConfig, GraphQLEndpoint
 from gateway.api.schema import build_schema
 from gateway.api.session import SessionFactory
+from gateway.disclosure_key import load_or_create
 from gateway.audit import AuditEvent, AuditLog
 from gateway.audit_writer import AuditWriter
 from gateway.engine.cache import EngineCache
@@ -59,7 +60,14 @@ def build_gateway(settings: Settings, *, store: MetadataStore | None = None) -> 
         store.migrate()
     audit = store.audit_log()
     cache = EngineCache(result_cells=settings.result_cache_cells)
-    sessions = SessionFactory(settings=settings, catalog=catalog, registry=registry, store=store, cache=cache)
+    sessions = SessionFactory(
+        settings=settings,
+        catalog=catalog,
+        registry=registry,
+        store=store,
+        cache=cache,
+        disclosure_key=load_or_create(settings.resolved_disclosure_key_file),
+    )
     return Gateway(settings=settings, catalog=catalog, registry=registry, store=store, audit=audit, sessions=sessions)
 
 

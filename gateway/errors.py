@@ -98,9 +98,3 @@ class QueryTimeoutError(LimitExceededError):
     """A query stopped because it ran longer than the configured query timeout."""
 
     code = "QUERY_TIMEOUT"
-
-
-class IndividualLevelError(UserError):
-    """A person-level level or member was asked for without an individual-level grant."""
-
-    code = "INDIVIDUAL_LEVEL_REQUIRED"

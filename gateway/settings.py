@@ -67,6 +67,8 @@ class Settings:
     client_cert_header: str = "X-SSL-Client-Cert"  # "x-forwarded-client-cert" selects Envoy's XFCC
     identity_check_interval_seconds: float = 0.0  # 0 = ask the store's revision on every request
     ca_cert_file: Path | None = None  # default: <home>/ca/ca.crt.pem
+    # disclosure control: the key its noise is drawn with, shared by every worker
+    disclosure_key_file: Path | None = None  # default: <home>/disclosure.key (made on first use)
     # GraphQL limits
     max_query_depth: int = 12
     max_aliases: int = 15
@@ -85,6 +87,10 @@ class Settings:
     def ca_dir(self) -> Path:
         """The certificate authority's private directory (mode 0700)."""
         return self.home / "ca"
+
+    @property
+    def resolved_disclosure_key_file(self) -> Path:
+        return self.disclosure_key_file or self.home / "disclosure.key"
 
     @property
     def resolved_metadata_url(self) -> str:
@@ -107,6 +113,9 @@ class Settings:
             result_cache_cells=_int(env, "DATAADGANG_RESULT_CACHE_CELLS", 2_000_000),
             trusted_proxies=_list(env, "DATAADGANG_TRUSTED_PROXIES"),
             ca_cert_file=_path(env, "DATAADGANG_CA_CERT", Path()) if env.get("DATAADGANG_CA_CERT") else None,
+            disclosure_key_file=(
+                _path(env, "DATAADGANG_DISCLOSURE_KEY_FILE", Path()) if env.get("DATAADGANG_DISCLOSURE_KEY_FILE") else None
+            ),
             max_query_depth=_int(env, "DATAADGANG_MAX_QUERY_DEPTH", 12),
             max_aliases=_int(env, "DATAADGANG_MAX_ALIASES", 15),
             max_tokens=_int(env, "DATAADGANG_MAX_TOKENS", 2000),

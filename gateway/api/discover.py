@@ -1,20 +1,23 @@
 """Discover: catalogs → cubes → dimensions → hierarchies → levels → members, and measures.
 
-The GraphQL types are thin views over the loaded model. Every catalog object was handed out
-by :class:`gateway.api.session.DataSession`, which already asked the access function; levels
-that carry person-level detail are left out unless that catalog allows individual reads.
+The GraphQL types are thin views over the service layer's domain objects. Every catalog was
+handed out by :class:`gateway.api.session.DataSession`, which already asked the access function;
+its cubes are the caller's view, so levels the caller may not see are simply not there.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import strawberry
 from starlette.concurrency import run_in_threadpool
 from strawberry.types import Info
 
 from gateway.api.context import RequestContext
+from gateway.api.session import MemberPage as MemberPageModel
+from gateway.api.session import OpenCatalog
+from gateway.engine.cellset import Member as MemberModel
 from gateway.errors import NotFoundError, QueryError
 from gateway.model.types import Cube as CubeModel
 from gateway.model.types import Dimension as DimensionModel
@@ -22,9 +25,6 @@ from gateway.model.types import Hierarchy as HierarchyModel
 from gateway.model.types import Level as LevelModel
 from gateway.model.types import Measure as MeasureModel
 from gateway.model.types import bracket
-
-if TYPE_CHECKING:
-    from gateway.api.session import OpenCatalog
 
 MAX_PAGE = 1000
 
@@ -49,7 +49,8 @@ class Member:
     @strawberry.field(description="The member one level up, or null at the top level.")
     async def parent(self, info: Info[RequestContext, None]) -> Member | None:
         session = info.context.session
-        return await run_in_threadpool(session.parent, self._catalog, self._cube, self.unique_name)
+        found = await run_in_threadpool(session.parent, self._catalog, self._cube, self.unique_name)
+        return None if found is None else member_view(self._catalog, self._cube, found)
 
     @strawberry.field(description="The members one level down (paged), empty at the bottom level.")
     async def children(
@@ -57,7 +58,8 @@ class Member:
     ) -> MemberPage:
         _check_page(first, offset)
         session = info.context.session
-        return await run_in_threadpool(session.children, self._catalog, self._cube, self.unique_name, first, offset)
+        page = await run_in_threadpool(session.children, self._catalog, self._cube, self.unique_name, first, offset)
+        return member_page_view(self._catalog, self._cube, page)
 
 
 @strawberry.type(description="A page of members.")
@@ -81,7 +83,8 @@ class Level:
     async def members(self, info: Info[RequestContext, None], first: int = 100, offset: int = 0) -> MemberPage:
         _check_page(first, offset)
         session = info.context.session
-        return await run_in_threadpool(session.members, self._catalog, self._cube, self.unique_name, first, offset)
+        page = await run_in_threadpool(session.members, self._catalog, self._cube, self.unique_name, first, offset)
+        return member_page_view(self._catalog, self._cube, page)
 
 
 @strawberry.type
@@ -146,6 +149,27 @@ def _check_page(first: int, offset: int) -> None:
         raise QueryError(f"'first' must be between 1 and {MAX_PAGE}.")
     if offset < 0:
         raise QueryError("'offset' must not be negative.")
+
+
+def member_view(catalog: OpenCatalog, cube: str, member: MemberModel) -> Member:
+    return Member(
+        unique_name=member.unique_name,
+        caption=member.caption,
+        key=member.key,
+        level_unique_name=member.level_unique_name,
+        depth=member.level_depth,
+        _catalog=catalog,
+        _cube=cube,
+    )
+
+
+def member_page_view(catalog: OpenCatalog, cube: str, page: MemberPageModel) -> MemberPage:
+    return MemberPage(
+        items=[member_view(catalog, cube, m) for m in page.members],
+        total_count=page.total_count,
+        offset=page.offset,
+        has_more=page.has_more,
+    )
 
 
 def catalog_view(open_catalog: OpenCatalog) -> Catalog:

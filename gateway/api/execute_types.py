@@ -13,6 +13,10 @@ from typing import Any
 import strawberry
 from strawberry.scalars import JSON
 
+from gateway.engine import cellset as engine
+
+AXIS_NAMES = ("COLUMNS", "ROWS")
+
 
 @strawberry.input(description="One item of an axis: all members of a level, or an explicit set of members.")
 class AxisItemInput:
@@ -103,12 +107,47 @@ class ExecuteResult:
 
     @strawberry.field
     def cell_set(self) -> CellSet:
-        from gateway.api.results import cell_set_view
-
         return cell_set_view(self._result)
 
     @strawberry.field
     def rowset(self) -> Rowset:
-        from gateway.api.results import rowset_view
-
         return rowset_view(self._result)
+
+
+def cell_set_view(cellset: engine.CellSet) -> CellSet:
+    return CellSet(
+        axes=[
+            Axis(
+                ordinal=axis.ordinal,
+                name=AXIS_NAMES[axis.ordinal],
+                tuples=[
+                    AxisTuple(ordinal=ordinal, members=[_member(m) for m in item.members])
+                    for ordinal, item in enumerate(axis.tuples)
+                ],
+            )
+            for axis in cellset.axes
+        ],
+        cells=[Cell(ordinal=c.ordinal, value=c.value, formatted_value=c.formatted_value) for c in cellset.cells],
+    )
+
+
+def rowset_view(cellset: engine.CellSet) -> Rowset:
+    rowset = cellset.to_rowset()
+    level_count = len(cellset.row_levels)
+    return Rowset(
+        columns=[
+            RowsetColumn(name=c.name, unique_name=c.unique_name, kind="level" if i < level_count else "measure")
+            for i, c in enumerate(rowset.columns)
+        ],
+        rows=[list(row) for row in rowset.rows],
+    )
+
+
+def _member(member: engine.Member) -> AxisMember:
+    return AxisMember(
+        unique_name=member.unique_name,
+        caption=member.caption,
+        level_unique_name=member.level_unique_name,
+        depth=member.level_depth,
+        key=member.key,
+    )

@@ -7,6 +7,7 @@ import datetime as dt
 import strawberry
 
 from gateway.api.discover import Kommune
+from gateway.api.session import Caller
 
 
 @strawberry.type(description="An active grant of a data area (dataområde).")
@@ -25,3 +26,15 @@ class Me:
     grants: list[Grant]
     certificate_fingerprint: str
     certificate_expires: dt.datetime
+
+
+def me_view(caller: Caller) -> Me:
+    kommune = caller.kommune
+    return Me(
+        login=caller.login,
+        kommune=Kommune(kode=kommune.kode, navn=kommune.navn, region=kommune.region),
+        roles=list(caller.roles),
+        grants=[Grant(data_area=g.area, level=g.level, valid_from=g.valid_from, valid_to=g.valid_to) for g in caller.grants],
+        certificate_fingerprint=caller.certificate_fingerprint,
+        certificate_expires=caller.certificate_expires,
+    )

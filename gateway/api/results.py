@@ -1,4 +1,4 @@
-"""Translate between GraphQL shapes and the engine's: input → CubeQuery, CellSet → output.
+"""Translate between GraphQL shapes and the engine's: input → CubeQuery, CellSet → ExecuteResult.
 
 The engine knows nothing of GraphQL; this module is the seam. Input checks here are only about
 shape (exactly one of level/members); names are resolved by the planner.
@@ -6,22 +6,10 @@ shape (exactly one of level/members); names are resolved by the planner.
 
 from __future__ import annotations
 
-from gateway.api.execute_types import (
-    Axis,
-    AxisMember,
-    AxisTuple,
-    Cell,
-    CellSet,
-    CubeQueryInput,
-    ExecuteResult,
-    Rowset,
-    RowsetColumn,
-)
+from gateway.api.execute_types import CubeQueryInput, ExecuteResult
 from gateway.engine import cellset as engine
 from gateway.engine.query import AxisItem, CubeQuery, LevelItem, MemberSetItem, Order
 from gateway.errors import QueryError
-
-AXIS_NAMES = ("COLUMNS", "ROWS")
 
 
 def cube_query_from_input(query: CubeQueryInput) -> CubeQuery:
@@ -63,43 +51,4 @@ def execute_result(catalog: str, cellset: engine.CellSet) -> ExecuteResult:
         cube=cellset.cube,
         data_as_of=cellset.data_as_of,  # type: ignore[arg-type]
         _result=cellset,
-    )
-
-
-def cell_set_view(cellset: engine.CellSet) -> CellSet:
-    return CellSet(
-        axes=[
-            Axis(
-                ordinal=axis.ordinal,
-                name=AXIS_NAMES[axis.ordinal],
-                tuples=[
-                    AxisTuple(ordinal=ordinal, members=[_member(m) for m in item.members])
-                    for ordinal, item in enumerate(axis.tuples)
-                ],
-            )
-            for axis in cellset.axes
-        ],
-        cells=[Cell(ordinal=c.ordinal, value=c.value, formatted_value=c.formatted_value) for c in cellset.cells],
-    )
-
-
-def rowset_view(cellset: engine.CellSet) -> Rowset:
-    rowset = cellset.to_rowset()
-    level_count = len(cellset.row_levels)
-    return Rowset(
-        columns=[
-            RowsetColumn(name=c.name, unique_name=c.unique_name, kind="level" if i < level_count else "measure")
-            for i, c in enumerate(rowset.columns)
-        ],
-        rows=[list(row) for row in rowset.rows],
-    )
-
-
-def _member(member: engine.Member) -> AxisMember:
-    return AxisMember(
-        unique_name=member.unique_name,
-        caption=member.caption,
-        level_unique_name=member.level_unique_name,
-        depth=member.level_depth,
-        key=member.key,
     )

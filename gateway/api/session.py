@@ -1,16 +1,21 @@
-"""The only way from a GraphQL resolver to a cube database.
+"""The service layer: the only way from a door (GraphQL, XMLA, downloads) to a cube database.
 
 A :class:`DataSession` belongs to one request. Every database it hands out went through
 :func:`gateway.access.decide` first, and every denial, whether the database is forbidden,
-unknown or not loaded, raises the same :class:`AccessDeniedError`. Person-level levels are cut
-out of the cube models a session hands out unless the caller holds an individual grant, so
-Discover cannot show them and Execute cannot name them.
+unknown or not loaded, raises the same :class:`AccessDeniedError`. The decision is bound once
+into an :class:`OpenCatalog`: the cubes *as the caller may see them* (Mondrian's role-filtered
+schema reader). Without exact access, person-level levels are cut out of that view and every
+cube keeps its disclosure rule; with it, the levels stay and the rule is dropped. The engine
+only ever reads the view, so that view is the one enforcement of both rules.
+
+It returns domain objects (:class:`OpenCatalog`, engine members and cell sets, :class:`Caller`,
+:class:`MemberPage`); each door translates them into its own protocol.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
+import secrets
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
@@ -18,22 +23,19 @@ from functools import cached_property
 
 from sqlalchemy.engine import Connection
 
-from gateway.access import Action, Decision, GrantView, decide
+from gateway.access import Action, Decision, Disclosure, GrantView, decide
 from gateway.api.context import RequestTrail
-from gateway.api.discover import Kommune, Member, MemberPage
-from gateway.api.execute_types import CubeQueryInput, ExecuteResult
-from gateway.api.me import Grant, Me
-from gateway.api.results import cube_query_from_input, execute_result
-from gateway.engine import cellset as engine_cellset
-from gateway.engine.execute import Limits, query_timeout, run_query
-from gateway.engine.query import CubeQuery
 from gateway.engine.cache import EngineCache
+from gateway.engine.cellset import CellSet, Member
+from gateway.engine.execute import Limits, query_timeout, run_query
 from gateway.engine.members import count_level_members, get_member, list_members, member_children, member_parent
+from gateway.engine.query import CubeQuery
 from gateway.engine.resolve import LevelRef, find_cube, resolve_level, resolve_member
 from gateway.errors import AccessDeniedError, LimitExceededError, QueryTimeoutError
 from gateway.model import Catalog, DatabaseRef
 from gateway.model import Kommune as KommuneModel
-from gateway.model.types import Cube, Dimension, Hierarchy
+from gateway.model.types import Cube
+from gateway.model.view import exact_view, protected_view
 from gateway.principal import Principal
 from gateway.registry import DatabaseRegistry, RegisteredDatabase
 from gateway.settings import Settings
@@ -45,14 +47,14 @@ MAX_CACHED_GRANT_SETS = 10_000
 
 @dataclass(frozen=True)
 class OpenCatalog:
-    """A database the caller may read, with the cubes as the caller may see them."""
+    """A database the caller may read, with the cubes as the caller may see them (the view)."""
 
     ref: DatabaseRef
     kommune: KommuneModel | None
     description: str
     data_as_of: dt.date | None
     cubes: tuple[Cube, ...]
-    allow_individual: bool
+    disclosure: Disclosure  # EXACT: person-level levels and exact values; PROTECTED: neither
     registered: RegisteredDatabase  # the version this request reads
 
     def cube(self, name: str) -> Cube:
@@ -60,8 +62,35 @@ class OpenCatalog:
 
 
 @dataclass(frozen=True)
+class Caller:
+    """``me``: the caller as the gateway sees them, with the grants active right now."""
+
+    login: str
+    kommune: KommuneModel
+    roles: tuple[str, ...]
+    grants: tuple[GrantView, ...]
+    certificate_fingerprint: str
+    certificate_expires: dt.datetime
+
+
+@dataclass(frozen=True)
+class MemberPage:
+    """One page of a level's members (``total_count`` None on children pages)."""
+
+    members: tuple[Member, ...]
+    total_count: int | None
+    offset: int
+    has_more: bool
+
+
+@dataclass(frozen=True)
 class SessionFactory:
-    """Makes one :class:`DataSession` per request from the gateway's long-lived parts."""
+    """Makes one :class:`DataSession` per request from the gateway's long-lived parts.
+
+    ``disclosure_key`` keys the noise of disclosure control; every worker of a deployment must
+    share it (``gateway.disclosure_key``), or repeating a query on another worker would give a
+    different answer. The default, a fresh random key, is for tests.
+    """
 
     settings: Settings
     catalog: Catalog
@@ -69,7 +98,8 @@ class SessionFactory:
     store: MetadataStore
     cache: EngineCache | None = None  # results and member lookups per immutable database version
     clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC)
-    _visible: dict[tuple[str, bool, bool], tuple[Cube, ...]] = field(default_factory=dict, repr=False)
+    disclosure_key: bytes = field(default_factory=lambda: secrets.token_bytes(32), repr=False)
+    _views: dict[tuple[str, bool, Disclosure], tuple[Cube, ...]] = field(default_factory=dict, repr=False)
     _grants: dict[int, tuple[int, tuple[GrantView, ...]]] = field(default_factory=dict, repr=False)
 
     def __call__(self, principal: Principal, trail: RequestTrail, *, revision: int | None = None) -> DataSession:
@@ -94,22 +124,33 @@ class SessionFactory:
         self._grants[principal.user_id] = (revision, grants)
         return grants
 
-    def visible_cubes(self, ref: DatabaseRef, allow_individual: bool) -> tuple[Cube, ...]:
-        """The database's cubes, without person-level levels unless ``allow_individual``.
+    def view(self, ref: DatabaseRef, decision: Decision) -> tuple[Cube, ...]:
+        """The database's cubes as the decision lets the caller see them.
 
-        The model never changes while the process runs, so each variant is made once.
+        Exact: as modelled, without disclosure rules. Protected: no person-level levels at all,
+        and each cube keeps its disclosure rule, bound to this deployment's key. The model never
+        changes while the process runs, so each variant is made once.
         """
-        key = (ref.area, ref.is_benchmark, allow_individual)
-        cubes = self._visible.get(key)
+        key = (ref.area, ref.is_benchmark, decision.disclosure)
+        cubes = self._views.get(key)
         if cubes is None:
             cubes = self.catalog.cubes_for(ref)
-            if not allow_individual:
-                cubes = tuple(_without_individual_levels(cube) for cube in cubes)
-            self._visible[key] = cubes
+            if decision.person_level:
+                cubes = tuple(exact_view(cube) for cube in cubes)
+            else:
+                cubes = tuple(protected_view(cube, self.disclosure_key) for cube in cubes)
+            self._views[key] = cubes
         return cubes
 
 
 class DataSession:
+    """One request's service calls; every door (GraphQL, XMLA, downloads) uses only these.
+
+    Public API: :meth:`me`, :meth:`readable_catalogs`, :meth:`open_catalog`, :meth:`query`
+    (and :meth:`query_catalog` for a catalog already opened), :meth:`members`,
+    :meth:`member`, :meth:`parent`, :meth:`children`.
+    """
+
     def __init__(
         self, factory: SessionFactory, principal: Principal, trail: RequestTrail, *, now: dt.datetime, revision: int | None
     ) -> None:
@@ -126,20 +167,14 @@ class DataSession:
         return self._factory.grants_for(self._principal, self._revision)
 
     # -- who am I ---------------------------------------------------------------------------
-    def me(self) -> Me:
+    def me(self) -> Caller:
         principal = self._principal
         self._trail.touched("me", None)
-        kommune = self._factory.catalog.kommuner[principal.kommune_kode]
-        grants = [
-            Grant(data_area=g.area, level=g.level, valid_from=g.valid_from, valid_to=g.valid_to)
-            for g in self._grants
-            if g.active_at(self._now)
-        ]
-        return Me(
+        return Caller(
             login=principal.login,
-            kommune=Kommune(kode=kommune.kode, navn=kommune.navn, region=kommune.region),
-            roles=sorted(role.value for role in principal.roles),
-            grants=grants,
+            kommune=self._factory.catalog.kommuner[principal.kommune_kode],
+            roles=tuple(sorted(role.value for role in principal.roles)),
+            grants=tuple(g for g in self._grants if g.active_at(self._now)),
             certificate_fingerprint=principal.cert_fingerprint,
             certificate_expires=principal.cert_not_after,
         )
@@ -150,12 +185,13 @@ class DataSession:
         self._trail.touched("discover", None)
         readable = []
         for ref in self._factory.catalog.databases_for(self._principal.kommune_kode):
-            if not self._decide(ref, Action.DISCOVER).allowed:
+            decision = self._decide(ref, Action.DISCOVER)
+            if not decision.allowed:
                 continue
             registered = self._factory.registry.get(ref.name)
             if registered is not None:
                 self._trail.touched("discover", ref.name)
-                readable.append(self._open(ref, registered))
+                readable.append(self._open(ref, registered, decision))
         return readable
 
     def open_catalog(self, name: str, action: Action = Action.DISCOVER) -> OpenCatalog:
@@ -170,47 +206,34 @@ class DataSession:
         if ref is None or registered is None:
             self._trail.denied(name, "database is in the model but not loaded")
             raise AccessDeniedError(self._principal.login, name)
-        return self._open(ref, registered)
+        return self._open(ref, registered, decision)
 
     def members(self, catalog: OpenCatalog, cube: str, level: str, first: int, offset: int) -> MemberPage:
         model = catalog.cube(cube)
         self._member_lookup(catalog, resolve_level(model, level))
         with self._factory.registry.connect(catalog.registered) as connection, self._timeout(connection):
-            found = list_members(
-                connection, model, level, allow_individual=catalog.allow_individual, limit=first, offset=offset
-            )
-            total = count_level_members(connection, model, level, allow_individual=catalog.allow_individual)
-        return _page(catalog, cube, found, total, offset)
+            found = list_members(connection, model, level, limit=first, offset=offset)
+            total = count_level_members(connection, model, level)
+        return MemberPage(found, total, offset, has_more=offset + len(found) < total)
 
     def member(self, catalog: OpenCatalog, cube: str, unique_name: str) -> Member:
         model = catalog.cube(cube)
         self._member_lookup(catalog, resolve_member(model, unique_name).level)
         with self._factory.registry.connect(catalog.registered) as connection, self._timeout(connection):
-            found = get_member(connection, model, unique_name, allow_individual=catalog.allow_individual)
-        return _member(catalog, cube, found)
+            return get_member(connection, model, unique_name)
 
     def parent(self, catalog: OpenCatalog, cube: str, unique_name: str) -> Member | None:
         model = catalog.cube(cube)
         self._member_lookup(catalog, resolve_member(model, unique_name).level)
         with self._factory.registry.connect(catalog.registered) as connection, self._timeout(connection):
-            found = member_parent(connection, model, unique_name, allow_individual=catalog.allow_individual)
-        return None if found is None else _member(catalog, cube, found)
+            return member_parent(connection, model, unique_name)
 
     def children(self, catalog: OpenCatalog, cube: str, unique_name: str, first: int, offset: int) -> MemberPage:
         model = catalog.cube(cube)
         self._member_lookup(catalog, resolve_member(model, unique_name).level)
         with self._factory.registry.connect(catalog.registered) as connection, self._timeout(connection):
-            found = member_children(
-                connection, model, unique_name, allow_individual=catalog.allow_individual, limit=first + 1, offset=offset
-            )
-        has_more = len(found) > first
-        found = found[:first]
-        return MemberPage(
-            items=[_member(catalog, cube, m) for m in found],
-            total_count=None,
-            offset=offset,
-            has_more=has_more,
-        )
+            found = member_children(connection, model, unique_name, limit=first + 1, offset=offset)
+        return MemberPage(found[:first], None, offset, has_more=len(found) > first)
 
     def _member_lookup(self, catalog: OpenCatalog, level: LevelRef) -> None:
         """Every Discover member lookup is bounded per request and leaves its database (and any
@@ -234,14 +257,15 @@ class DataSession:
         return query_timeout(connection, self._seconds_left())
 
     # -- Execute ----------------------------------------------------------------------------
-    def execute(self, catalog_name: str, query: CubeQueryInput) -> ExecuteResult:
-        """access → plan → engine; the cell count goes to the audit trail.
+    def query(self, catalog_name: str, cube_query: CubeQuery) -> CellSet:
+        """access → plan → engine (disclosure control included); the cell count goes to the audit trail."""
+        return self.query_catalog(self.open_catalog(catalog_name, Action.EXECUTE), cube_query)
 
-        The cell limit holds for the whole request, not per ``execute``: aliases cannot
-        multiply it.
+    def query_catalog(self, catalog: OpenCatalog, cube_query: CubeQuery) -> CellSet:
+        """:meth:`query` on a catalog this session opened with ``Action.EXECUTE``.
+
+        The cell limit holds for the whole request, not per query: aliases cannot multiply it.
         """
-        catalog = self.open_catalog(catalog_name, Action.EXECUTE)
-        cube_query = cube_query_from_input(query)
         settings = self._factory.settings
         with self._trail.execute_lock:
             remaining = settings.cell_limit - self._trail.cells
@@ -254,85 +278,49 @@ class DataSession:
                     f"of {settings.cell_limit:,}."
                 )
             self._trail.served_cells(len(cellset.cells))
-        return execute_result(catalog.ref.name, cellset)
+        return cellset
 
     # -- internals --------------------------------------------------------------------------
-    def _cell_set(self, catalog: OpenCatalog, query: CubeQuery, *, cell_limit: int) -> engine_cellset.CellSet:
-        """From the cache when this exact version answered this exact query before, else the engine.
+    def _cell_set(self, catalog: OpenCatalog, query: CubeQuery, *, cell_limit: int) -> CellSet:
+        """From the cache when this exact version answered this exact query for this view, else the engine.
 
         Access was decided already (``open_catalog``); the cache only saves the engine's work.
+        The view is part of the key, so an exact answer never reaches a protected caller, nor
+        a protected one an exact caller.
         """
         factory = self._factory
         limits = Limits(cell_limit=cell_limit, timeout_seconds=self._seconds_left())
         entry = catalog.registered
         cache = factory.cache
 
-        def compute() -> engine_cellset.CellSet:
+        def compute() -> CellSet:
             with factory.registry.connect(entry) as connection:
                 return run_query(
                     connection,
                     catalog.cubes,
                     query,
                     limits=limits,
-                    allow_individual=catalog.allow_individual,
                     data_as_of=entry.data_as_of,
                     memo=cache.memo if cache else None,
                 )
 
         if cache is None:
             return compute()
-        key = (entry.identity, query, catalog.allow_individual, factory.settings.cell_limit)
+        key = (entry.identity, query, catalog.disclosure, factory.settings.cell_limit)
         return cache.results.get_or_compute(key, compute)
 
     def _decide(self, ref: DatabaseRef | None, action: Action) -> Decision:
         return decide(self._principal, ref, action, self._grants, now=self._now)
 
-    def _open(self, ref: DatabaseRef, registered: RegisteredDatabase) -> OpenCatalog:
+    def _open(self, ref: DatabaseRef, registered: RegisteredDatabase, decision: Decision) -> OpenCatalog:
         catalog = self._factory.catalog
-        allow_individual = self._decide(ref, Action.READ_INDIVIDUAL).allowed
         return OpenCatalog(
             ref=ref,
             kommune=catalog.kommuner.get(ref.kommune_kode) if ref.kommune_kode else None,
             description=catalog.area_for(ref).description,
             data_as_of=registered.data_as_of,
-            cubes=self._factory.visible_cubes(ref, allow_individual),
-            allow_individual=allow_individual,
+            cubes=self._factory.view(ref, decision),
+            disclosure=decision.disclosure,
             registered=registered,
         )
 
-
-def _without_individual_levels(cube: Cube) -> Cube:
-    """The cube as someone without an individual grant sees it: no person-level levels at all."""
-    dimensions: list[Dimension] = []
-    for dimension in cube.dimensions:
-        hierarchies: list[Hierarchy] = []
-        for hierarchy in dimension.hierarchies:
-            levels = tuple(level for level in hierarchy.levels if not level.individual)
-            if levels:
-                hierarchies.append(dataclasses.replace(hierarchy, levels=levels))
-        if hierarchies:
-            dimensions.append(dataclasses.replace(dimension, hierarchies=tuple(hierarchies)))
-    return dataclasses.replace(cube, dimensions=tuple(dimensions))
-
-
-def _member(catalog: OpenCatalog, cube: str, member: engine_cellset.Member) -> Member:
-    return Member(
-        unique_name=member.unique_name,
-        caption=member.caption,
-        key=member.key,
-        level_unique_name=member.level_unique_name,
-        depth=member.level_depth,
-        _catalog=catalog,
-        _cube=cube,
-    )
-
-
-def _page(
-    catalog: OpenCatalog, cube: str, found: tuple[engine_cellset.Member, ...], total: int, offset: int
-) -> MemberPage:
-    return MemberPage(
-        items=[_member(catalog, cube, m) for m in found],
-        total_count=total,
-        offset=offset,
-        has_more=offset + len(found) < total,
-    )

@@ -1,7 +1,7 @@
 """Cell sets of immutable database versions, kept for the next identical query.
 
 A database version never changes once built (a load makes a new version and swaps), so a
-cell set computed for (version, query, individual access) stays right until that version is
+cell set computed for (version, query, the caller's view) stays right until that version is
 gone. The key names the version itself, never just the database name, so a swap can never
 serve the old version's answer as the new one's. Access is decided before the cache is asked,
 on every request: the cache only saves the engine's work, never a check.

@@ -1,4 +1,8 @@
-"""Run a cube query: plan, refuse what is too big or not granted, compile, execute, pivot.
+"""Run a cube query: plan, refuse what is too big, compile, execute, protect, pivot.
+
+The cubes passed in are the caller's view (the service layer's pruned catalog): levels the
+caller may not see are not in them, so naming one is an ordinary NotFoundError, and a cube
+that carries a disclosure rule has every cell protected (``gateway.engine.disclosure``).
 
 The query timeout is enforced by the database: DuckDB is interrupted from a timer thread
 (``connection.interrupt()``), PostgreSQL gets ``statement_timeout`` for the current transaction
@@ -22,10 +26,11 @@ from sqlalchemy.sql.expression import Executable
 from gateway.engine.cache import VersionMemo
 from gateway.engine.cellset import CellSet, build_cellset
 from gateway.engine.compile import compile_plan
+from gateway.engine.disclosure import Protection
 from gateway.engine.plan import plan_query
 from gateway.engine.query import CubeQuery
 from gateway.engine.watchdog import WATCHDOG
-from gateway.errors import IndividualLevelError, QueryTimeoutError
+from gateway.errors import QueryTimeoutError
 from gateway.model.types import Cube
 from gateway.settings import Settings
 
@@ -46,17 +51,16 @@ def run_query(
     query: CubeQuery,
     *,
     limits: Limits,
-    allow_individual: bool,
     data_as_of: dt.date | dt.datetime | None = None,
     memo: VersionMemo | None = None,
 ) -> CellSet:
-    """The whole engine for one request. ``allow_individual``: the caller holds an individual grant.
+    """The whole engine for one request, over the cubes as the caller may see them.
 
     With a ``memo`` and a connection from the registry (which names its database version),
     member lookups of that version are reused; whole cell sets are cached by the caller
     (:class:`gateway.engine.cache.ResultCache`), which knows the version before connecting.
     """
-    return _run(connection, cubes, query, limits=limits, allow_individual=allow_individual, data_as_of=data_as_of, memo=memo)
+    return _run(connection, cubes, query, limits=limits, data_as_of=data_as_of, memo=memo)
 
 
 def _run(
@@ -65,18 +69,16 @@ def _run(
     query: CubeQuery,
     *,
     limits: Limits,
-    allow_individual: bool,
     data_as_of: dt.date | dt.datetime | None,
     memo: VersionMemo | None = None,
 ) -> CellSet:
     with query_timeout(connection, limits.timeout_seconds):
         plan = plan_query(connection, cubes, query, cell_limit=limits.cell_limit, memo=memo)
-        if plan.uses_individual_level and not allow_individual:
-            raise IndividualLevelError(
-                "This query uses person-level detail, which requires an individual-level grant."
-            )
-        statement, labels = compile_plan(plan)
-        rows = connection.execute(statement).all()
+        protection = Protection.for_plan(plan)
+        statement, labels = compile_plan(plan if protection is None else protection.widened)
+        rows: Sequence[Any] = connection.execute(statement).all()
+    if protection is not None:
+        labels, rows = protection.apply(labels, rows)
     members = [axis.members for axis in plan.axis_levels]
     return build_cellset(plan, labels, rows, members, data_as_of=data_as_of)
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.sql.expression import ColumnElement, FromClause
 
+from gateway.engine.record_key import record_key
 from gateway.errors import QueryError
 from gateway.model.expression import BinOp, Expr, Neg, Num, Ref, parse_expression
 from gateway.model.types import Cube, Measure, MeasureKind
@@ -64,7 +65,21 @@ class MeasureSql:
             if self.days is None:
                 raise QueryError(f"The measure '{measure.name}' needs a time dimension with a days column.")
             return divide(sa.func.sum(self._column(measure)), self.days)
+        if kind is MeasureKind.CELL_KEY or kind is MeasureKind.CONTRIBUTORS:
+            return self._disclosure(kind)
         return self._base(measure)
+
+    def _disclosure(self, kind: MeasureKind) -> ColumnElement:
+        """The cell's cell key (sum of its contributors' record keys) or its contributor count."""
+        rule = self.cube.disclosure
+        if rule is None:
+            raise QueryError(f"The cube '{self.cube.name}' has no disclosure rule.")
+        key: ColumnElement = record_key(self.fact, rule.record_key)
+        if self.condition is not None:
+            key = sa.case((self.condition, key))
+        if kind is MeasureKind.CELL_KEY:
+            return sa.func.sum(sa.distinct(key) if rule.distinct else key)
+        return sa.func.count(sa.distinct(key) if rule.distinct else key)
 
     def _named(self, name: str | None, seen: tuple[str, ...]) -> ColumnElement:
         measure = self.cube.measure(name or "")

@@ -1,7 +1,8 @@
 """Members of a level read from its dimension table: listing, lookup, parent and children.
 
 Used by the planner (do these member keys exist? which members lie along each axis level?)
-and by Discover (paged listing and navigation).
+and by Discover (paged listing and navigation). The cube is the caller's view: a level the
+caller may not see is not in it, so naming one is an ordinary NotFoundError.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from gateway.engine.cellset import Member
 from gateway.engine.names import key_text, member_unique_name
 from gateway.engine.resolve import LevelRef, resolve_level, resolve_member
 from gateway.engine.tables import dimension_alias
-from gateway.errors import IndividualLevelError, NotFoundError, QueryError
+from gateway.errors import NotFoundError, QueryError
 from gateway.model.types import Cube
 
 MAX_PAGE = 10_000
@@ -140,14 +141,8 @@ def _check_page(limit: int, offset: int) -> None:
         raise QueryError("offset must not be negative.")
 
 
-def _check_individual(ref: LevelRef, allow_individual: bool) -> None:
-    if ref.individual and not allow_individual:
-        raise IndividualLevelError(f"The level '{ref.unique_name}' requires an individual-level grant.")
-
-
-def _find(connection: Connection, cube: Cube, name: str, allow_individual: bool) -> tuple[LevelRef, object]:
+def _find(connection: Connection, cube: Cube, name: str) -> tuple[LevelRef, object]:
     ref = resolve_member(cube, name)
-    _check_individual(ref.level, allow_individual)
     found = lookup_keys(connection, cube, ref.level, [ref.key])
     if ref.key not in found:
         raise NotFoundError(f"The member '{name}' was not found in the cube '{cube.name}'.")
@@ -155,32 +150,30 @@ def _find(connection: Connection, cube: Cube, name: str, allow_individual: bool)
 
 
 def list_members(
-    connection: Connection, cube: Cube, level: str, *, allow_individual: bool, limit: int = 100, offset: int = 0
+    connection: Connection, cube: Cube, level: str, *, limit: int = 100, offset: int = 0
 ) -> tuple[Member, ...]:
     """One page of a level's members, in the level's order."""
     _check_page(limit, offset)
     ref = resolve_level(cube, level)
-    _check_individual(ref, allow_individual)
     return level_members(connection, cube, ref, limit=limit, offset=offset)
 
 
-def count_level_members(connection: Connection, cube: Cube, level: str, *, allow_individual: bool) -> int:
+def count_level_members(connection: Connection, cube: Cube, level: str) -> int:
     """How many members the level has (its distinct keys), for a page's total count."""
     ref = resolve_level(cube, level)
-    _check_individual(ref, allow_individual)
     key = dimension_alias(cube, ref.dimension).c[ref.level.key_column]
     grouped = sa.select(key).group_by(key).subquery()
     return int(connection.execute(sa.select(sa.func.count()).select_from(grouped)).scalar_one())
 
 
-def get_member(connection: Connection, cube: Cube, member: str, *, allow_individual: bool) -> Member:
-    ref, key = _find(connection, cube, member, allow_individual)
+def get_member(connection: Connection, cube: Cube, member: str) -> Member:
+    ref, key = _find(connection, cube, member)
     return level_members(connection, cube, ref, keys=[key])[0]
 
 
-def member_parent(connection: Connection, cube: Cube, member: str, *, allow_individual: bool) -> Member | None:
+def member_parent(connection: Connection, cube: Cube, member: str) -> Member | None:
     """The member one level up that contains it; None for a top-level member."""
-    ref, key = _find(connection, cube, member, allow_individual)
+    ref, key = _find(connection, cube, member)
     if ref.depth == 0:
         return None
     parent = LevelRef(ref.dimension, ref.hierarchy, ref.hierarchy.levels[ref.depth - 1])
@@ -193,15 +186,13 @@ def member_children(
     cube: Cube,
     member: str,
     *,
-    allow_individual: bool,
     limit: int = 100,
     offset: int = 0,
 ) -> tuple[Member, ...]:
     """One page of the members one level down; empty for a bottom-level member."""
     _check_page(limit, offset)
-    ref, key = _find(connection, cube, member, allow_individual)
+    ref, key = _find(connection, cube, member)
     if ref.depth == len(ref.hierarchy.levels) - 1:
         return ()
     child = LevelRef(ref.dimension, ref.hierarchy, ref.hierarchy.levels[ref.depth + 1])
-    _check_individual(child, allow_individual)
     return level_members(connection, cube, child, filters=[(ref, [key])], limit=limit, offset=offset)

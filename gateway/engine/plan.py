@@ -66,7 +66,7 @@ class Plan:
     order: tuple[PlanOrder, ...]
     limit: int | None
     offset: int
-    uses_individual_level: bool  # the caller must hold an individual grant to run this
+    uses_individual_level: bool  # person-level detail is named (for the audit trail; the view decides access)
     estimated_cells: int
 
     @property

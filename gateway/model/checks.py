@@ -125,6 +125,26 @@ def _check_cube(checker: _Checker, cube: CubeSpec, at: tuple[str | int, ...]) ->
         _check_measure(checker, cube, measure, (*at, "measures", index))
     _check_cycles(checker, cube, at)
     _check_additive(checker, cube, at)
+    _check_disclosure(checker, cube, at)
+
+
+# A cell's average, minimum or maximum is one person's value when the cell is small, and no
+# noise on a count protects it: a cube under disclosure control must not offer them.
+_UNPROTECTABLE_KINDS = frozenset({"avg", "min", "max"})
+
+
+def _check_disclosure(checker: _Checker, cube: CubeSpec, at: tuple[str | int, ...]) -> None:
+    rule = cube.disclosure
+    if rule is None:
+        return
+    if len(set(rule.record_key)) != len(rule.record_key):
+        raise checker.fail((*at, "disclosure", "record_key"), "a record key column is named twice")
+    for index, measure in enumerate(cube.measures):
+        if measure.kind in _UNPROTECTABLE_KINDS:
+            raise checker.fail(
+                (*at, "measures", index, "kind"),
+                f"a {measure.kind} measure cannot be protected; a cube with 'disclosure' may not have one",
+            )
 
 
 def _check_dimension(checker: _Checker, dimension: DimensionSpec, at: tuple[str | int, ...]) -> None:

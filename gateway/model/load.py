@@ -21,8 +21,18 @@ from gateway.errors import ModelError
 from gateway.model.catalog import Catalog
 from gateway.model.checks import additivity, check_area, path
 from gateway.model.kommuner import Kommune, load_kommuner
-from gateway.model.spec import AreaSpec, CubeSpec, DimensionSpec, LevelSpec, MeasureSpec
-from gateway.model.types import AreaModel, Cube, DatabaseNaming, Dimension, Hierarchy, Level, Measure, MeasureKind
+from gateway.model.spec import AreaSpec, CubeSpec, DimensionSpec, DisclosureSpec, LevelSpec, MeasureSpec
+from gateway.model.types import (
+    AreaModel,
+    Cube,
+    DatabaseNaming,
+    Dimension,
+    DisclosureRule,
+    Hierarchy,
+    Level,
+    Measure,
+    MeasureKind,
+)
 
 ROOT = "(document)"  # the path reported for problems with the file as a whole
 _FORMAT_BY_KIND = {"avg": "#,##0.00", "ratio": "#,##0.00", "days_weighted": "#,##0.00"}
@@ -137,6 +147,18 @@ def _cube(spec: CubeSpec) -> Cube:
         dimensions=tuple(_dimension(d) for d in spec.dimensions),
         measures=tuple(_measure(m, additive[m.name]) for m in spec.measures),
         description=spec.description,
+        disclosure=_disclosure(spec.disclosure),
+    )
+
+
+def _disclosure(spec: DisclosureSpec | None) -> DisclosureRule | None:
+    if spec is None:
+        return None
+    return DisclosureRule(
+        record_key=tuple(spec.record_key),
+        distinct=spec.distinct,
+        threshold=spec.threshold,
+        max_noise=spec.max_noise,
     )
 
 

@@ -114,12 +114,20 @@ class MeasureSpec(_Spec):
     additive: bool | None = None
 
 
+class DisclosureSpec(_Spec):
+    record_key: list[Identifier] = Field(min_length=1)
+    distinct: bool = False
+    threshold: int = Field(ge=2, le=100)
+    max_noise: int = Field(ge=1, le=100)
+
+
 class CubeSpec(_Spec):
     name: Name
     description: Text = ""
     fact_table: Identifier
     dimensions: list[DimensionSpec]
     measures: list[MeasureSpec] = Field(min_length=1)
+    disclosure: DisclosureSpec | None = None
 
 
 class DatabasesSpec(_Spec):

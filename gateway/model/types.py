@@ -38,6 +38,10 @@ class MeasureKind(str, Enum):
     CALCULATED = "calculated"  # arithmetic over other measures of the cube: [A] - [B]
     RATIO = "ratio"  # numerator / denominator * scale, both other measures (per 10,000 inhabitants)
     RUNNING_TOTAL = "running_total"  # cumulative sum of another measure along the time dimension
+    # Internal kinds, never declared in a model file: disclosure control adds them to a plan
+    # (gateway.engine.disclosure) so every cell carries its cell key and its contributor count.
+    CELL_KEY = "cell_key"  # sum of the record keys of the cell's contributors
+    CONTRIBUTORS = "contributors"  # how many contributors (persons, or rows) the cell has
 
 
 BASE_KINDS = frozenset(
@@ -113,12 +117,33 @@ class Measure:
 
 
 @dataclass(frozen=True, slots=True)
+class DisclosureRule:
+    """Statistical disclosure control of one cube (docs/disclosure-control.md).
+
+    ``record_key``: fact columns that identify a contributor (a person, or one fact row);
+    ``distinct``: one contributor spans several fact rows (count each once). ``threshold``:
+    counts below it are never shown (rounded to 0 or the threshold); ``max_noise``: the largest
+    change the cell-key perturbation makes. ``secret`` is bound by the service layer when it
+    builds a caller's view (never in a model file): without it nobody can recompute the noise.
+    """
+
+    record_key: tuple[str, ...]
+    distinct: bool
+    threshold: int
+    max_noise: int
+    secret: bytes = b""
+
+
+@dataclass(frozen=True, slots=True)
 class Cube:
     name: str
     fact_table: str
     dimensions: tuple[Dimension, ...]
     measures: tuple[Measure, ...]
     description: str = ""
+    # None: exact values. In the model it is the cube's rule; in a caller's view (the service
+    # layer's pruned catalog) it is None exactly when the caller may see exact values.
+    disclosure: DisclosureRule | None = None
 
     def dimension(self, name: str) -> Dimension | None:
         return next((d for d in self.dimensions if d.name == name), None)

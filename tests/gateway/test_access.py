@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gateway.access import Action, Decision, GrantView, UnknownActionError, decide
+from gateway.access import Action, Decision, Disclosure, GrantView, UnknownActionError, decide
 from gateway.model.catalog import DatabaseRef
 from gateway.principal import Principal, Role
 
@@ -16,6 +16,7 @@ DAY = dt.timedelta(days=1)
 UKRAINE_101 = DatabaseRef(name="FLIS Ukraine-101", area="ukraine", grant_name="FLIS DAP Ukraine", kommune_kode="101")
 UKRAINE_147 = DatabaseRef(name="FLIS Ukraine-147", area="ukraine", grant_name="FLIS DAP Ukraine", kommune_kode="147")
 VH_101 = DatabaseRef(name="FLIS Voksne Handicappede-101", area="voksenhandicap", grant_name="FLIS DAP VH", kommune_kode="101")
+VH_147 = DatabaseRef(name="FLIS Voksne Handicappede-147", area="voksenhandicap", grant_name="FLIS DAP VH", kommune_kode="147")
 VH_BENCH = DatabaseRef(name="FLIS Voksne Handicappede Benchmark", area="voksenhandicap", grant_name="FLIS DAP VH", kommune_kode=None)
 
 
@@ -61,26 +62,6 @@ CASES = [
     ("certificate expired", principal(not_after=NOW), UKRAINE_101, Action.EXECUTE, [grant()], False, "expired"),
     ("benchmark with grant", principal(kommune="147"), VH_BENCH, Action.EXECUTE, [grant("voksenhandicap")], True, "grant #1"),
     ("benchmark without grant", principal(kommune="147"), VH_BENCH, Action.EXECUTE, [grant()], False, "no active grant"),
-    ("individual needs individual", principal(), VH_101, Action.READ_INDIVIDUAL, [grant("voksenhandicap")], False, "aggregated only"),
-    ("individual grant reads individual", principal(), VH_101, Action.READ_INDIVIDUAL, [grant("voksenhandicap", "individual")], True, "individual"),
-    (
-        "individual grant wins among several",
-        principal(),
-        VH_101,
-        Action.READ_INDIVIDUAL,
-        [grant("voksenhandicap", grant_id=1), grant("voksenhandicap", "individual", grant_id=2)],
-        True,
-        "grant #2",
-    ),
-    (
-        "expired individual does not count",
-        principal(),
-        VH_101,
-        Action.READ_INDIVIDUAL,
-        [grant("voksenhandicap", grant_id=1), grant("voksenhandicap", "individual", grant_id=2, valid_to=NOW - 1 * DAY + dt.timedelta(hours=1))],
-        False,
-        "aggregated only",
-    ),
 ]
 
 
@@ -89,6 +70,45 @@ def test_decision_table(name, who, database, action, grants, allowed: bool, reas
     decision = decide(who, database, action, grants, now=NOW)
     assert decision.allowed is allowed
     assert reason in decision.reason
+
+
+DISCLOSURE_CASES = [
+    # (name, principal, database, grants, level, disclosure)
+    ("aggregated grant at home is protected", principal(), VH_101, [grant("voksenhandicap")], "aggregated", Disclosure.PROTECTED),
+    ("individual grant at home is exact", principal(), VH_101, [grant("voksenhandicap", "individual")], "individual", Disclosure.EXACT),
+    (
+        "individual grant wins among several",
+        principal(),
+        VH_101,
+        [grant("voksenhandicap", grant_id=1), grant("voksenhandicap", "individual", grant_id=2)],
+        "individual",
+        Disclosure.EXACT,
+    ),
+    (
+        "expired individual does not count",
+        principal(),
+        VH_101,
+        [grant("voksenhandicap", grant_id=1), grant("voksenhandicap", "individual", grant_id=2, valid_to=NOW - 1 * DAY + dt.timedelta(hours=1))],
+        "aggregated",
+        Disclosure.PROTECTED,
+    ),
+    ("benchmark is protected even for an individual grant", principal(), VH_BENCH, [grant("voksenhandicap", "individual")], "individual", Disclosure.PROTECTED),
+    ("benchmark with an aggregated grant is protected", principal(), VH_BENCH, [grant("voksenhandicap")], "aggregated", Disclosure.PROTECTED),
+]
+
+
+@pytest.mark.parametrize(("name", "who", "database", "grants", "level", "disclosure"), DISCLOSURE_CASES, ids=[c[0] for c in DISCLOSURE_CASES])
+def test_decision_carries_level_and_disclosure(name, who, database, grants, level: str, disclosure: Disclosure) -> None:
+    for action in Action:
+        decision = decide(who, database, action, grants, now=NOW)
+        assert decision.allowed
+        assert (decision.level, decision.disclosure) == (level, disclosure)
+        assert decision.person_level is (disclosure is Disclosure.EXACT)
+
+
+def test_a_denial_never_grants_person_level() -> None:
+    decision = decide(principal(), VH_147, Action.EXECUTE, [grant("voksenhandicap", "individual")], now=NOW)
+    assert not decision.allowed and not decision.person_level
 
 
 def test_unknown_action_raises_instead_of_deciding() -> None:
@@ -107,7 +127,7 @@ def test_decision_is_immutable() -> None:
     decision = decide(principal(), UKRAINE_101, Action.EXECUTE, [grant()], now=NOW)
     with pytest.raises(AttributeError):
         decision.allowed = False  # type: ignore[misc]
-    assert decision == Decision(True, decision.reason)
+    assert decision == Decision(True, decision.reason, "aggregated", Disclosure.PROTECTED)
 
 
 # --- property test: the rules, written out independently, agree with decide() -------------------
@@ -162,9 +182,20 @@ def rules_allow(who: Principal | None, database: DatabaseRef | None, action: Act
         and g.valid_from <= now
         and (g.valid_to is None or now < g.valid_to)
     ]
-    if action is Action.READ_INDIVIDUAL:
-        return any(g.level == "individual" for g in usable)
     return bool(usable)
+
+
+def rules_exact(who: Principal, database: DatabaseRef, grants: list[GrantView], now: dt.datetime) -> bool:
+    """DOMAIN.md: exact answers only with an active individual grant in one's own kommune's database."""
+    return database.kommune_kode == who.kommune_kode and any(
+        g.user_id == who.user_id
+        and g.area == database.area
+        and g.level == "individual"
+        and g.revoked_at is None
+        and g.valid_from <= now
+        and (g.valid_to is None or now < g.valid_to)
+        for g in grants
+    )
 
 
 @settings(max_examples=400, deadline=None)
@@ -173,6 +204,8 @@ def test_allowed_exactly_when_every_rule_holds(who, database, action, grants, no
     decision = decide(who, database, action, grants, now=now)
     assert decision.allowed is rules_allow(who, database, action, grants, now)
     assert decision.reason
+    if decision.allowed:
+        assert decision.person_level is rules_exact(who, database, grants, now)
     if who is not None and database is not None and database.kommune_kode not in (None, who.kommune_kode):
         assert decision.allowed is False
     # a missing database is indistinguishable from a forbidden one

@@ -63,6 +63,7 @@ DATABASES: tuple[Db, ...] = (
     Db("FLIS Nothing", None, None, "Ukraine", "[Measures].[Indrejste]", ""),
     Db("FLIS Ukraine-751", "ukraine", "751", "Ukraine", "[Measures].[Indrejste]", ""),  # real kommune, not ours
 )
+MAX_NOISE = 2  # the largest disclosure noise of these cubes (schema/*.yaml, disclosure.max_noise)
 GRANT_CHOICES = tuple((area, level) for area in AREAS for level in ("aggregated", "individual"))
 
 CATALOGS = "{ catalogs { name } }"
@@ -167,10 +168,17 @@ def test_no_user_ever_reads_a_database_the_rules_do_not_allow(
         return
     assert body["data"]["execute"]["catalog"] == db.name
     (cell,) = body["data"]["execute"]["cellSet"]["cells"]
-    assert cell["value"] == pytest.approx(totals[db.name])  # this database's own number, never a neighbour's
+    # this database's own number, never a neighbour's: exact with an individual grant at home
+    # (and for published figures), else within the disclosure noise
+    exact = db.area == "kl_databank" or (db.kommune is not None and (db.area, "individual") in grants)
+    if exact:
+        assert cell["value"] == pytest.approx(totals[db.name])
+    else:
+        assert abs(cell["value"] - totals[db.name]) <= MAX_NOISE
 
 
 def test_kommune_databases_hold_different_numbers_so_a_leak_would_show(totals: dict[str, float]) -> None:
-    assert totals["FLIS Ukraine-101"] != totals["FLIS Ukraine-147"]
-    assert totals["FLIS Borger-101"] != totals["FLIS Borger-147"]
+    # further apart than the noise of both, so a neighbour's number could never pass as ours
+    assert abs(totals["FLIS Ukraine-101"] - totals["FLIS Ukraine-147"]) > 2 * MAX_NOISE
+    assert abs(totals["FLIS Borger-101"] - totals["FLIS Borger-147"]) > 2 * MAX_NOISE
     assert totals["FLIS Voksne Handicappede-101"] != totals["FLIS Voksne Handicappede-147"]

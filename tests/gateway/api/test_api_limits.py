@@ -11,6 +11,7 @@ from api_world import World, audit_events_for, post
 
 from gateway.api.context import RequestTrail
 from gateway.api.execute_types import AxisItemInput, CubeQueryInput
+from gateway.api.results import cube_query_from_input
 from gateway.app import build_gateway, create_app
 from gateway.errors import QueryTimeoutError
 
@@ -65,6 +66,6 @@ def test_work_left_after_the_request_deadline_is_not_started(world: World) -> No
     session = world.gateway.sessions(principal, trail)
     query = CubeQueryInput(cube="Ukraine", measures=["[Measures].[Indrejste]"], rows=[AxisItemInput(level="[Køn].[Køn]")])
     with pytest.raises(QueryTimeoutError):
-        session.execute("FLIS Ukraine-101", query)
+        session.query("FLIS Ukraine-101", cube_query_from_input(query))
     assert trail.cells == 0
     assert trail.databases == ["FLIS Ukraine-101"]  # the attempt is still on record for the audit event

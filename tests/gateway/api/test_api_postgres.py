@@ -152,8 +152,8 @@ def pg(postgres_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
 
 @pytest.fixture(scope="module")
 def analyst(pg: PgWorld) -> ApiUser:
-    """101 with Ukraine: read by the tests that change nothing."""
-    return pg.new_user("analyst", "101", (("ukraine", "aggregated"),))
+    """101 with Ukraine at the individual level (exact answers): read by the tests that change nothing."""
+    return pg.new_user("analyst", "101", (("ukraine", "individual"),))
 
 
 def _errors(response: Any) -> list[dict[str, Any]] | None:
@@ -197,6 +197,21 @@ def test_execute_on_postgresql_totals_equal_a_direct_sum_on_the_version_schema(p
     assert sum(cells) == total > 0
     women = pg.direct_sum(OWN, "SELECT sum(indrejst) FROM {schema}.haendelser WHERE koen = 'K'")
     assert cells[0] == women
+
+
+def test_execute_on_postgresql_is_protected_for_an_aggregated_grant(pg: PgWorld) -> None:
+    """The record keys are hashed by PostgreSQL itself: near the truth, never exact, the same every time."""
+    user = pg.new_user("aggregated", "101", (("ukraine", "aggregated"),))
+    answers = []
+    for _ in range(2):
+        with pg.client(user) as client:
+            response = post(client, BY_SEX, {"n": OWN})
+        assert response.status_code == 200 and _errors(response) is None, response.text
+        answers.append([cell["value"] for cell in response.json()["data"]["execute"]["cellSet"]["cells"]])
+    assert answers[0] == answers[1]
+    women = pg.direct_sum(OWN, "SELECT sum(indrejst) FROM {schema}.haendelser WHERE koen = 'K'")
+    men = pg.direct_sum(OWN, "SELECT sum(indrejst) FROM {schema}.haendelser WHERE koen = 'M'")
+    assert abs(answers[0][0] - women) <= 2 and abs(answers[0][1] - men) <= 2
 
 
 def _shape(response: Any, name: str) -> tuple[int, str, bytes]:

@@ -143,7 +143,7 @@ def test_member_lookups_are_reused_for_the_same_version_and_redone_for_a_new_one
     def run() -> tuple[object, int]:
         with registry.connect("FLIS Test-101") as connection:
             statements = _counting(connection)
-            result = run_query(connection, CUBES, query, limits=Limits(), allow_individual=False, memo=memo)
+            result = run_query(connection, CUBES, query, limits=Limits(), memo=memo)
             return result, len(statements)
 
     one, cold = run()
@@ -173,9 +173,9 @@ def test_a_plain_connection_remembers_nothing(tmp_path: Path) -> None:
         load_fixture(connection)
         statements = _counting(connection)
         query = CubeQuery("Ukraine", ("[Measures].[Indrejste]",), rows=(LevelItem("[Køn].[Køn]"),))
-        run_query(connection, CUBES, query, limits=Limits(), allow_individual=False, memo=memo)
+        run_query(connection, CUBES, query, limits=Limits(), memo=memo)
         first = len(statements)
-        run_query(connection, CUBES, query, limits=Limits(), allow_individual=False, memo=memo)
+        run_query(connection, CUBES, query, limits=Limits(), memo=memo)
     engine.dispose()
     assert len(statements) == 2 * first
 

@@ -48,10 +48,10 @@ def test_additive_measures_sum_over_a_complete_axis_to_the_total(
     cube_db: Connection, measures: list[str], level: str, slicers: list[str], non_empty: bool
 ) -> None:
     total = run_query(cube_db, CUBES, CubeQuery("Ukraine", tuple(measures), slicers=tuple(slicers)),
-                      limits=LIMITS, allow_individual=False)
+                      limits=LIMITS)
     split = run_query(cube_db, CUBES, CubeQuery("Ukraine", tuple(measures), rows=(LevelItem(level),),
                                                 slicers=tuple(slicers), non_empty=non_empty),
-                      limits=LIMITS, allow_individual=False)
+                      limits=LIMITS)
     for index in range(len(measures)):
         parts = [split.cell(index, row).value for row in range(len(split.axes[1].tuples))]
         present = [p for p in parts if p is not None]
@@ -65,8 +65,8 @@ def test_any_member_key_text_is_found_or_not_found_never_run(cube_db: Connection
     quoted = key.replace("]", "]]")
     query = CubeQuery("Ukraine", ("Indrejste",), slicers=(f"[Køn].[Køn].&[{quoted}]",))
     if key in ("K", "M"):
-        run_query(cube_db, CUBES, query, limits=LIMITS, allow_individual=False)
+        run_query(cube_db, CUBES, query, limits=LIMITS)
         return
     with pytest.raises(NotFoundError):
-        run_query(cube_db, CUBES, query, limits=LIMITS, allow_individual=False)
+        run_query(cube_db, CUBES, query, limits=LIMITS)
     assert cube_db.execute(sa.text("select count(*) from dim_koen")).scalar_one() == 2

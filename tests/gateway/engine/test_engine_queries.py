@@ -9,14 +9,17 @@ from sqlalchemy.engine import Connection
 from gateway.engine.cellset import CellSet
 from gateway.engine.execute import Limits, run_query
 from gateway.engine.query import CubeQuery, LevelItem, MemberSetItem, Order
+from gateway.errors import NotFoundError
+from gateway.model.types import Cube
+from gateway.model.view import exact_view, protected_view
 
 LIMITS = Limits(cell_limit=10_000, timeout_seconds=10)
 MARCH = "[Tid].[Tid].[Måned].&[2022-03]"
 APRIL = "[Tid].[Tid].[Måned].&[2022-04]"
 
 
-def run(db: Connection, query: CubeQuery, *, allow_individual: bool = False) -> CellSet:
-    return run_query(db, CUBES, query, limits=LIMITS, allow_individual=allow_individual)
+def run(db: Connection, query: CubeQuery, *, cubes: tuple[Cube, ...] = tuple(CUBES)) -> CellSet:
+    return run_query(db, cubes, query, limits=LIMITS)
 
 
 def table(cells: CellSet) -> list[tuple]:
@@ -184,7 +187,7 @@ def test_running_total_without_time_on_axis_runs_to_the_end_of_the_slicer(db: Co
 def test_data_as_of_is_passed_through(db: Connection) -> None:
     import datetime as dt
 
-    result = run_query(db, CUBES, CubeQuery("Ukraine", ("Indrejste",)), limits=LIMITS, allow_individual=False,
+    result = run_query(db, CUBES, CubeQuery("Ukraine", ("Indrejste",)), limits=LIMITS,
                        data_as_of=dt.date(2022, 4, 30))
     assert result.data_as_of == dt.date(2022, 4, 30)
     assert result.to_rowset().data_as_of == dt.date(2022, 4, 30)
@@ -202,14 +205,12 @@ def test_rowset_columns_name_row_levels_and_column_tuples(db: Connection) -> Non
     assert rowset.rows == (("Ja", 1, 2), ("Nej", 2, 1))
 
 
-def test_individual_level_is_served_only_with_the_grant(db: Connection) -> None:
-    from gateway.errors import IndividualLevelError
-
+def test_individual_level_is_served_only_by_the_exact_view(db: Connection) -> None:
     query = CubeQuery("Voksenhandicap", ("Modtagne dage",), rows=(LevelItem("[Person].[Personnummer]"),))
-    with pytest.raises(IndividualLevelError):
-        run(db, query)
-    assert table(run(db, query, allow_individual=True)) == [("0101801111", 17), ("0202802222", 90),
-                                                           ("0303803333", 42)]
+    with pytest.raises(NotFoundError):
+        run(db, query, cubes=tuple(protected_view(c, b"k") for c in CUBES))
+    exact = tuple(exact_view(c) for c in CUBES)
+    assert table(run(db, query, cubes=exact)) == [("0101801111", 17), ("0202802222", 90), ("0303803333", 42)]
 
 
 def test_duckdb_and_postgresql_give_identical_cell_sets(duck: Connection, pg_engine) -> None:  # type: ignore[no-untyped-def]

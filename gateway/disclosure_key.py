@@ -1,0 +1,43 @@
+"""The deployment's disclosure-control key: made once, shared by every worker, never in a database.
+
+The noise of disclosure control is drawn with this key (``gateway.engine.disclosure``). Every
+worker must use the same one, or repeating a query on another worker would give another answer
+(and averaging would creep back in); nobody who can read a cube database or the metadata store
+may learn it, or they could recompute the noise. So it is a file of its own (mode 0600),
+created atomically on first use; a second process that races the first reads the winner's.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+KEY_BYTES = 32
+
+
+def load_or_create(path: Path) -> bytes:
+    """The key in ``path`` (hex), creating the file with a new random key when there is none."""
+    try:
+        return _read(path)
+    except FileNotFoundError:
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return _read(path)  # another process made it first
+    with os.fdopen(descriptor, "w", encoding="ascii") as file:
+        file.write(secrets.token_hex(KEY_BYTES) + "\n")
+    return _read(path)
+
+
+def _read(path: Path) -> bytes:
+    text = path.read_text(encoding="ascii").strip()
+    try:
+        key = bytes.fromhex(text)
+    except ValueError:
+        raise ValueError(f"{path}: the disclosure key must be hexadecimal") from None
+    if len(key) < 16:
+        raise ValueError(f"{path}: the disclosure key must hold at least 16 bytes (32 hex digits)")
+    return key

@@ -1,0 +1,228 @@
+"""Statistical disclosure control: the one place every cell of a protected cube passes.
+
+A cube in a caller's view carries a :class:`gateway.model.types.DisclosureRule` exactly when the
+caller may not see exact person counts (the service layer decides that from the access
+decision; the engine only reads the view). Then the compiled statement carries two more
+aggregates per cell, whatever its shape (axes, totals, running totals): the **cell key** (the
+sum of the record keys of the cell's contributors) and the **contributor count**. After the
+database answered, every value is replaced here, before ordering, paging or caching:
+
+- counts (``count``, ``distinct_count``, ``sum`` of person counts): a value below the threshold
+  becomes 0 or the threshold (unbiased: ``threshold`` with probability value/threshold); any
+  other value gets integer noise in ``[-max_noise, max_noise]`` and never drops below the
+  threshold. Zero stays zero.
+- ``days_weighted`` (Helårsmodtagere): empty when the cell has fewer contributors than the
+  threshold, else continuous noise in ``[-max_noise, max_noise]`` (so the fraction of a
+  person's days does not survive), never below zero.
+- ``running_total``: integer noise (it may be a net figure, so no threshold rule).
+- ``calculated`` and ``ratio``: recomputed from the perturbed values of the measures they are
+  built from (fetched as hidden columns when the query did not ask for them), so a ratio can
+  never be multiplied back into an exact count.
+
+The noise is drawn from a keyed hash of (cell key, measure, true value): the same contributors
+give the same answer in every query, so repeating or rephrasing a query averages nothing out,
+and without the secret nobody can recompute it. docs/disclosure-control.md has the method, its
+sources and what it does not prevent.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from gateway.engine.cellset import Value, normalize
+from gateway.engine.compile import Labels
+from gateway.engine.plan import Plan
+from gateway.engine.record_key import KEY_SPACE
+from gateway.errors import QueryError
+from gateway.model.expression import BinOp, Expr, Neg, Num, Ref
+from gateway.model.types import Cube, DisclosureRule, Measure, MeasureKind
+
+# Control characters cannot appear in a model's names (gateway.model.spec.check_name), so these
+# hidden measures never clash with a declared one.
+CELL_KEY = Measure(name="\x00cell key", kind=MeasureKind.CELL_KEY)
+CONTRIBUTORS = Measure(name="\x00contributors", kind=MeasureKind.CONTRIBUTORS)
+
+_COUNT_KINDS = frozenset({MeasureKind.COUNT, MeasureKind.DISTINCT_COUNT, MeasureKind.SUM})
+_DERIVED_KINDS = frozenset({MeasureKind.CALCULATED, MeasureKind.RATIO})
+
+
+@dataclass(frozen=True)
+class Protection:
+    """What the engine compiles for a protected plan, and how it turns the rows into answers."""
+
+    plan: Plan  # the caller's plan: what the cell set shows
+    widened: Plan  # what is compiled: the plan's measures, hidden components, cell key, contributors
+    rule: DisclosureRule
+
+    @classmethod
+    def for_plan(cls, plan: Plan) -> Protection | None:
+        """None when the cube, as the caller sees it, carries no rule (exact values)."""
+        rule = plan.cube.disclosure
+        if rule is None:
+            return None
+        hidden = [m for m in _components(plan.cube, plan.measures) if m not in plan.measures]
+        widened = dataclasses.replace(plan, measures=plan.measures + tuple(hidden) + (CELL_KEY, CONTRIBUTORS))
+        return cls(plan, widened, rule)
+
+    def apply(self, labels: Labels, rows: Iterable[Any]) -> tuple[Labels, list[_Row]]:
+        """The statement's rows (compiled from ``widened``) → rows of the plan's measures, protected."""
+        by_name = dict(zip((m.name for m in self.widened.measures), labels.measures))
+        shown = Labels(keys=labels.keys, measures=labels.measures[: len(self.plan.measures)])
+        protected = []
+        for row in rows:
+            mapping = row._mapping
+            cell = _Cell(self.rule, self.plan.cube, mapping, by_name)
+            values: dict[str, Value] = {key: mapping[key] for key in labels.keys}
+            for measure, label in zip(self.plan.measures, shown.measures):
+                values[label] = cell.value(measure)
+            protected.append(_Row(values))
+        return shown, protected
+
+
+class _Row:
+    """A result row as ``build_cellset`` reads it (``row._mapping``)."""
+
+    __slots__ = ("_mapping",)
+
+    def __init__(self, mapping: Mapping[str, Any]) -> None:
+        self._mapping = mapping
+
+
+class _Cell:
+    """One cell's protected values, each measure computed once."""
+
+    def __init__(self, rule: DisclosureRule, cube: Cube, mapping: Mapping[str, Any], labels: Mapping[str, str]) -> None:
+        self._rule = rule
+        self._cube = cube
+        self._mapping = mapping
+        self._labels = labels
+        self._key = int(normalize(mapping[labels[CELL_KEY.name]]) or 0) % KEY_SPACE
+        self._contributors = int(normalize(mapping[labels[CONTRIBUTORS.name]]) or 0)
+        self._done: dict[str, Value] = {}
+
+    def value(self, measure: Measure) -> Value:
+        if measure.name not in self._done:
+            self._done[measure.name] = self._protect(measure)
+        return self._done[measure.name]
+
+    def _protect(self, measure: Measure) -> Value:
+        kind = measure.kind
+        if kind is MeasureKind.CALCULATED:
+            tree = measure.expression_tree
+            if tree is None:
+                raise QueryError(f"The measure '{measure.name}' has no expression.")
+            return _evaluate(tree, self._named)
+        if kind is MeasureKind.RATIO:
+            numerator = self._named(measure.numerator)
+            denominator = self._named(measure.denominator)
+            if numerator is None or not denominator:
+                return None
+            return float(numerator) / float(denominator) * float(measure.scale)
+        true = normalize(self._mapping[self._labels[measure.name]])
+        if true is None:
+            return None
+        draw = _Draw(self._rule.secret, self._key, measure.name, true)
+        if kind in _COUNT_KINDS:
+            return _count(true, draw, self._rule, empty=None if kind is not MeasureKind.SUM else 0)
+        if kind is MeasureKind.DAYS_WEIGHTED:
+            if self._contributors < self._rule.threshold:
+                return None
+            return round(max(0.0, float(true) + draw.continuous(self._rule.max_noise)), 2)
+        if kind is MeasureKind.RUNNING_TOTAL:
+            return true + draw.integer(self._rule.max_noise)
+        # The model refuses avg/min/max in a cube with a disclosure rule; this is the backstop.
+        raise QueryError(f"The measure '{measure.name}' cannot be shown under disclosure control.")
+
+    def _named(self, name: str | None) -> Value:
+        measure = self._cube.measure(name or "")
+        if measure is None:
+            raise QueryError(f"The measure '{name}' is not defined in the cube '{self._cube.name}'.")
+        return self.value(measure)
+
+
+def _count(true: int | float, draw: _Draw, rule: DisclosureRule, *, empty: Value) -> Value:
+    """A count: zero stays, a small count is rounded to 0 or the threshold, others get noise."""
+    if true == 0:
+        return true
+    threshold = rule.threshold
+    if true < threshold:
+        return threshold if draw.uniform() < true / threshold else empty
+    return max(threshold, true + draw.integer(rule.max_noise))
+
+
+class _Draw:
+    """Deterministic noise for one (cell key, measure, true value), keyed by the view's secret."""
+
+    def __init__(self, secret: bytes, cell_key: int, measure: str, true: int | float) -> None:
+        message = f"{cell_key}|{measure}|{true!r}".encode()
+        digest = hashlib.blake2b(message, key=secret[:64], digest_size=16).digest()
+        self._u = int.from_bytes(digest[:8], "big") / 2**64
+        self._v = int.from_bytes(digest[8:], "big") / 2**64
+
+    def uniform(self) -> float:
+        return self._u
+
+    def integer(self, spread: int) -> int:
+        """-spread … spread, triangular (mean 0): weight spread + 1 - |d| for each d."""
+        weights = [spread + 1 - abs(d) for d in range(-spread, spread + 1)]
+        target = self._u * sum(weights)
+        for offset, weight in zip(range(-spread, spread + 1), weights):
+            if target < weight:
+                return offset
+            target -= weight
+        return spread
+
+    def continuous(self, spread: int) -> float:
+        """Triangular on [-spread, spread] (mean 0): the sum of two uniform draws, centred."""
+        return spread * (self._u + self._v - 1.0)
+
+
+def _components(cube: Cube, measures: Iterable[Measure]) -> list[Measure]:
+    """The stored measures that derived measures (calculated, ratio) are built from, each once."""
+    found: dict[str, Measure] = {}
+    pending = [m for m in measures if m.kind in _DERIVED_KINDS]
+    seen: set[str] = set()
+    while pending:
+        measure = pending.pop()
+        if measure.name in seen:
+            continue
+        seen.add(measure.name)
+        for name in measure.dependencies:
+            dependency = cube.measure(name)
+            if dependency is None:
+                raise QueryError(f"The measure '{name}' (used by '{measure.name}') is not defined.")
+            if dependency.kind in _DERIVED_KINDS:
+                pending.append(dependency)
+            else:
+                found.setdefault(dependency.name, dependency)
+    return list(found.values())
+
+
+def _evaluate(node: Expr, named: Callable[[str], Value]) -> Value:
+    """A calculated measure over protected values, with SQL's rules: empty in, empty out;
+    a division by zero is empty."""
+    if isinstance(node, Ref):
+        return named(node.name)
+    if isinstance(node, Num):
+        return float(node.value)
+    if isinstance(node, Neg):
+        operand = _evaluate(node.operand, named)
+        return None if operand is None else -operand
+    if isinstance(node, BinOp):
+        left = _evaluate(node.left, named)
+        right = _evaluate(node.right, named)
+        if left is None or right is None:
+            return None
+        if node.op == "+":
+            return left + right
+        if node.op == "-":
+            return left - right
+        if node.op == "*":
+            return left * right
+        if node.op == "/":
+            return None if right == 0 else float(left) / float(right)
+    raise QueryError("The calculated measure's expression is not supported.")

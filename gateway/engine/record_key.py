@@ -1,0 +1,50 @@
+"""A contributor's record key in SQL: a hash of the model's record-key columns, in [0, 2**32).
+
+Cell-key perturbation (docs/disclosure-control.md) needs one key per contributor, computed in
+the same statement as the cell, so that every cell the engine returns (totals included) gets
+the key of exactly the contributors it counts. The hash is the database's own (DuckDB
+``hash``, PostgreSQL ``hashtextextended``); it need not be secret: the noise is drawn from the
+cell key with a secret the database never sees.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.expression import ColumnElement, FromClause
+from sqlalchemy.sql.functions import FunctionElement
+
+KEY_SPACE = 2**32
+
+
+class record_hash(FunctionElement[int]):  # noqa: N801 - SQLAlchemy names functions in lower case
+    """hash(text) reduced to [0, 2**32): non-negative on every dialect, so sums stay exact."""
+
+    type = sa.BigInteger()
+    inherit_cache = True
+    name = "record_hash"
+
+
+@compiles(record_hash, "duckdb")
+def _duckdb(element: record_hash, compiler: Any, **kw: Any) -> str:
+    return f"CAST(hash({compiler.process(element.clauses, **kw)}) % {KEY_SPACE} AS BIGINT)"
+
+
+@compiles(record_hash, "postgresql")
+def _postgresql(element: record_hash, compiler: Any, **kw: Any) -> str:
+    return f"(hashtextextended({compiler.process(element.clauses, **kw)}, 0) & {KEY_SPACE - 1})"
+
+
+@compiles(record_hash)
+def _unsupported(element: record_hash, compiler: Any, **kw: Any) -> str:
+    raise NotImplementedError(f"record keys are not implemented for the {compiler.dialect.name} dialect")
+
+
+def record_key(fact: FromClause, columns: Sequence[str]) -> ColumnElement[int]:
+    """The record key of a fact row: its record-key columns as text, joined by '|', hashed."""
+    parts = [sa.func.coalesce(sa.cast(fact.c[name], sa.String), "") for name in columns]
+    text = parts[0] if len(parts) == 1 else sa.func.concat_ws("|", *parts)
+    return record_hash(text)
