@@ -15,9 +15,11 @@ from model_fixtures import WriteModel, small_area
 
 from gateway.errors import ModelError
 from gateway.model import MeasureKind, load_area
+from gateway.model.types import DisclosureRule
 
 Area = dict[str, Any]
 CUBE = "kommune_cubes[0]"
+RULE = {"record_key": ["person"], "distinct": True, "threshold": 3, "max_noise": 2}
 M = f"{CUBE}.measures"
 D = f"{CUBE}.dimensions"
 
@@ -170,6 +172,29 @@ CASES: list[tuple[str, Callable[[Area], None], str, str]] = [
     ),
     ("padded_database_name", lambda a: a["databases"].update(kommune="FLIS Område-{kode} "), "databases.kommune", "whitespace"),
     ("id_differs_from_file_name", lambda a: a.update(id="andet"), "id", "must equal the file name 'omr'"),
+    # --- disclosure control
+    ("disclosure_without_record_key", lambda a: cube(a).update(disclosure={"threshold": 3, "max_noise": 2}),
+     f"{CUBE}.disclosure.record_key", "required key is missing"),
+    ("disclosure_empty_record_key", lambda a: cube(a).update(disclosure={**RULE, "record_key": []}),
+     f"{CUBE}.disclosure.record_key", "at least 1"),
+    ("disclosure_bad_column", lambda a: cube(a).update(disclosure={**RULE, "record_key": ["Person"]}),
+     f"{CUBE}.disclosure.record_key[0]", "not a valid SQL identifier"),
+    ("disclosure_column_twice", lambda a: cube(a).update(disclosure={**RULE, "record_key": ["p", "p"]}),
+     f"{CUBE}.disclosure.record_key", "named twice"),
+    ("disclosure_threshold_of_one", lambda a: cube(a).update(disclosure={**RULE, "threshold": 1}),
+     f"{CUBE}.disclosure.threshold", "greater than or equal to 2"),
+    ("disclosure_without_noise", lambda a: cube(a).update(disclosure={**RULE, "max_noise": 0}),
+     f"{CUBE}.disclosure.max_noise", "greater than or equal to 1"),
+    ("disclosure_unknown_key", lambda a: cube(a).update(disclosure={**RULE, "salt": "x"}),
+     f"{CUBE}.disclosure.salt", "unknown key"),
+    ("disclosure_threshold_as_text", lambda a: cube(a).update(disclosure={**RULE, "threshold": "3"}),
+     f"{CUBE}.disclosure.threshold", "valid integer"),
+    (
+        "disclosure_with_an_average",
+        lambda a: (cube(a).update(disclosure=RULE), cube(a)["measures"].append({"name": "Snit", "kind": "avg", "column": "x"})),
+        f"{M}[6].kind",
+        "a avg measure cannot be protected",
+    ),
 ]
 
 
@@ -262,3 +287,11 @@ def test_missing_file_is_a_model_error(tmp_path: Path) -> None:
     with pytest.raises(ModelError) as caught:
         load_area(tmp_path / "omr.yaml")
     assert "cannot read the file" in caught.value.problem
+
+
+def test_a_disclosure_rule_is_loaded_with_its_defaults(write_model: WriteModel) -> None:
+    area = small_area()
+    cube(area)["disclosure"] = {"record_key": ["dato", "koen"], "threshold": 5, "max_noise": 3}
+    (loaded,) = load_area(write_model(area)).kommune_cubes
+    assert loaded.disclosure == DisclosureRule(record_key=("dato", "koen"), distinct=False, threshold=5, max_noise=3)
+    assert load_area(write_model(small_area())).kommune_cubes[0].disclosure is None  # exact values unless stated

@@ -81,3 +81,23 @@ def test_loading_reads_the_model_files_and_the_kommune_list_and_nothing_else(tmp
         assert Path(str(file)).parent in (schema, Path(sys.modules["gateway.data"].__file__).parent)
     others = {event for event, _ in events if event != "open"}
     assert others <= {"os.scandir", "os.listdir", "glob.glob", "pathlib.Path.glob"}, others
+
+
+def test_every_cube_about_persons_is_under_disclosure_control_and_published_figures_are_not() -> None:
+    """docs/disclosure-control.md: persons in Ukraine, Borger and Voksenhandicap; KL Databank is published."""
+    catalog = load_catalog(SCHEMA_DIR)
+    rules = {
+        (area.id, kind): tuple(cube.disclosure for cube in cubes)
+        for area in catalog.areas.values()
+        for kind, cubes in (("kommune", area.kommune_cubes), ("benchmark", area.benchmark_cubes))
+        if cubes
+    }
+    assert rules[("kl_databank", "benchmark")] == (None,)
+    for (area_id, kind), found in rules.items():
+        if area_id == "kl_databank":
+            continue
+        for rule in found:
+            assert rule is not None, (area_id, kind)
+            assert rule.threshold >= (5 if kind == "benchmark" else 3)  # other kommuner's citizens: stricter
+    (vh,) = rules[("voksenhandicap", "kommune")]
+    assert vh is not None and vh.record_key == ("person_noegle",) and vh.distinct  # a person counts once
