@@ -4,7 +4,8 @@ The noise of disclosure control is drawn with this key (``gateway.engine.disclos
 worker must use the same one, or repeating a query on another worker would give another answer
 (and averaging would creep back in); nobody who can read a cube database or the metadata store
 may learn it, or they could recompute the noise. So it is a file of its own (mode 0600),
-created atomically on first use; a second process that races the first reads the winner's.
+created atomically on first use (written to a private temporary file, then hard-linked into
+place, so nobody ever reads a half-written key); a process that races another reads the winner's.
 """
 
 from __future__ import annotations
@@ -23,12 +24,17 @@ def load_or_create(path: Path) -> bytes:
     except FileNotFoundError:
         pass
     path.parent.mkdir(parents=True, exist_ok=True)
+    draft = path.with_name(f".{path.name}.{secrets.token_hex(8)}")
+    descriptor = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return _read(path)  # another process made it first
-    with os.fdopen(descriptor, "w", encoding="ascii") as file:
-        file.write(secrets.token_hex(KEY_BYTES) + "\n")
+        with os.fdopen(descriptor, "w", encoding="ascii") as file:
+            file.write(secrets.token_hex(KEY_BYTES) + "\n")
+        try:
+            os.link(draft, path)  # atomic, and refuses to replace a key another process made
+        except FileExistsError:
+            pass
+    finally:
+        draft.unlink()
     return _read(path)
 
 
