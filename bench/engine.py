@@ -10,7 +10,10 @@ Run: ``.venv/bin/python -m bench.engine [--dir DIR] [--rows 5000000] [--repeat 1
    connection and fetched. Prints medians, p50/p99 and the ratio (target ≤ 1.2×), twice:
    cold (every member probe run again, as for a first query) and as the gateway runs it
    (a registry connection with the per-version member memo; the result cache is not used,
-   so the fact query really runs every time).
+   so the fact query really runs every time). The engine runs the exact view (what an individual
+   grant sees), so it does the same work as the direct SQL.
+3. Times the protected view (disclosure control: record keys hashed per row, cell keys, noise)
+   against the exact one and prints that ratio: the price of disclosure control.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from gateway.engine.execute import Limits, run_query
 from gateway.engine.plan import plan_query
 from gateway.engine.query import CubeQuery, LevelItem
 from gateway.model.load import load_area
+from gateway.model.view import exact_view, protected_view
 from gateway.settings import PROJECT_ROOT
 
 MAX_REPEAT = 200
@@ -128,7 +132,9 @@ def main(argv: list[str] | None = None) -> None:
     started = time.perf_counter()
     build_database(path, args.rows)
     print(f"database {path} ready in {time.perf_counter() - started:.1f}s")
-    cubes = load_area(PROJECT_ROOT / "schema" / "ukraine.yaml").kommune_cubes
+    modelled = load_area(PROJECT_ROOT / "schema" / "ukraine.yaml").kommune_cubes
+    cubes = tuple(exact_view(cube) for cube in modelled)
+    protected = tuple(protected_view(cube, b"bench key") for cube in modelled)
     limits = Limits(cell_limit=1_000_000, timeout_seconds=120)
     engine = sa.create_engine(f"duckdb:///{path}")
     with engine.connect() as connection:
@@ -145,9 +151,13 @@ def main(argv: list[str] | None = None) -> None:
         def through_engine() -> object:
             return run_query(connection, cubes, QUERY, limits=limits)
 
+        def protected_engine() -> object:
+            return run_query(connection, protected, QUERY, limits=limits)
+
         cells = through_engine()
         direct_samples = _timed(direct, repeat)
         engine_samples = _timed(through_engine, repeat)
+        protected_samples = _timed(protected_engine, repeat)
     engine.dispose()
     memo_samples = _as_the_gateway_runs_it(directory, path, cubes, limits, repeat)
 
@@ -162,6 +172,9 @@ def main(argv: list[str] | None = None) -> None:
     for name, samples in (("cold", engine_samples), ("gateway path", memo_samples)):
         ratio = statistics.median(samples) / statistics.median(direct_samples)
         print(f"ratio engine/direct, {name} (medians): {ratio:.2f}x  (target <= 1.2x) {'OK' if ratio <= 1.2 else 'ABOVE TARGET'}")
+    price = statistics.median(protected_samples) / statistics.median(engine_samples)
+    print(f"disclosure control: protected/exact engine (medians): {price:.2f}x "
+          f"({statistics.median(protected_samples) * 1000:.1f} ms)")
 
 
 def _as_the_gateway_runs_it(directory: Path, path: Path, cubes: Any, limits: Limits, repeat: int) -> list[float]:

@@ -64,19 +64,27 @@ class Protection:
         rule = plan.cube.disclosure
         if rule is None:
             return None
-        hidden = [m for m in _components(plan.cube, plan.measures) if m not in plan.measures]
-        widened = dataclasses.replace(plan, measures=plan.measures + tuple(hidden) + (CELL_KEY, CONTRIBUTORS))
+        components = _components(plan.cube, plan.measures)
+        hidden = [m for m in components if m not in plan.measures]
+        counted = any(m.kind is MeasureKind.DAYS_WEIGHTED for m in (*plan.measures, *components))
+        extra = (CELL_KEY, CONTRIBUTORS) if counted else (CELL_KEY,)  # contributors: only days_weighted asks
+        widened = dataclasses.replace(plan, measures=plan.measures + tuple(hidden) + extra)
         return cls(plan, widened, rule)
 
     def apply(self, labels: Labels, rows: Iterable[Any]) -> tuple[Labels, list[_Row]]:
-        """The statement's rows (compiled from ``widened``) → rows of the plan's measures, protected."""
+        """The statement's rows (compiled from ``widened``) → rows of the plan's measures, protected.
+
+        Every other column of a row (member keys, anything a statement adds beside them) passes
+        unchanged; the hidden columns are dropped.
+        """
         by_name = dict(zip((m.name for m in self.widened.measures), labels.measures))
-        shown = Labels(keys=labels.keys, measures=labels.measures[: len(self.plan.measures)])
+        shown = dataclasses.replace(labels, measures=labels.measures[: len(self.plan.measures)])
+        hidden = set(labels.measures[len(self.plan.measures) :])
         protected = []
         for row in rows:
             mapping = row._mapping
             cell = _Cell(self.rule, self.plan.cube, mapping, by_name)
-            values: dict[str, Value] = {key: mapping[key] for key in labels.keys}
+            values: dict[str, Value] = {key: value for key, value in mapping.items() if key not in hidden}
             for measure, label in zip(self.plan.measures, shown.measures):
                 values[label] = cell.value(measure)
             protected.append(_Row(values))
@@ -101,7 +109,8 @@ class _Cell:
         self._mapping = mapping
         self._labels = labels
         self._key = int(normalize(mapping[labels[CELL_KEY.name]]) or 0) % KEY_SPACE
-        self._contributors = int(normalize(mapping[labels[CONTRIBUTORS.name]]) or 0)
+        counted = labels.get(CONTRIBUTORS.name)
+        self._contributors = int(normalize(mapping[counted]) or 0) if counted is not None else 0
         self._done: dict[str, Value] = {}
 
     def value(self, measure: Measure) -> Value:

@@ -79,7 +79,10 @@ class MeasureSql:
             key = sa.case((self.condition, key))
         if kind is MeasureKind.CELL_KEY:
             return sa.func.sum(sa.distinct(key) if rule.distinct else key)
-        return sa.func.count(sa.distinct(key) if rule.distinct else key)
+        if rule.distinct:
+            return sa.func.count(sa.distinct(key))
+        # one contributor per row: the rows themselves, without hashing them again
+        return sa.func.count() if self.condition is None else sa.func.count(sa.case((self.condition, 1)))
 
     def _named(self, name: str | None, seen: tuple[str, ...]) -> ColumnElement:
         measure = self.cube.measure(name or "")

@@ -30,12 +30,16 @@ class record_hash(FunctionElement[int]):  # noqa: N801 - SQLAlchemy names functi
 
 @compiles(record_hash, "duckdb")
 def _duckdb(element: record_hash, compiler: Any, **kw: Any) -> str:
+    """DuckDB hashes several columns of any type at once, NULL included: no casts, no concatenation."""
     return f"CAST(hash({compiler.process(element.clauses, **kw)}) % {KEY_SPACE} AS BIGINT)"
 
 
 @compiles(record_hash, "postgresql")
 def _postgresql(element: record_hash, compiler: Any, **kw: Any) -> str:
-    return f"(hashtextextended({compiler.process(element.clauses, **kw)}, 0) & {KEY_SPACE - 1})"
+    """PostgreSQL hashes one text: the columns as text, NULL as '', joined by '|'."""
+    parts = [compiler.process(sa.func.coalesce(sa.cast(c, sa.Text), ""), **kw) for c in element.clauses]
+    text = parts[0] if len(parts) == 1 else f"concat_ws('|', {', '.join(parts)})"
+    return f"(hashtextextended({text}, 0) & {KEY_SPACE - 1})"
 
 
 @compiles(record_hash)
@@ -44,7 +48,5 @@ def _unsupported(element: record_hash, compiler: Any, **kw: Any) -> str:
 
 
 def record_key(fact: FromClause, columns: Sequence[str]) -> ColumnElement[int]:
-    """The record key of a fact row: its record-key columns as text, joined by '|', hashed."""
-    parts = [sa.func.coalesce(sa.cast(fact.c[name], sa.String), "") for name in columns]
-    text = parts[0] if len(parts) == 1 else sa.func.concat_ws("|", *parts)
-    return record_hash(text)
+    """The record key of a fact row: its record-key columns, hashed together."""
+    return record_hash(*(fact.c[name] for name in columns))
