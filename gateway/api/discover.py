@@ -119,6 +119,10 @@ class Cube:
     description: str
     dimensions: list[Dimension]
     measures: list[Measure]
+    disclosure_control: bool = strawberry.field(
+        description="True when your answers from this cube are protected by statistical disclosure control "
+        "(small counts hidden, a small consistent noise on the rest); false when they are exact."
+    )
 
 
 @strawberry.type(description="A database (XMLA catalog) the caller may read.")
@@ -193,6 +197,7 @@ def cube_view(open_catalog: OpenCatalog, cube: CubeModel) -> Cube:
         description=cube.description,
         dimensions=[_dimension_view(open_catalog, cube, d) for d in cube.dimensions],
         measures=[_measure_view(m) for m in cube.measures],
+        disclosure_control=cube.disclosure is not None,
     )
 
 

@@ -111,3 +111,17 @@ def test_the_result_cache_never_crosses_between_exact_and_protected_callers(worl
         exact, protected = answers[exact_user.login], answers[protected_user.login]
         assert exact[0] == exact[1] == truth
         assert protected[0] == protected[1] != truth
+
+
+def test_discover_tells_each_caller_whether_their_answers_are_protected(world: World) -> None:
+    query = "query($n: String!) { catalog(name: $n) { cubes { name disclosureControl } } }"
+    seen = {}
+    for who, catalog in (("full101", OWN), ("some101", OWN), ("full101", BENCHMARK), ("full101", "FLIS KL Databank")):
+        with world.client(world.user(who)) as client:
+            seen[(who, catalog)] = [c["disclosureControl"] for c in gql_data(client, query, {"n": catalog})["catalog"]["cubes"]]
+    assert seen == {
+        ("full101", OWN): [False],  # individual grant at home: exact
+        ("some101", OWN): [True],
+        ("full101", BENCHMARK): [True],  # other kommuner's citizens: protected whatever the grant
+        ("full101", "FLIS KL Databank"): [False],  # published figures
+    }
