@@ -24,7 +24,7 @@ from strawberry.http.ides import get_graphql_ide_html
 from gateway.api.endpoint import EndpointConfig, GraphQLEndpoint
 from gateway.api.schema import build_schema
 from gateway.api.session import SessionFactory
-from gateway.disclosure_key import load_or_create
+from gateway.key_file import load_or_create
 from gateway.audit import AuditEvent, AuditLog
 from gateway.audit_writer import AuditWriter
 from gateway.engine.cache import EngineCache

@@ -88,7 +88,7 @@ class SessionFactory:
     """Makes one :class:`DataSession` per request from the gateway's long-lived parts.
 
     ``disclosure_key`` keys the noise of disclosure control; every worker of a deployment must
-    share it (``gateway.disclosure_key``), or repeating a query on another worker would give a
+    share it (``gateway.key_file``), or repeating a query on another worker would give a
     different answer. The default, a fresh random key, is for tests.
     """
 

@@ -77,7 +77,7 @@ def _source_bytes(directory: Path) -> int:
 
 
 def _build_file(
-    path: Path, request: LoadRequest, *, version: int, as_of: date, source: str, step: Step
+    path: Path, request: LoadRequest, *, version: int, as_of: date, source: str, step: Step, pseudonym_key: str
 ) -> dict[str, int]:
     """Stage, validate and transform in memory; write only the finished tables to ``path``."""
     layout = source_layout(request.area, benchmark=request.kommune_kode is None)
@@ -88,7 +88,9 @@ def _build_file(
         labels = stage(con, layout, request.source_dir, step=lambda t: step(f"checking {t}"))
         step("building cube tables")
         try:
-            BUILDERS[request.area](con, labels, kommune_kode=request.kommune_kode, as_of=as_of)
+            BUILDERS[request.area](
+                con, labels, kommune_kode=request.kommune_kode, as_of=as_of, pseudonym_key=pseudonym_key
+            )
         except duckdb.Error as error:
             raise LoadError(str(request.source_dir), f"cannot build the cube tables: {str(error).splitlines()[0]}") from None
         con.execute(
@@ -145,7 +147,10 @@ def load_database(
         partial = final.with_name(final.name + ".partial")
         partial.unlink(missing_ok=True)
         try:
-            rows = _build_file(partial, request, version=version, as_of=as_of, source=source, step=step)
+            rows = _build_file(
+                partial, request, version=version, as_of=as_of, source=source, step=step,
+                pseudonym_key=versions.pseudonym_key(registry.data_dir),
+            )
             if request.target is None:
                 partial.replace(final)
                 url, schema = f"duckdb:///{final.resolve()}", None

@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from gateway.files import exclusive_lock, write_atomic, write_new
+from gateway.key_file import load_or_create
 
 _VERSION = re.compile(r"v([0-9]{4,})\.duckdb")
 _FOLD = str.maketrans({"æ": "ae", "ø": "oe", "å": "aa", "Æ": "ae", "Ø": "oe", "Å": "aa"})
@@ -54,6 +55,14 @@ def deployment_id(data_dir: Path) -> str:
     except FileExistsError:
         pass  # another loader made it first: use theirs
     return path.read_text(encoding="ascii").strip()
+
+
+def pseudonym_key(data_dir: Path) -> str:
+    """The home's secret for benchmark pseudonyms (hex), made once and kept in ``data_dir``.
+
+    Stable across loads, so a person's pseudonym, and with it their record key for disclosure
+    control, does not change with each version (docs/disclosure-control.md)."""
+    return load_or_create(data_dir / "pseudonym.key").hex()
 
 
 def database_dir(data_dir: Path, name: str) -> Path:

@@ -6,7 +6,7 @@ from collections.abc import Callable, Mapping
 
 from gateway.data.transform import borger, kl_databank, ukraine, voksenhandicap
 
-Builder = Callable[..., None]  # (con, labels, *, kommune_kode, as_of) -> None
+Builder = Callable[..., None]  # (con, labels, *, kommune_kode, as_of, pseudonym_key) -> None
 
 BUILDERS: Mapping[str, Builder] = {
     "ukraine": ukraine.build,

@@ -10,7 +10,9 @@ import duckdb
 from gateway.data.transform.common import create_yearly_time, refuse_first
 
 
-def build(con: duckdb.DuckDBPyConnection, labels: Mapping[str, str], *, kommune_kode: str | None, as_of: date) -> None:
+def build(
+    con: duckdb.DuckDBPyConnection, labels: Mapping[str, str], *, kommune_kode: str | None, as_of: date, pseudonym_key: str
+) -> None:
     label = labels["befolkning"]
     refuse_first(
         con, label, "aar",

@@ -14,7 +14,9 @@ import duckdb
 from gateway.data.transform.common import refuse_first
 
 
-def build(con: duckdb.DuckDBPyConnection, labels: Mapping[str, str], *, kommune_kode: str | None, as_of: date) -> None:
+def build(
+    con: duckdb.DuckDBPyConnection, labels: Mapping[str, str], *, kommune_kode: str | None, as_of: date, pseudonym_key: str
+) -> None:
     label = labels["kl_databank"]
     refuse_first(
         con, label, "Kommunenavn",

@@ -12,7 +12,9 @@ from gateway.data.transform.common import create_daily_time, refuse_first
 FIRST_DAY = date(2022, 1, 1)  # counts cover Ukrainians who entered Denmark since 2022-01-01
 
 
-def build(con: duckdb.DuckDBPyConnection, labels: Mapping[str, str], *, kommune_kode: str | None, as_of: date) -> None:
+def build(
+    con: duckdb.DuckDBPyConnection, labels: Mapping[str, str], *, kommune_kode: str | None, as_of: date, pseudonym_key: str
+) -> None:
     label = labels["haendelser"]
     refuse_first(
         con, label, "dato",

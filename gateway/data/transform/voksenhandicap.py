@@ -4,12 +4,12 @@ The kommune cube keeps what the kommune reported, with DST's harmonisation flags
 dimension (rows DST would remove stay visible: a forløb without a usable period appears once,
 in the month of its end date or of data-as-of, with 0 days). The benchmark cube applies the
 flags: removed rows are dropped, deceased persons' open services end on the date of death,
-and persons are pseudonymous keys instead of personnumre.
+and persons are pseudonymous keys instead of personnumre (salted with the home's pseudonym key, so
+a person keeps one pseudonym, and one disclosure-control record key, across loads).
 """
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Mapping
 from datetime import date
 
@@ -51,14 +51,14 @@ def _scope(con: duckdb.DuckDBPyConnection, label: str, kommune_kode: str | None)
     con.execute("CREATE TEMP TABLE vh_scope AS SELECT * FROM vh_interpreted WHERE handlekommune = $k", {"k": kommune_kode})
 
 
-def _fact(con: duckdb.DuckDBPyConnection, *, benchmark: bool, as_of: date) -> None:
+def _fact(con: duckdb.DuckDBPyConnection, *, benchmark: bool, as_of: date, pseudonym_key: str) -> None:
     con.execute(f"CREATE TEMP TABLE vh_flagged AS {rules.harmonisation_sql('vh_scope')}", {"as_of": as_of})
     removed = ", ".join(f"'{r.key}'" for r in rules.REGLER if r.removed_in_benchmark)
     if benchmark:
         person = "substr(sha256($salt || personnummer), 1, 16)"
         end = "CASE WHEN regel = 'doed' THEN doedsdato ELSE slutdato END"
         where = f"WHERE regel NOT IN ({removed})"
-        params: dict[str, object] = {"salt": secrets.token_hex(16)}
+        params: dict[str, object] = {"salt": pseudonym_key}  # the home's: one pseudonym per person in every load
     else:
         person, end, where, params = "personnummer", "slutdato", "", {}
     p107 = rules.p107_bucket_sql("ydelse_kode", "startdato", "slut", "$as_of::DATE")
@@ -159,9 +159,11 @@ def _dimensions(con: duckdb.DuckDBPyConnection, *, benchmark: bool, as_of: date)
         )
 
 
-def build(con: duckdb.DuckDBPyConnection, labels: Mapping[str, str], *, kommune_kode: str | None, as_of: date) -> None:
+def build(
+    con: duckdb.DuckDBPyConnection, labels: Mapping[str, str], *, kommune_kode: str | None, as_of: date, pseudonym_key: str
+) -> None:
     _scope(con, labels["forloeb"], kommune_kode)
-    _fact(con, benchmark=kommune_kode is None, as_of=as_of)
+    _fact(con, benchmark=kommune_kode is None, as_of=as_of, pseudonym_key=pseudonym_key)
     _dimensions(con, benchmark=kommune_kode is None, as_of=as_of)
     for table in ("vh_interpreted", "vh_scope", "vh_flagged"):
         con.execute(f"DROP TABLE {table}")

@@ -84,3 +84,22 @@ def test_benchmark_removes_and_corrects_and_has_no_personnummer(loaded: Database
         dead = connection.execute(sa.text("SELECT sum(dage) FROM forloeb_maaned WHERE regel = 'doed'")).scalar_one()
         assert dead == 31 + 10  # ends on the date of death
         assert connection.execute(sa.text("SELECT count(DISTINCT person_noegle) FROM forloeb_maaned")).scalar_one() == 4  # a, b, c, e
+
+
+def test_benchmark_pseudonyms_stay_the_same_across_loads_and_reveal_no_personnummer(
+    loaded: DatabaseRegistry, settings: Settings, tmp_path: Path
+) -> None:
+    """Disclosure control keys a person by their pseudonym: a new load must not give them a new
+    one, or the same cell would get a fresh noise draw with every load (docs/disclosure-control.md)."""
+    name = "FLIS Voksne Handicappede Benchmark"
+    query = sa.text("SELECT DISTINCT person_noegle FROM forloeb_maaned ORDER BY 1")
+    with loaded.connect(name) as connection:
+        before = connection.execute(query).scalars().all()
+    load_database(LoadRequest("voksenhandicap", None, _source(tmp_path / "again"), as_of=AS_OF),
+                  schema_dir=settings.schema_dir, registry=loaded)
+    with loaded.connect(name) as connection:
+        assert connection.execute(query).scalars().all() == before
+    personnumre = {row[1] for row in ROWS}
+    assert not personnumre & set(before) and all(len(p) == 16 for p in before)
+    key = loaded.data_dir / "pseudonym.key"
+    assert key.stat().st_mode & 0o077 == 0  # the salt is as secret as the disclosure key

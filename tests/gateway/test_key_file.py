@@ -1,4 +1,4 @@
-"""The deployment's disclosure key: made once (0600), then the same for every process."""
+"""Secret key files (disclosure key, pseudonym key): made once (0600), then the same for every process."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from gateway.disclosure_key import load_or_create
+from gateway.key_file import load_or_create
 from gateway.settings import Settings
 
 

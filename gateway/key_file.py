@@ -1,11 +1,13 @@
-"""The deployment's disclosure-control key: made once, shared by every worker, never in a database.
+"""Secret keys kept in files of their own: made once, then the same for every process, never in a database.
 
-The noise of disclosure control is drawn with this key (``gateway.engine.disclosure``). Every
-worker must use the same one, or repeating a query on another worker would give another answer
-(and averaging would creep back in); nobody who can read a cube database or the metadata store
-may learn it, or they could recompute the noise. So it is a file of its own (mode 0600),
-created atomically on first use (written to a private temporary file, then hard-linked into
-place, so nobody ever reads a half-written key); a process that races another reads the winner's.
+Two use it: the disclosure key (``<home>/disclosure.key``), which the noise of disclosure control
+is drawn with: every worker must share it, or repeating a query on another worker would give
+another answer, and nobody who can read a cube database or the metadata store may learn it, or
+they could recompute the noise; and the pseudonym key (``<data_dir>/pseudonym.key``), which the
+loader salts benchmark pseudonyms with, so a person keeps one pseudonym (and one record key)
+across loads. Each is a file of mode 0600, created atomically on first use (written to a private
+temporary file, then hard-linked into place, so nobody ever reads a half-written key); a process
+that races another reads the winner's.
 """
 
 from __future__ import annotations
@@ -43,7 +45,7 @@ def _read(path: Path) -> bytes:
     try:
         key = bytes.fromhex(text)
     except ValueError:
-        raise ValueError(f"{path}: the disclosure key must be hexadecimal") from None
+        raise ValueError(f"{path}: the key must be hexadecimal") from None
     if len(key) < 16:
-        raise ValueError(f"{path}: the disclosure key must hold at least 16 bytes (32 hex digits)")
+        raise ValueError(f"{path}: the key must hold at least 16 bytes (32 hex digits)")
     return key
