@@ -14,7 +14,7 @@ database answered, every value is replaced here, before ordering, paging or cach
 - ``days_weighted`` (Helårsmodtagere): empty when the cell has fewer contributors than the
   threshold, else continuous noise in ``[-max_noise, max_noise]`` (so the fraction of a
   person's days does not survive), never below zero.
-- ``running_total``: integer noise (it may be a net figure, so no threshold rule).
+- ``running_total``: of a count, as a count; of a net figure (calculated), integer noise only.
 - ``calculated`` and ``ratio``: recomputed from the perturbed values of the measures they are
   built from (fetched as hidden columns when the query did not ask for them), so a ratio can
   never be multiplied back into an exact count.
@@ -142,7 +142,10 @@ class _Cell:
                 return None
             return round(max(0.0, float(true) + draw.continuous(self._rule.max_noise)), 2)
         if kind is MeasureKind.RUNNING_TOTAL:
-            return true + draw.integer(self._rule.max_noise)
+            base = self._cube.measure(measure.of or "")
+            if base is not None and base.kind in _COUNT_KINDS:  # an accumulated count is a count
+                return _count(true, draw, self._rule, empty=0)
+            return true + draw.integer(self._rule.max_noise)  # a net figure: no threshold to keep
         # The model refuses avg/min/max in a cube with a disclosure rule; this is the backstop.
         raise QueryError(f"The measure '{measure.name}' cannot be shown under disclosure control.")
 

@@ -57,6 +57,7 @@ MODEL = Cube(
         Measure("Helårsmodtagere", MeasureKind.DAYS_WEIGHTED, column="dage", along="Tid"),
         Measure("Modtagere pr. forløb", MeasureKind.RATIO, numerator="Modtagere", denominator="Forløb", scale=100.0),
         Measure("Forløb uden første", MeasureKind.CALCULATED, expression="[Forløb] - [Modtagere]"),
+        Measure("Forløb i alt", MeasureKind.RUNNING_TOTAL, of="Forløb", along="Tid", additive=False),
     ),
     disclosure=RULE,
 )
@@ -304,3 +305,27 @@ def test_a_protected_plan_compiles_the_cell_key_beside_the_measures(cube_db: Con
     names = [m.name for m in protection.widened.measures]
     assert names[0] == "Modtagere pr. forløb" and {"Modtagere", "Forløb", CELL_KEY.name} <= set(names)
     assert Protection.for_plan(plan_query(cube_db, EXACT, _grid(("Modtagere",)), cell_limit=100_000)) is None
+
+
+def test_a_running_total_neither_shows_a_small_count_nor_gives_one_back_by_differencing_months(
+    cube_db: Connection,
+) -> None:
+    """The running total beside its monthly values: month m's total minus month m-1's is not
+    month m's small count, and an accumulated count is protected like any count."""
+    query = CubeQuery("Ophold", ("Forløb", "Forløb i alt"), columns=(LevelItem("[Tid].[Måned]"),),
+                      rows=(LevelItem("[Sted].[Sted]"), LevelItem("[Gruppe].[Gruppe]")), non_empty=False)
+    exact = cells(run(cube_db, query, EXACT))
+    shown = cells(run(cube_db, query))
+    targets = hits = 0
+    for key, values in exact.items():
+        monthly_true = values[0::2]
+        totals_shown = shown[key][1::2]
+        assert all(v is None or v == 0 or v >= THRESHOLD for v in shown[key])
+        for month in range(1, len(MONTHS)):
+            true = monthly_true[month]
+            if true is None or not 0 < true < THRESHOLD:
+                continue
+            targets += 1
+            hits += (totals_shown[month] or 0) - (totals_shown[month - 1] or 0) == true
+    assert targets >= 10
+    assert hits <= targets // 2, f"differencing months found {hits} of {targets} small cells"
