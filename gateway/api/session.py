@@ -241,7 +241,15 @@ class DataSession:
         multiply it.
         """
         catalog = self.open_catalog(catalog_name, Action.EXECUTE)
-        cube_query = cube_query_from_input(query)
+        return execute_result(catalog.ref.name, self._run(catalog, cube_query_from_input(query)))
+
+    def query(self, catalog_name: str, cube_query: CubeQuery) -> tuple[OpenCatalog, engine_cellset.CellSet]:
+        """The engine's cell set for doors that render it themselves (downloads, CSV/Parquet
+        export): the same gate, cell budget, cache and audit trail as :meth:`execute`."""
+        catalog = self.open_catalog(catalog_name, Action.EXECUTE)
+        return catalog, self._run(catalog, cube_query)
+
+    def _run(self, catalog: OpenCatalog, cube_query: CubeQuery) -> engine_cellset.CellSet:
         settings = self._factory.settings
         with self._trail.execute_lock:
             remaining = settings.cell_limit - self._trail.cells
@@ -254,7 +262,7 @@ class DataSession:
                     f"of {settings.cell_limit:,}."
                 )
             self._trail.served_cells(len(cellset.cells))
-        return execute_result(catalog.ref.name, cellset)
+        return cellset
 
     # -- internals --------------------------------------------------------------------------
     def _cell_set(self, catalog: OpenCatalog, query: CubeQuery, *, cell_limit: int) -> engine_cellset.CellSet:
