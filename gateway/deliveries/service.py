@@ -18,8 +18,10 @@ from gateway.deliveries.danish_csv import csv_bytes
 from gateway.deliveries.packages import PACKAGES, Package, find_package
 from gateway.deliveries.zipstream import zip_chunks
 from gateway.engine.cellset import CellSet
-from gateway.errors import AccessDeniedError
-from gateway.registry import RegisteredDatabase
+from gateway.engine.execute import Limits, run_query
+from gateway.errors import AccessDeniedError, UserError
+from gateway.model import Catalog
+from gateway.registry import DatabaseRegistry, RegisteredDatabase
 
 if TYPE_CHECKING:
     from gateway.api.session import DataSession
@@ -100,3 +102,30 @@ def _known(package_id: str, login: str) -> Package:
     if package is None:
         raise AccessDeniedError(login, package_id)
     return package
+
+
+def operator_package(
+    catalog: Catalog, registry: DatabaseRegistry, limits: Limits, package_id: str, kommune_kode: str
+) -> PackageFile:
+    """The package as an operator exports it from the shell (``dataadgang datapakke export``).
+
+    Operators hold no certificate and no grant: whoever has a shell on the server may read the
+    cube files anyway. The package is read by the same engine query and rendered by the same
+    code as a download, at the aggregated level, so the file is the one a user would get.
+    """
+    package = find_package(package_id)
+    if package is None:
+        known = ", ".join(f"{p.id} ({p.number})" for p in PACKAGES)
+        raise UserError(f"no data package '{package_id}'; there are: {known}")
+    if kommune_kode not in catalog.kommuner:
+        raise UserError(f"no kommune with code '{kommune_kode}'")
+    ref = catalog.resolve_database(package.database)
+    registered = registry.get(package.database)
+    if ref is None or registered is None:
+        raise UserError(f"the database '{package.database}' is not loaded; run 'dataadgang load' or 'dataadgang refresh'")
+    with registry.connect(registered) as connection:
+        cellset = run_query(
+            connection, catalog.cubes_for(ref), package.query(), limits=limits, allow_individual=False,
+            data_as_of=registered.data_as_of,
+        )
+    return PackageFile(_version(package, kommune_kode, registered), cellset)
