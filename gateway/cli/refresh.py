@@ -37,16 +37,18 @@ def refresh(ctx: click.Context, drop_dir: Path | None, dry_run: bool, target: st
     settings: Settings = ctx.obj
     store = open_store(ctx)
     chosen = drop_dir or settings.resolved_drop_dir
-    try:
-        with one_line_errors(), progress_bar() as bar:
-            task = bar.add_task("Refreshing", total=None)
+    with one_line_errors(), progress_bar() as bar:
+        task = bar.add_task("Refreshing", total=None)
+        try:
             report = run_refresh(
                 settings, store.refresh_log(), drop_dir=chosen, started_by=cli_actor().login, dry_run=dry_run,
                 target=target, on_start=lambda n: bar.update(task, total=n),
                 step=lambda text: bar.update(task, description=text), advance=lambda: bar.advance(task),
             )
-    except RefreshBusyError as busy:
-        click.echo(f"Error: {busy}", err=True)
+        except RefreshBusyError as busy:
+            report = None
+            click.echo(f"Error: {busy}", err=True)
+    if report is None:
         sys.exit(EXIT_BUSY)
     for result in report.results:
         if result.action == "failed":
