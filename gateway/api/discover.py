@@ -15,6 +15,7 @@ from starlette.concurrency import run_in_threadpool
 from strawberry.types import Info
 
 from gateway.api.context import RequestContext
+from gateway.api.refresh_types import CatalogRefresh
 from gateway.errors import NotFoundError, QueryError
 from gateway.model.types import Cube as CubeModel
 from gateway.model.types import Dimension as DimensionModel
@@ -132,6 +133,10 @@ class Catalog:
     @strawberry.field
     def cubes(self) -> list[Cube]:
         return [cube_view(self._open, cube) for cube in self._open.cubes]
+
+    @strawberry.field(description="How fresh the data is: the version serving and the last daily refresh.")
+    async def refresh(self, info: Info[RequestContext, None]) -> CatalogRefresh:
+        return await run_in_threadpool(info.context.session.refresh_state, self._open)
 
     @strawberry.field
     def cube(self, name: str) -> Cube:

@@ -23,6 +23,7 @@ from gateway.api.context import RequestTrail
 from gateway.api.discover import Kommune, Member, MemberPage
 from gateway.api.execute_types import CubeQueryInput, ExecuteResult
 from gateway.api.me import Grant, Me
+from gateway.api.refresh_types import CatalogRefresh, RefreshStatus
 from gateway.api.results import cube_query_from_input, execute_result
 from gateway.engine import cellset as engine_cellset
 from gateway.engine.execute import Limits, query_timeout, run_query
@@ -171,6 +172,21 @@ class DataSession:
             self._trail.denied(name, "database is in the model but not loaded")
             raise AccessDeniedError(self._principal.login, name)
         return self._open(ref, registered)
+
+    def refresh_state(self, catalog: OpenCatalog) -> CatalogRefresh:
+        """The catalog's version and the daily refresh's last attempt at it (``dataadgang refresh``)."""
+        registered = catalog.registered
+        state = self._factory.store.refresh_log().inputs([catalog.ref.name]).get(catalog.ref.name)
+        built = registered.built_at
+        if built is not None and built.tzinfo is None:
+            built = built.replace(tzinfo=dt.UTC)  # registries written before built_at carried a zone
+        failed = state is not None and state.last_status == "failed" and (built is None or state.last_attempt_at >= built)
+        return CatalogRefresh(
+            version=registered.version,
+            updated_at=registered.built_at,
+            last_attempt=state.last_attempt_at if state else None,
+            status=RefreshStatus.LAST_REFRESH_FAILED if failed else RefreshStatus.CURRENT,
+        )
 
     def members(self, catalog: OpenCatalog, cube: str, level: str, first: int, offset: int) -> MemberPage:
         model = catalog.cube(cube)
