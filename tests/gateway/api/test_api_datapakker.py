@@ -206,3 +206,41 @@ def test_a_bad_export_request_is_a_clear_error_and_audited(world: World, body: b
     assert response.status_code == status, response.text
     assert response.json()["errors"][0]["extensions"]["code"] == code
     assert _one_event(world, response).outcome == "failed"
+
+
+def test_a_revoked_grant_or_certificate_stops_downloads_on_the_next_request(world: World) -> None:
+    from api_world import OPERATOR
+    from cryptography import x509
+
+    from admin.certificates import revoke_user_certificate
+
+    user = world.new_user("101", (("kl_databank", "aggregated"),))
+    (grant,) = world.store.list_grants(OPERATOR, login=user.login)
+    with world.client(user) as client:
+        first = client.get("/datapakker/kl_databank")
+        assert first.status_code == 200
+        world.store.revoke_grant(OPERATOR, grant.id)
+        # the same conditional request a scheduled client sends: the access check runs before any 304
+        after_grant = client.get("/datapakker/kl_databank", headers={"if-none-match": first.headers["etag"]})
+        assert after_grant.status_code == 404 and "ACCESS_DENIED" in after_grant.text
+        assert client.get("/datapakker").json() == {"packages": []}
+
+    other = world.new_user("101", (("kl_databank", "aggregated"),))
+    with world.client(other) as client:  # one kept-alive connection
+        assert client.get("/datapakker/kl_databank").status_code == 200
+        revoke_user_certificate(world.store, world.settings.ca_dir, OPERATOR, other.serial,
+                                x509.ReasonFlags.key_compromise, "lost laptop")
+        refused = client.get("/datapakker/kl_databank")
+    assert refused.status_code == 401 and refused.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+
+
+def test_an_export_never_reads_another_kommunes_database(world: World) -> None:
+    user = world.user("full101")
+    query = {"cube": "Ukraine", "measures": ["[Measures].[Indrejste]"]}
+    with world.client(user) as client:
+        own = _export(client, "FLIS Ukraine-101", query)
+        other = _export(client, "FLIS Ukraine-147", query)
+    assert own.status_code == 200
+    assert other.status_code == 404 and "ACCESS_DENIED" in other.text and "Indrejste" not in other.text
+    event = _one_event(world, other)
+    assert event.outcome == "denied" and "belongs to kommune 147" in event.reason and event.cells == 0
