@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import signal
 import sys
 from pathlib import Path
 
@@ -37,17 +38,23 @@ def refresh(ctx: click.Context, drop_dir: Path | None, dry_run: bool, target: st
     settings: Settings = ctx.obj
     store = open_store(ctx)
     chosen = drop_dir or settings.resolved_drop_dir
-    with one_line_errors(), progress_bar() as bar:
-        task = bar.add_task("Refreshing", total=None)
-        try:
-            report = run_refresh(
-                settings, store.refresh_log(), drop_dir=chosen, started_by=cli_actor().login, dry_run=dry_run,
-                target=target, on_start=lambda n: bar.update(task, total=n),
-                step=lambda text: bar.update(task, description=text), advance=lambda: bar.advance(task),
-            )
-        except RefreshBusyError as busy:
-            report = None
-            click.echo(f"Error: {busy}", err=True)
+    # systemd stops a run that overstays with SIGTERM: end it like Ctrl-C, so the half-built
+    # version is removed and the run is recorded as stopped instead of 'running' forever
+    previous = signal.signal(signal.SIGTERM, _terminate)
+    try:
+        with one_line_errors(), progress_bar() as bar:
+            task = bar.add_task("Refreshing", total=None)
+            try:
+                report = run_refresh(
+                    settings, store.refresh_log(), drop_dir=chosen, started_by=cli_actor().login, dry_run=dry_run,
+                    target=target, on_start=lambda n: bar.update(task, total=n),
+                    step=lambda text: bar.update(task, description=text), advance=lambda: bar.advance(task),
+                )
+            except RefreshBusyError as busy:
+                report = None
+                click.echo(f"Error: {busy}", err=True)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     if report is None:
         sys.exit(EXIT_BUSY)
     for result in report.results:
@@ -70,6 +77,10 @@ def refresh(ctx: click.Context, drop_dir: Path | None, dry_run: bool, target: st
                    f"{report.rows:,} rows loaded")
     if report.failed:
         sys.exit(EXIT_FAILED)
+
+
+def _terminate(signum: int, _frame: object) -> None:
+    raise SystemExit(128 + signum)
 
 
 @refresh.command("status")

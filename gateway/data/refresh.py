@@ -193,7 +193,10 @@ def _run(
     finally:
         registry.close()
         if report.run_id is not None:
-            log.finish_run(report.run_id, status=report.status if len(report.results) == len(sources) else "failed",
+            complete = len(report.results) == len(sources)
+            if not complete:  # interrupted (SIGTERM, Ctrl-C) or a fault: what was done stays done
+                report.problems.append(f"the run stopped after {len(report.results)} of {len(sources)} databases")
+            log.finish_run(report.run_id, status=report.status if complete else "failed",
                            changed=report.changed, unchanged=report.count("unchanged"), failed=report.failed,
                            rows=report.rows, report=report.as_records())
     return report

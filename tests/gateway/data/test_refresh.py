@@ -195,3 +195,41 @@ def test_two_refresh_processes_never_overlap(tmp_path: Path) -> None:
     assert "3 changed" in out
     runs = _runs(home)
     assert len(runs) == 1 and runs[0].status == "changed"
+
+
+@pytest.mark.slow
+def test_a_run_stopped_by_sigterm_is_recorded_as_stopped_and_the_next_run_finishes_the_work(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    made = _cli(home, "generate", str(home / "drop"), "--kommune", "101", "--kommune", "147", "--kommune", "751",
+                "--area", "ukraine", "--as-of", AS_OF, "--scale", "2", "--format", "csv")
+    assert made.exit_code == 0, made.output
+    (home / "data").mkdir(parents=True)
+    env = {**os.environ, "DATAADGANG_HOME": str(home)}
+    run = subprocess.Popen([sys.executable, "-m", "gateway.cli", "refresh"], env=env, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    engine = sa.create_engine(f"sqlite:///{home / 'metadata.sqlite'}")
+    try:
+        while True:  # stop it once its run is on record, as systemd does when a run overstays
+            try:
+                with engine.connect() as connection:
+                    running = connection.execute(sa.text("SELECT count(*) FROM refresh_runs")).scalar_one()
+            except sa.exc.OperationalError:
+                running = 0  # the store is not migrated yet
+            if running:
+                run.send_signal(signal.SIGTERM)
+                break
+            assert run.poll() is None, run.communicate()
+            assert time.monotonic() < deadline
+            time.sleep(0.002)
+    finally:
+        engine.dispose()
+    run.communicate(timeout=60)
+    assert run.returncode == 128 + signal.SIGTERM
+    (stopped,) = _runs(home)
+    assert stopped.status == "failed" and stopped.finished_at is not None
+    assert any("the run stopped after" in str(entry.get("error")) for entry in stopped.report)
+    assert not list((home / "data").rglob("*.partial*"))  # no half-built version left behind
+    again = _cli(home, "refresh")
+    assert again.exit_code == 0, again.output
+    assert set(_versions(home)) == {"FLIS Ukraine-101", "FLIS Ukraine-147", "FLIS Ukraine-751"}
