@@ -92,7 +92,7 @@ class DeliveryDoor:
         try:
             current = service.package_version(session, wanted, principal.kommune_kode, principal.login)
             if _not_modified(request, current):
-                headers = _validators(current)
+                headers = {**_validators(current), "cache-control": PACKAGE_CACHE_CONTROL}
                 return _Outcome(status=304, reason="not modified", response=lambda h: Response(status_code=304, headers={**h, **headers}))
             package = service.read_package(session, wanted, principal.kommune_kode, principal.login)
         except AccessDeniedError:
