@@ -92,7 +92,9 @@ def create_app(settings: Settings, *, gateway: Gateway | None = None, ca_certifi
     downloads = DeliveryDoor(
         sessions=gateway.sessions,
         audit=audit,
+        schema=schema,
         max_body_bytes=settings.max_body_bytes,
+        max_tokens=settings.max_tokens,
         request_timeout_seconds=settings.query_timeout_seconds + 5,
     )
 
@@ -111,7 +113,7 @@ def create_app(settings: Settings, *, gateway: Gateway | None = None, ca_certifi
 
     routes = [
         # every method reaches the endpoint, so a wrong one is answered (405) and audited like any request
-        Route("/graphql", graphiql if settings.graphiql else endpoint.handle, methods=ALL_METHODS),
+        Route("/graphql", downloads.graphql_or_file(graphiql if settings.graphiql else endpoint.handle), methods=ALL_METHODS),
         Route("/datapakker", downloads.packages, methods=ALL_METHODS),
         Route("/datapakker/{package}", downloads.package, methods=ALL_METHODS),
         Route("/export", downloads.export, methods=ALL_METHODS),

@@ -1,4 +1,5 @@
-"""The download door: ``GET /datapakker``, ``GET /datapakker/<package>``, ``POST /export``.
+"""The download door: ``GET /datapakker``, ``GET /datapakker/<package>``, ``POST /export``,
+and ``/graphql`` requests that ask for ``Accept: text/csv`` (or Parquet).
 
 A thin translation of HTTP into the delivery service calls (:mod:`gateway.deliveries.service`,
 :mod:`gateway.deliveries.export`) over the request's :class:`DataSession`, like the GraphQL
@@ -18,7 +19,7 @@ import json
 import logging
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,11 +28,12 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response, StreamingResponse
 
 from gateway.api.context import RequestTrail
-from gateway.api.request import RequestRejected
+from gateway.api.request import GraphQLRequest, RequestRejected, read_graphql_request
+from gateway.api.schema import GatewaySchema
 from gateway.api.session import SessionFactory
 from gateway.audit import AuditEvent
 from gateway.audit_writer import AuditWriter
-from gateway.deliveries import export, service
+from gateway.deliveries import export, graphql_export, service
 from gateway.errors import AccessDeniedError, QueryTimeoutError, UserError
 from gateway.identity.middleware import REVISION_SCOPE_KEY
 from gateway.principal import Principal
@@ -40,6 +42,7 @@ logger = logging.getLogger("gateway.deliveries")
 
 READ_METHODS = ("GET", "HEAD")
 PACKAGE_CACHE_CONTROL = "private, no-cache"  # a client may keep it, but must revalidate (ETag)
+MAX_AUDITED_QUERY_CHARS = 8000
 
 
 @dataclass
@@ -59,12 +62,16 @@ class DeliveryDoor:
         *,
         sessions: SessionFactory,
         audit: AuditWriter,
+        schema: GatewaySchema,
         max_body_bytes: int,
+        max_tokens: int,
         request_timeout_seconds: float,
         clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
     ) -> None:
         self._sessions = sessions
         self._audit = audit
+        self._schema = schema
+        self._max_tokens = max_tokens
         self._max_body_bytes = max_body_bytes
         self._timeout = request_timeout_seconds
         self._clock = clock
@@ -78,6 +85,16 @@ class DeliveryDoor:
 
     async def export(self, request: Request) -> Response:
         return await self._serve(request, "export", self._export, methods=("POST",))
+
+    def graphql_or_file(self, graphql: Callable[[Request], Awaitable[Response]]) -> Callable[[Request], Awaitable[Response]]:
+        """``/graphql``: JSON by the GraphQL endpoint, unless the client prefers a CSV/Parquet file."""
+
+        async def route(request: Request) -> Response:
+            if graphql_export.wanted_file(request.headers.get("accept")) is None:
+                return await graphql(request)
+            return await self._serve(request, "export", self._graphql_file, methods=("GET", "POST"), graphql=True)
+
+        return route
 
     # -- handlers (run in a worker thread: the session reads databases) --------------------
     def _list(self, request: Request, principal: Principal, trail: RequestTrail, body: bytes) -> _Outcome:
@@ -121,9 +138,21 @@ class DeliveryDoor:
         if not isinstance(document, dict) or not isinstance(document.get("catalog"), str):
             raise RequestRejected(400, "MALFORMED_REQUEST", "Send {\"catalog\": \"FLIS ...\", \"query\": {CubeQuery}}.")
         chosen = export.choose_format(request.query_params.get("format"), request.headers.get("accept"))
-        query = export.cube_query_from_json(document.get("query"))
+        return self._file(request, principal, trail, document["catalog"], document.get("query"), chosen)
+
+    def _graphql_file(
+        self, request: Request, principal: Principal, trail: RequestTrail, graphql_request: GraphQLRequest
+    ) -> _Outcome:
+        catalog, query = graphql_export.execute_arguments(self._schema, graphql_request, max_tokens=self._max_tokens)
+        chosen = graphql_export.wanted_file(request.headers.get("accept")) or "csv"
+        return self._file(request, principal, trail, catalog, query, chosen)
+
+    def _file(self, request: Request, principal: Principal, trail: RequestTrail, catalog_name: str, query_json: object,
+              chosen: str) -> _Outcome:
+        """The cube query's result as a CSV or Parquet file, through the session."""
+        query = export.cube_query_from_json(query_json)
         session = self._session(request, principal, trail)
-        catalog, cellset = session.query(document["catalog"], query)
+        catalog, cellset = session.query(catalog_name, query)
         stem = f"{catalog.ref.name} {cellset.cube}".replace("/", "-")
         headers = {"content-disposition": f'attachment; filename="{_ascii(stem)}.{chosen}"'}
         if chosen == "parquet":
@@ -142,19 +171,25 @@ class DeliveryDoor:
         self,
         request: Request,
         operation: str,
-        handler: Callable[[Request, Principal, RequestTrail, bytes], _Outcome],
+        handler: Callable[[Request, Principal, RequestTrail, Any], _Outcome],
         *,
         methods: tuple[str, ...] = READ_METHODS,
+        graphql: bool = False,
     ) -> Response:
         started = time.perf_counter()
         request_id = uuid.uuid4().hex
         principal: Principal = request.scope["principal"]  # set by the identity middleware, or never here
         trail = RequestTrail(deadline=time.monotonic() + self._timeout)
+        graphql_request: GraphQLRequest | None = None
         try:
             if request.method not in methods:
                 raise RequestRejected(405, "METHOD_NOT_ALLOWED", f"Use {' or '.join(methods)} here.")
-            body = await self._body(request) if request.method == "POST" else b""
-            result = await run_in_threadpool(handler, request, principal, trail, body)
+            if graphql:  # the GraphQL request as /graphql reads it (GET or POST, same limits and errors)
+                graphql_request = await read_graphql_request(request, max_body_bytes=self._max_body_bytes)
+                payload: object = graphql_request
+            else:
+                payload = await self._body(request) if request.method == "POST" else b""
+            result = await run_in_threadpool(handler, request, principal, trail, payload)
         except RequestRejected as rejected:
             result = _error(rejected.status, rejected.code, rejected.message, "failed")
         except ClientDisconnect:
@@ -178,7 +213,7 @@ class DeliveryDoor:
             client_address=request.client.host if request.client else None,
             operation=",".join([operation, *trail.operations]),
             database=",".join(trail.databases) or None,
-            query=f"{request.method} {request.url.path}"[:1000] + _conditions(request),
+            query=_audited_query(request, graphql_request),
             outcome=result.outcome,  # type: ignore[arg-type]
             reason=trail.denial_reason if result.outcome == "denied" and trail.denial_reason else result.reason,
             cells=result.cells,
@@ -206,6 +241,15 @@ class DeliveryDoor:
         if content_type != "application/json":
             raise RequestRejected(415, "UNSUPPORTED_MEDIA_TYPE", "Send the query as application/json.")
         return bytes(received)
+
+
+def _audited_query(request: Request, graphql_request: GraphQLRequest | None) -> str:
+    """The request line, the conditional headers, and for a GraphQL file request its document."""
+    text = f"{request.method} {request.url.path}"[:1000] + _conditions(request)
+    if graphql_request is not None:
+        variables = json.dumps(graphql_request.variables, ensure_ascii=False, sort_keys=True, default=str)
+        text += f"\n{graphql_request.query}\n# variables: {variables}"
+    return text[:MAX_AUDITED_QUERY_CHARS]
 
 
 def _error(status: int, code: str, message: str, outcome: str) -> _Outcome:

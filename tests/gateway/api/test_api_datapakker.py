@@ -244,3 +244,46 @@ def test_an_export_never_reads_another_kommunes_database(world: World) -> None:
     assert other.status_code == 404 and "ACCESS_DENIED" in other.text and "Indrejste" not in other.text
     event = _one_event(world, other)
     assert event.outcome == "denied" and "belongs to kommune 147" in event.reason and event.cells == 0
+
+
+EXECUTE_DOC = "query($q: CubeQueryInput!) { execute(catalog: \"FLIS Ukraine-101\", query: $q) { rowset { rows } } }"
+
+
+def test_accept_text_csv_on_graphql_answers_an_execute_request_as_a_file(world: World) -> None:
+    with world.client(world.user("full101")) as client:
+        as_file = client.post("/graphql", content=json.dumps({"query": EXECUTE_DOC, "variables": {"q": UKRAINE_QUERY}}),
+                              headers={"content-type": "application/json", "accept": "text/csv"})
+        exported = _export(client, "FLIS Ukraine-101", UKRAINE_QUERY)
+        parquet = client.get("/graphql", params={"query": EXECUTE_DOC, "variables": json.dumps({"q": UKRAINE_QUERY})},
+                             headers={"accept": "application/vnd.apache.parquet"})
+        as_json = client.post("/graphql", content=json.dumps({"query": EXECUTE_DOC, "variables": {"q": UKRAINE_QUERY}}),
+                              headers={"content-type": "application/json", "accept": "application/json, text/csv;q=0.5"})
+    assert as_file.status_code == 200, as_file.text
+    assert as_file.headers["content-type"].startswith("text/csv")
+    assert as_file.content == exported.content
+    assert pq.read_table(io.BytesIO(parquet.content)).num_rows == len(_csv_rows(exported.content)) - 1
+    assert as_json.headers["content-type"] == "application/json" and as_json.json()["data"]["execute"]["rowset"]["rows"]
+    event = _one_event(world, as_file)
+    assert event.outcome == "served" and event.operation.startswith("export") and event.database == "FLIS Ukraine-101"
+    assert "execute(catalog:" in event.query and "Måned" in event.query
+
+
+@pytest.mark.parametrize(
+    ("document", "status", "code"),
+    [
+        ("{ me { login } execute(catalog: \"FLIS Ukraine-101\", query: {cube: \"Ukraine\", measures: []}) { catalog } }",
+         406, "NOT_ACCEPTABLE"),
+        ("{ execute(catalog: ", 400, "GRAPHQL_PARSE_FAILED"),
+        ("{ execute(catalog: \"FLIS Ukraine-101\") { catalog } }", 400, "GRAPHQL_VALIDATION_FAILED"),
+        ("{ execute(catalog: \"FLIS Ukraine-147\", query: {cube: \"Ukraine\", measures: []}) { catalog } }",
+         404, "ACCESS_DENIED"),
+    ],
+)
+def test_a_file_request_on_graphql_that_cannot_be_a_file_is_a_clear_error(world: World, document: str, status: int,
+                                                                          code: str) -> None:
+    with world.client(world.user("full101")) as client:
+        response = client.post("/graphql", content=json.dumps({"query": document}),
+                               headers={"content-type": "application/json", "accept": "text/csv"})
+    assert response.status_code == status, response.text
+    assert response.json()["errors"][0]["extensions"]["code"] == code
+    assert _one_event(world, response).outcome == ("denied" if code == "ACCESS_DENIED" else "failed")
