@@ -13,10 +13,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from gateway.deliveries import kl_databank
+from gateway.deliveries.danish_csv import Cell
 from gateway.engine.cellset import CellSet
 from gateway.engine.query import CubeQuery
 
-Rows = Sequence[Sequence[object]]
+Rows = Sequence[Sequence[Cell]]
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from gateway.deliveries.danish_csv import csv_bytes
-from gateway.deliveries.packages import PACKAGES, Package, find_package
+from gateway.deliveries.packages import PACKAGES, Package, Rows, find_package
 from gateway.deliveries.zipstream import zip_chunks
 from gateway.engine.cellset import CellSet
 from gateway.engine.execute import Limits, run_query
@@ -48,19 +48,21 @@ class PackageVersion:
 
 @dataclass(frozen=True, slots=True)
 class PackageFile:
-    """A package's data, read: rendered into zip bytes only as they are sent."""
+    """A package's rows, read and put in the published order before the audit event is written;
+    only the CSV text and the zip are made while the bytes are sent."""
 
     version: PackageVersion
-    cellset: CellSet
+    rows: Rows
+    cells: int
 
-    @property
-    def cells(self) -> int:
-        return len(self.cellset.cells)
+    @classmethod
+    def of(cls, version: PackageVersion, cellset: CellSet) -> PackageFile:
+        return cls(version, version.package.rows(cellset), len(cellset.cells))
 
     def zip_chunks(self) -> Iterator[bytes]:
         package = self.version.package
         csv_name = package.file_stem(self.version.kommune_kode, self.version.data_as_of, self.version.built_at) + ".csv"
-        content = csv_bytes(package.header, package.rows(self.cellset))
+        content = csv_bytes(package.header, self.rows)
         return zip_chunks([(csv_name, content)], modified=self.version.last_modified)
 
 
@@ -94,7 +96,7 @@ def read_package(session: DataSession, package_id: str, kommune_kode: str, login
     """The package's data through the engine, for one caller: access decided, cells counted."""
     package = _known(package_id, login)
     catalog, cellset = session.query(package.database, package.query())
-    return PackageFile(_version(package, kommune_kode, catalog.registered), cellset)
+    return PackageFile.of(_version(package, kommune_kode, catalog.registered), cellset)
 
 
 def _known(package_id: str, login: str) -> Package:
@@ -128,4 +130,4 @@ def operator_package(
             connection, catalog.cubes_for(ref), package.query(), limits=limits, allow_individual=False,
             data_as_of=registered.data_as_of,
         )
-    return PackageFile(_version(package, kommune_kode, registered), cellset)
+    return PackageFile.of(_version(package, kommune_kode, registered), cellset)
