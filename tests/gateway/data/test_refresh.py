@@ -233,3 +233,39 @@ def test_a_run_stopped_by_sigterm_is_recorded_as_stopped_and_the_next_run_finish
     again = _cli(home, "refresh")
     assert again.exit_code == 0, again.output
     assert set(_versions(home)) == {"FLIS Ukraine-101", "FLIS Ukraine-147", "FLIS Ukraine-751"}
+
+
+def test_the_input_hash_follows_content_and_names_and_ignores_uploads_in_progress(tmp_path: Path) -> None:
+    from gateway.data.refresh import input_hash
+
+    source = tmp_path / "101"
+    source.mkdir()
+    (source / "haendelser.csv").write_bytes(b"a,b\n1,2\n")
+    first = input_hash(source)
+    (source / "haendelser.csv.partial").write_bytes(b"half an upload")
+    (source / ".hidden").write_bytes(b"x")
+    assert input_hash(source) == first
+    (source / "haendelser.csv").write_bytes(b"a,b\n1,3\n")
+    assert input_hash(source) != first
+    (source / "haendelser.csv").write_bytes(b"a,b\n1,2\n")
+    assert input_hash(source) == first
+    (source / "haendelser.csv").rename(source / "other.csv")
+    assert input_hash(source) != first
+
+
+def test_a_run_reports_its_progress_per_database(home: Path) -> None:
+    from gateway.data.refresh import refresh
+
+    settings = Settings.from_env({"DATAADGANG_HOME": str(home)})
+    steps: list[str] = []
+    totals: list[int] = []
+    advanced: list[int] = []
+    with MetadataStore(settings.resolved_metadata_url) as store:
+        store.migrate()
+        report = refresh(settings, store.refresh_log(), drop_dir=home / "drop", started_by="test",
+                         on_start=totals.append, step=steps.append, advance=lambda: advanced.append(1))
+    assert totals == [3] and len(advanced) == 3 and report.status == "changed"
+    for database in ("FLIS KL Databank", "FLIS Ukraine-101", "FLIS Ukraine-147"):
+        mine = [s for s in steps if s.startswith(f"{database}: ")]
+        assert f"{database}: checking for changes" in mine
+        assert any("building cube tables" in s for s in mine) and any("writing the new version" in s for s in mine)
