@@ -287,3 +287,33 @@ def test_a_file_request_on_graphql_that_cannot_be_a_file_is_a_clear_error(world:
     assert response.status_code == status, response.text
     assert response.json()["errors"][0]["extensions"]["code"] == code
     assert _one_event(world, response).outcome == ("denied" if code == "ACCESS_DENIED" else "failed")
+
+
+def test_when_the_audit_write_fails_no_package_or_export_leaves(world: World) -> None:
+    import dataclasses
+    from collections.abc import Sequence
+
+    from gateway.app import create_app
+    from gateway.audit import AuditEvent, AuditLog, AuditWriteError
+
+    class BrokenAuditLog(AuditLog):
+        def record(self, event: AuditEvent) -> int:
+            raise AuditWriteError("audit event could not be written: disk full")
+
+        def record_many(self, events: Sequence[AuditEvent]) -> list[int]:
+            raise AuditWriteError("audit events could not be written: disk full")
+
+    gateway = dataclasses.replace(world.gateway, audit=BrokenAuditLog(world.store.database))
+    app = create_app(world.settings, gateway=gateway)
+    with world.serve(app) as server, world.client(world.user("full101"), url=server.url) as client:
+        answers = [
+            client.get("/datapakker"),
+            client.get("/datapakker/kl_databank"),
+            _export(client, "FLIS Ukraine-101", UKRAINE_QUERY),
+            client.post("/graphql", content=json.dumps({"query": EXECUTE_DOC, "variables": {"q": UKRAINE_QUERY}}),
+                        headers={"content-type": "application/json", "accept": "text/csv"}),
+        ]
+    for response in answers:
+        assert response.status_code == 503, response.text
+        assert response.json()["errors"][0]["extensions"]["code"] == "SERVICE_UNAVAILABLE"
+        assert "etag" not in response.headers and "content-disposition" not in response.headers
