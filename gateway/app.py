@@ -27,6 +27,7 @@ from gateway.api.session import SessionFactory
 from gateway.key_file import load_or_create
 from gateway.audit import AuditEvent, AuditLog
 from gateway.audit_writer import AuditWriter
+from gateway.deliveries.door import DeliveryDoor
 from gateway.engine.cache import EngineCache
 from gateway.identity.middleware import identity_middleware
 from gateway.model import Catalog, load_catalog
@@ -96,6 +97,15 @@ def create_app(settings: Settings, *, gateway: Gateway | None = None, ca_certifi
         ),
     )
 
+    downloads = DeliveryDoor(
+        sessions=gateway.sessions,
+        audit=audit,
+        schema=schema,
+        max_body_bytes=settings.max_body_bytes,
+        max_tokens=settings.max_tokens,
+        request_timeout_seconds=settings.query_timeout_seconds + 5,
+    )
+
     async def graphiql(request: Request) -> Response:
         if request.method == "GET" and "text/html" in request.headers.get("accept", "") and "query" not in request.query_params:
             return HTMLResponse(get_graphql_ide_html("graphiql"))
@@ -111,7 +121,10 @@ def create_app(settings: Settings, *, gateway: Gateway | None = None, ca_certifi
 
     routes = [
         # every method reaches the endpoint, so a wrong one is answered (405) and audited like any request
-        Route("/graphql", graphiql if settings.graphiql else endpoint.handle, methods=ALL_METHODS),
+        Route("/graphql", downloads.graphql_or_file(graphiql if settings.graphiql else endpoint.handle), methods=ALL_METHODS),
+        Route("/datapakker", downloads.packages, methods=ALL_METHODS),
+        Route("/datapakker/{package}", downloads.package, methods=ALL_METHODS),
+        Route("/export", downloads.export, methods=ALL_METHODS),
         Route("/healthz", healthz, methods=["GET"]),
         Route("/{path:path}", endpoint.not_found, methods=ALL_METHODS),  # last: anything else, audited
     ]

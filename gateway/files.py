@@ -77,3 +77,21 @@ def exclusive_lock(lock_path: Path) -> Iterator[None]:
         yield
     finally:
         os.close(fd)
+
+
+class LockBusyError(OSError):
+    """Someone else holds the lock (``try_exclusive_lock``)."""
+
+
+@contextmanager
+def try_exclusive_lock(lock_path: Path) -> Iterator[None]:
+    """Like :func:`exclusive_lock`, but raise :class:`LockBusyError` at once instead of waiting."""
+    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, PRIVATE_FILE_MODE)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise LockBusyError(f"{lock_path} is held by another process") from None
+        yield
+    finally:
+        os.close(fd)

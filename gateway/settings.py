@@ -76,12 +76,18 @@ class Settings:
     max_body_bytes: int = 65536
     max_member_queries: int = 500  # Discover member lookups (members, parent, children) per request
     graphiql: bool = False  # development only
+    drop_dir: Path | None = None  # refresh: where source files are dropped; default <home>/drop
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def data_dir(self) -> Path:
         """Cube databases (DuckDB files) and the registry live here."""
         return self.home / "data"
+
+    @property
+    def resolved_drop_dir(self) -> Path:
+        """``dataadgang refresh`` reads ``<drop>/<area>/<kode|benchmark>/`` from here."""
+        return self.drop_dir or self.home / "drop"
 
     @property
     def ca_dir(self) -> Path:
@@ -122,6 +128,7 @@ class Settings:
             max_body_bytes=_int(env, "DATAADGANG_MAX_BODY_BYTES", 65536),
             max_member_queries=_int(env, "DATAADGANG_MAX_MEMBER_QUERIES", 500),
             graphiql=env.get("DATAADGANG_GRAPHIQL", "") in ("1", "true", "yes"),
+            drop_dir=_path(env, "DATAADGANG_DROP_DIR", Path()) if env.get("DATAADGANG_DROP_DIR") else None,
             identity_mode=env.get("DATAADGANG_IDENTITY_MODE", "tls"),
             client_cert_header=env.get("DATAADGANG_CLIENT_CERT_HEADER", "X-SSL-Client-Cert"),
             identity_check_interval_seconds=_float(env, "DATAADGANG_IDENTITY_CHECK_INTERVAL_SECONDS", 0.0),

@@ -15,6 +15,7 @@ from starlette.concurrency import run_in_threadpool
 from strawberry.types import Info
 
 from gateway.api.context import RequestContext
+from gateway.api.refresh_types import CatalogRefresh
 from gateway.api.session import MemberPage as MemberPageModel
 from gateway.api.session import OpenCatalog
 from gateway.engine.cellset import Member as MemberModel
@@ -139,6 +140,10 @@ class Catalog:
     @strawberry.field
     def cubes(self) -> list[Cube]:
         return [cube_view(self._open, cube) for cube in self._open.cubes]
+
+    @strawberry.field(description="How fresh the data is: the version serving and the last daily refresh.")
+    async def refresh(self, info: Info[RequestContext, None]) -> CatalogRefresh:
+        return CatalogRefresh.of(await run_in_threadpool(info.context.session.refresh_state, self._open))
 
     @strawberry.field
     def cube(self, name: str) -> Cube:

@@ -84,6 +84,16 @@ class MemberPage:
 
 
 @dataclass(frozen=True)
+class RefreshState:
+    """The version serving and the daily refresh's last attempt at it (``dataadgang refresh``)."""
+
+    version: int
+    updated_at: dt.datetime | None
+    last_attempt: dt.datetime | None
+    failed: bool  # newer source files were refused; the older version keeps serving
+
+
+@dataclass(frozen=True)
 class SessionFactory:
     """Makes one :class:`DataSession` per request from the gateway's long-lived parts.
 
@@ -207,6 +217,21 @@ class DataSession:
             self._trail.denied(name, "database is in the model but not loaded")
             raise AccessDeniedError(self._principal.login, name)
         return self._open(ref, registered, decision)
+
+    def refresh_state(self, catalog: OpenCatalog) -> RefreshState:
+        """The catalog's version and the daily refresh's last attempt at it (``dataadgang refresh``)."""
+        registered = catalog.registered
+        state = self._factory.store.refresh_log().inputs([catalog.ref.name]).get(catalog.ref.name)
+        built = registered.built_at
+        if built is not None and built.tzinfo is None:
+            built = built.replace(tzinfo=dt.UTC)  # registries written before built_at carried a zone
+        failed = state is not None and state.last_status == "failed" and (built is None or state.last_attempt_at >= built)
+        return RefreshState(
+            version=registered.version,
+            updated_at=registered.built_at,
+            last_attempt=state.last_attempt_at if state else None,
+            failed=failed,
+        )
 
     def members(self, catalog: OpenCatalog, cube: str, level: str, first: int, offset: int) -> MemberPage:
         model = catalog.cube(cube)

@@ -30,9 +30,13 @@ def _register() -> None:
     from admin.pki.cli import pki
     from gateway.cli.admin import register as register_admin
     from gateway.cli.data import register as register_data
+    from gateway.cli.deliveries import datapakke
+    from gateway.cli.refresh import refresh
     from gateway.cli.serve import register as register_serve
 
     main.add_command(pki)
+    main.add_command(datapakke)
+    main.add_command(refresh)
     register_data(main)
     register_admin(main)
     register_serve(main)

@@ -8,7 +8,9 @@ publishes it in the registry. A refused load leaves the current version serving 
 
 from __future__ import annotations
 
+
 import json
+import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
@@ -67,6 +69,24 @@ def _manifest(source_dir: Path) -> dict[str, object]:
     return data if isinstance(data, dict) else {}
 
 
+def _as_of_and_source(request: LoadRequest) -> tuple[date, str]:
+    """Data as of: the request's, else the source's manifest.json, else today."""
+    manifest = _manifest(request.source_dir)
+    try:
+        as_of = request.as_of or (date.fromisoformat(str(manifest["data_as_of"])) if manifest.get("data_as_of") else date.today())
+    except ValueError:
+        raise LoadError(str(request.source_dir / "manifest.json"), "data_as_of is not a date (yyyy-mm-dd)") from None
+    return as_of, str(manifest.get("source") or f"files in {request.source_dir.resolve()}")
+
+
+def check_source(request: LoadRequest, *, step: Step = lambda _: None) -> dict[str, int]:
+    """Everything a load does short of writing a version: raises LoadError as a load would.
+    What ``dataadgang refresh --dry-run`` runs, so a dry run finds the file a real run refuses."""
+    as_of, source = _as_of_and_source(request)
+    # nothing a check computes is kept, so it needs no stable pseudonyms (and must not create the key file)
+    return _build_file(None, request, version=0, as_of=as_of, source=source, step=step, pseudonym_key=secrets.token_hex(32))
+
+
 SMALL_BLOCKS = 16_384  # bytes; DuckDB's default 256 KiB per table makes 300 tiny databases weigh 700 MB
 SMALL_ROWS = 1_000_000
 SMALL_SOURCE_BYTES = 32 * 1024 * 1024
@@ -77,9 +97,10 @@ def _source_bytes(directory: Path) -> int:
 
 
 def _build_file(
-    path: Path, request: LoadRequest, *, version: int, as_of: date, source: str, step: Step, pseudonym_key: str
+    path: Path | None, request: LoadRequest, *, version: int, as_of: date, source: str, step: Step, pseudonym_key: str
 ) -> dict[str, int]:
-    """Stage, validate and transform in memory; write only the finished tables to ``path``."""
+    """Stage, validate and transform in memory; write only the finished tables to ``path``
+    (``None``: check only, write nothing)."""
     layout = source_layout(request.area, benchmark=request.kommune_kode is None)
     con = duckdb.connect()
     try:
@@ -107,6 +128,8 @@ def _build_file(
         ]
         counted = con.execute(" UNION ALL ".join(f"SELECT '{t}', count(*) FROM \"{t}\"" for t in tables)).fetchall()
         rows = {str(t): int(n) for t, n in counted}
+        if path is None:
+            return rows
         step("writing the new version")
         block = f" (BLOCK_SIZE {SMALL_BLOCKS})" if sum(rows.values()) < SMALL_ROWS else ""
         con.execute(f"ATTACH '{path}' AS out{block}")
@@ -133,12 +156,7 @@ def load_database(
     ``name`` skips reading the area's model when the caller already knows the database name.
     """
     name = name or database_name(schema_dir, request.area, request.kommune_kode)
-    manifest = _manifest(request.source_dir)
-    try:
-        as_of = request.as_of or (date.fromisoformat(str(manifest["data_as_of"])) if manifest.get("data_as_of") else date.today())
-    except ValueError:
-        raise LoadError(str(request.source_dir / "manifest.json"), "data_as_of is not a date (yyyy-mm-dd)") from None
-    source = str(manifest.get("source") or f"files in {request.source_dir.resolve()}")
+    as_of, source = _as_of_and_source(request)
     directory = versions.database_dir(registry.data_dir, name)
     with versions.locked(directory / ".lock"):
         current = registry.get(name)

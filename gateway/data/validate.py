@@ -66,8 +66,11 @@ def _stage_csv(con: duckdb.DuckDBPyConnection, path: Path, table: SourceTable) -
         con.execute(
             f"""CREATE TEMP TABLE csv_{table.name} AS SELECT * FROM read_csv($path, header = true, delim = $delim,
                 quote = '"', escape = '"', columns = {columns}, auto_detect = false, store_rejects = true,
-                rejects_table = '{rejects}', rejects_scan = '{rejects}_scan', encoding = 'utf-8')""",
-            {"path": str(path), "delim": delimiter},
+                rejects_table = '{rejects}', rejects_scan = '{rejects}_scan', encoding = 'utf-8',
+                decimal_separator = $decimal)""",
+            # ';' is the Danish spreadsheet separator, so its numbers carry a decimal comma
+            # (the datapakker write them so; gateway.deliveries.danish_csv)
+            {"path": str(path), "delim": delimiter, "decimal": "," if delimiter == ";" else "."},
         )
     except duckdb.Error as error:
         raise LoadError(label, f"cannot be read as CSV: {str(error).splitlines()[0]}") from None

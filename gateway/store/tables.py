@@ -142,3 +142,37 @@ class AuditChainHeadRow(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     seq: Mapped[int] = mapped_column(sa.BigInteger())
     hash: Mapped[str] = mapped_column(sa.String(64))
+
+
+class RefreshRunRow(Base):
+    """One ``dataadgang refresh`` run: when, what it changed, what failed (``report`` is JSON)."""
+
+    __tablename__ = "refresh_runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    started_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), index=True)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    status: Mapped[str] = mapped_column(sa.String(16))  # running | unchanged | changed | partial | failed
+    started_by: Mapped[str] = mapped_column(sa.String(256))
+    drop_dir: Mapped[str] = mapped_column(sa.Text())
+    changed: Mapped[int] = mapped_column(sa.Integer(), default=0)
+    unchanged: Mapped[int] = mapped_column(sa.Integer(), default=0)
+    failed: Mapped[int] = mapped_column(sa.Integer(), default=0)
+    rows: Mapped[int] = mapped_column(sa.BigInteger(), default=0)
+    report: Mapped[str | None] = mapped_column(sa.Text())
+
+
+class RefreshInputRow(Base):
+    """Per database: the input its current version was built from, and how the last try went."""
+
+    __tablename__ = "refresh_inputs"
+
+    database: Mapped[str] = mapped_column(sa.String(200), primary_key=True)
+    loaded_hash: Mapped[str | None] = mapped_column(sa.String(64))  # content hash of the input now serving
+    loaded_version: Mapped[int | None] = mapped_column(sa.Integer())
+    loaded_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    last_attempt_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    last_status: Mapped[str] = mapped_column(sa.String(16))  # loaded | failed
+    last_error: Mapped[str | None] = mapped_column(sa.Text())
+    failed_hash: Mapped[str | None] = mapped_column(sa.String(64))  # the input that failed, not retried unchanged
+    last_run_id: Mapped[int | None] = mapped_column(sa.Integer())
