@@ -8,7 +8,6 @@ publishes it in the registry. A refused load leaves the current version serving 
 
 from __future__ import annotations
 
-
 import json
 import secrets
 from collections.abc import Callable, Mapping
