@@ -7,7 +7,6 @@ store, identity, audit, GraphQL). Tests build a fresh app each, with their own h
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -24,8 +23,7 @@ from strawberry.http.ides import get_graphql_ide_html
 from gateway.api.endpoint import EndpointConfig, GraphQLEndpoint
 from gateway.api.schema import build_schema
 from gateway.api.session import SessionFactory
-from gateway.audit import AuditEvent, AuditLog
-from gateway.audit_writer import AuditWriter
+from gateway.audit import AuditBroker, AuditLog, request_event
 from gateway.engine.cache import EngineCache
 from gateway.identity.middleware import identity_middleware
 from gateway.model import Catalog, load_catalog
@@ -55,7 +53,7 @@ def build_gateway(settings: Settings, *, store: MetadataStore | None = None) -> 
     catalog = load_catalog(settings.schema_dir)
     registry = DatabaseRegistry.from_settings(settings)
     if store is None:
-        store = MetadataStore(settings.resolved_metadata_url)
+        store = MetadataStore.from_settings(settings)
         store.migrate()
     audit = store.audit_log()
     cache = EngineCache(result_cells=settings.result_cache_cells)
@@ -78,7 +76,8 @@ def create_app(settings: Settings, *, gateway: Gateway | None = None, ca_certifi
     schema = build_schema(
         max_depth=settings.max_query_depth, max_aliases=settings.max_aliases, max_tokens=settings.max_tokens
     )
-    audit = AuditWriter(gateway.audit)  # group commit; each request still waits for its own event
+    # group commit; each request still waits for its own event; the head is signed periodically
+    audit = AuditBroker(gateway.audit, checkpoint_seconds=settings.audit_checkpoint_seconds)
     endpoint = GraphQLEndpoint(
         schema=schema,
         sessions=gateway.sessions,
@@ -111,17 +110,13 @@ def create_app(settings: Settings, *, gateway: Gateway | None = None, ca_certifi
 
     async def on_refused(scope: Any, reason: str, fingerprint: str | None) -> None:
         client = scope.get("client")
-        event = AuditEvent(
-            time=dt.datetime.now(dt.UTC),
-            login=None,
-            cert_fingerprint=fingerprint,
-            kommune_kode=None,
+        event = request_event(
+            None,
             client_address=client[0] if client else None,
             operation="identity",
-            database=None,
-            query=None,
             outcome="refused",
             reason=reason,
+            cert_fingerprint=fingerprint,
         )
         await audit.record(event)
 

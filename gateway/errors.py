@@ -7,6 +7,8 @@ API layer maps it to a stable code and a generic message.
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class DataadgangError(Exception):
     """Base of every error this package raises on purpose."""
@@ -104,3 +106,23 @@ class IndividualLevelError(UserError):
     """A person-level level or member was asked for without an individual-level grant."""
 
     code = "INDIVIDUAL_LEVEL_REQUIRED"
+
+
+def error_entry(
+    message: str, code: str, *, locations: list[dict[str, int]] | None = None, path: list[str | int] | None = None
+) -> dict[str, Any]:
+    """One error as every client sees it: GraphQL's error shape with the stable code in ``extensions``."""
+    entry: dict[str, Any] = {"message": message, "extensions": {"code": code}}
+    if locations:
+        entry["locations"] = locations
+    if path:
+        entry["path"] = path
+    return entry
+
+
+def error_body(message: str, code: str) -> dict[str, Any]:
+    """The whole body of an answer that is one error (HTTP-level refusals, identity, 5xx).
+
+    The one builder of error JSON: every door and the identity step answer through it.
+    """
+    return {"errors": [error_entry(message, code)]}

@@ -74,6 +74,10 @@ class Settings:
     max_body_bytes: int = 65536
     max_member_queries: int = 500  # Discover member lookups (members, parent, children) per request
     graphiql: bool = False  # development only
+    # audit seal: kept outside the metadata database (default under the home)
+    audit_key_dir: Path | None = None  # default: <home>/audit/keys
+    audit_checkpoint_file: Path | None = None  # default: <home>/audit/checkpoints.jsonl
+    audit_checkpoint_seconds: float = 300.0  # how often a serving worker signs the chain head; 0 = never
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -85,6 +89,14 @@ class Settings:
     def ca_dir(self) -> Path:
         """The certificate authority's private directory (mode 0700)."""
         return self.home / "ca"
+
+    @property
+    def resolved_audit_key_dir(self) -> Path:
+        return self.audit_key_dir or self.home / "audit" / "keys"
+
+    @property
+    def resolved_audit_checkpoint_file(self) -> Path:
+        return self.audit_checkpoint_file or self.home / "audit" / "checkpoints.jsonl"
 
     @property
     def resolved_metadata_url(self) -> str:
@@ -116,6 +128,11 @@ class Settings:
             identity_mode=env.get("DATAADGANG_IDENTITY_MODE", "tls"),
             client_cert_header=env.get("DATAADGANG_CLIENT_CERT_HEADER", "X-SSL-Client-Cert"),
             identity_check_interval_seconds=_float(env, "DATAADGANG_IDENTITY_CHECK_INTERVAL_SECONDS", 0.0),
+            audit_key_dir=_path(env, "DATAADGANG_AUDIT_KEY_DIR", Path()) if env.get("DATAADGANG_AUDIT_KEY_DIR") else None,
+            audit_checkpoint_file=(
+                _path(env, "DATAADGANG_AUDIT_CHECKPOINT_FILE", Path()) if env.get("DATAADGANG_AUDIT_CHECKPOINT_FILE") else None
+            ),
+            audit_checkpoint_seconds=_float(env, "DATAADGANG_AUDIT_CHECKPOINT_SECONDS", 300.0),
         )
 
     def with_home(self, home: Path) -> Settings:

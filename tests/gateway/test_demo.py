@@ -16,7 +16,7 @@ def _valid(store: MetadataStore, login: str) -> list[str]:
 def test_running_the_demo_again_reuses_users_and_certificates(settings: Settings) -> None:
     ca, cert, key = prepare_pki(settings)
     assert cert.exists() and key.exists()
-    with MetadataStore(settings.resolved_metadata_url) as store:
+    with MetadataStore.from_settings(settings) as store:
         store.migrate()
         first = prepare_users(settings, store, ca, say=lambda _: None)
         said: list[str] = []
@@ -29,7 +29,7 @@ def test_running_the_demo_again_reuses_users_and_certificates(settings: Settings
 
 def test_a_lost_certificate_file_is_replaced_and_the_old_certificate_revoked(settings: Settings) -> None:
     ca, _cert, _key = prepare_pki(settings)
-    with MetadataStore(settings.resolved_metadata_url) as store:
+    with MetadataStore.from_settings(settings) as store:
         store.migrate()
         credentials = prepare_users(settings, store, ca, say=lambda _: None)
         analyst = credentials["komb-fli-prod\\kl_pri"]
@@ -43,7 +43,7 @@ def test_a_lost_certificate_file_is_replaced_and_the_old_certificate_revoked(set
 
 def test_the_example_request_names_existing_files(settings: Settings) -> None:
     ca, _cert, _key = prepare_pki(settings)
-    with MetadataStore(settings.resolved_metadata_url) as store:
+    with MetadataStore.from_settings(settings) as store:
         store.migrate()
         analyst = prepare_users(settings, store, ca, say=lambda _: None)["komb-fli-prod\\kl_pri"]
     command = example_request(settings, analyst)
