@@ -6,7 +6,8 @@ Unicode line or paragraph separator or bidi override inside a value could otherw
 fake line or reorder what an auditor sees. Escapes are ``\\n``, ``\\r``, ``\\t``, ``\\xNN``
 and ``\\uNNNN``. CSV is read by spreadsheets, so a text value that would start a formula
 (``=``, ``+``, ``-``, ``@``, tab, carriage return) gets a leading ``'``. JSON lines are the
-exact record (JSON escapes what it must), for machines and for recomputing hashes.
+exact record once parsed (every unsafe character written as a JSON escape), for machines and for
+recomputing hashes.
 """
 
 from __future__ import annotations
@@ -81,7 +82,7 @@ def csv_cell(value: object) -> str:
 
 
 def write_csv(out: IO[str], records: Iterable[AuditRecord]) -> int:
-    writer = csv.writer(out, lineterminator="\n")
+    writer = csv.writer(out, lineterminator="\n", quoting=csv.QUOTE_ALL)  # a bare CR inside a value stays inside it
     writer.writerow(EXPORT_COLUMNS)
     count = 0
     for record in records:
@@ -92,7 +93,20 @@ def write_csv(out: IO[str], records: Iterable[AuditRecord]) -> int:
 
 
 def json_line(record: AuditRecord) -> str:
-    return json.dumps(record.as_dict(), ensure_ascii=False, separators=(",", ":"))
+    """One record as one line of JSON: exact once parsed, and safe to print (JSON escapes the
+    C0 controls itself; DEL, C1 controls, separators and bidi controls are escaped here too)."""
+    text = json.dumps(record.as_dict(), ensure_ascii=False, separators=(",", ":"))
+    return text if text.isprintable() else "".join(_json_escape_char(char) for char in text)
+
+
+def _json_escape_char(char: str) -> str:
+    if unicodedata.category(char) not in _UNSAFE_CATEGORIES:
+        return char
+    code = ord(char)
+    if code < 0x10000:
+        return f"\\u{code:04x}"
+    code -= 0x10000  # outside the BMP: JSON spells it as a surrogate pair
+    return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
 
 
 def write_jsonl(out: IO[str], records: Iterable[AuditRecord]) -> int:
