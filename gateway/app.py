@@ -83,7 +83,9 @@ def create_app(settings: Settings, *, gateway: Gateway | None = None, ca_certifi
         sessions=gateway.sessions,
         audit=audit,
         config=EndpointConfig(
-            max_body_bytes=settings.max_body_bytes, request_timeout_seconds=settings.query_timeout_seconds + 5
+            max_body_bytes=settings.max_body_bytes,
+            max_query_string_bytes=settings.max_query_string_bytes,
+            request_timeout_seconds=settings.query_timeout_seconds + 5,
         ),
     )
 

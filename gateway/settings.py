@@ -72,6 +72,7 @@ class Settings:
     max_aliases: int = 15
     max_tokens: int = 2000
     max_body_bytes: int = 65536
+    max_query_string_bytes: int = 16384  # a GET request's query string (414 above)
     max_member_queries: int = 500  # Discover member lookups (members, parent, children) per request
     graphiql: bool = False  # development only
     # audit seal: kept outside the metadata database (default under the home)
@@ -123,6 +124,7 @@ class Settings:
             max_aliases=_int(env, "DATAADGANG_MAX_ALIASES", 15),
             max_tokens=_int(env, "DATAADGANG_MAX_TOKENS", 2000),
             max_body_bytes=_int(env, "DATAADGANG_MAX_BODY_BYTES", 65536),
+            max_query_string_bytes=_int(env, "DATAADGANG_MAX_QUERY_STRING_BYTES", 16384),
             max_member_queries=_int(env, "DATAADGANG_MAX_MEMBER_QUERIES", 500),
             graphiql=env.get("DATAADGANG_GRAPHIQL", "") in ("1", "true", "yes"),
             identity_mode=env.get("DATAADGANG_IDENTITY_MODE", "tls"),

@@ -45,6 +45,7 @@ _NO_STORE = {"cache-control": "no-store"}
 @dataclass(frozen=True)
 class EndpointConfig:
     max_body_bytes: int
+    max_query_string_bytes: int
     request_timeout_seconds: float
 
 
@@ -86,7 +87,7 @@ class GraphQLEndpoint:
             if rejected is not None:
                 raise rejected
             graphql_request = await read_graphql_request(
-                request, max_body_bytes=self._config.max_body_bytes, max_query_string_bytes=self._config.max_body_bytes
+                request, max_body_bytes=self._config.max_body_bytes, max_query_string_bytes=self._config.max_query_string_bytes
             )
             select_operation(graphql_request.query, graphql_request.operation_name)
             revision = request.scope.get(REVISION_SCOPE_KEY)
