@@ -50,3 +50,20 @@ def test_the_example_request_names_existing_files(settings: Settings) -> None:
     for path in (settings.ca_dir / "ca.crt.pem", analyst.certificate, analyst.key, analyst.password_file):
         assert str(path) in command and Path(path).exists()
     assert "https://127.0.0.1:8443/graphql" in command
+
+
+def test_the_demo_home_gets_private_audit_keys_and_a_verifiable_trail(settings: Settings) -> None:
+    import stat
+
+    ca, _cert, _key = prepare_pki(settings)
+    with MetadataStore.from_settings(settings) as store:
+        store.migrate()
+        prepare_users(settings, store, ca, say=lambda _: None)
+        check = store.audit_log().verify()
+        assert check.ok, check.problem
+        assert check.checked > 0 and check.unkeyed == 0 and check.checkpoints >= 1
+    keys = settings.resolved_audit_key_dir
+    assert keys == settings.home / "audit" / "keys" and stat.S_IMODE(keys.stat().st_mode) == 0o700
+    private = [p for p in keys.iterdir() if p.suffix in (".hmac", ".pem")]
+    assert len(private) == 2 and all(stat.S_IMODE(p.stat().st_mode) == 0o600 for p in private)
+    assert settings.resolved_audit_checkpoint_file.exists()
