@@ -11,6 +11,8 @@ import click
 from gateway.audit import AuditRecord, TrailCheck
 from gateway.audit.formatters import TEXT_COLUMNS, json_line, text_rows, write_export
 from gateway.cli.admin import echo_table, one_line_errors, open_store, parse_when
+from gateway.model import load_catalog
+from gateway.settings import Settings
 
 
 @click.group()
@@ -23,7 +25,7 @@ def _filters(function: click.decorators.FC) -> click.decorators.FC:
         click.option("--since", default=None, help="From this time (ISO, UTC)."),
         click.option("--until", default=None, help="Before this time (ISO, UTC)."),
         click.option("--login", default=None),
-        click.option("--database", default=None, help="Canonical database name (as 'dataadgang databases' lists it)."),
+        click.option("--database", default=None, help="Database name, in any spelling the gateway accepts."),
         click.option("--outcome", type=click.Choice(["served", "denied", "failed", "refused"]), default=None),
         click.option("--kommune", "kommune_kode", default=None),
     ]):
@@ -36,8 +38,19 @@ def _records(ctx: click.Context, filters: dict[str, str | None], limit: int | No
     with one_line_errors():
         return store.audit_log().query(
             since=parse_when(filters["since"]), until=parse_when(filters["until"]), login=filters["login"],
-            database=filters["database"], outcome=filters["outcome"], kommune_kode=filters["kommune_kode"], limit=limit,
+            database=_filed_name(ctx, filters["database"]), outcome=filters["outcome"],
+            kommune_kode=filters["kommune_kode"], limit=limit,
         )
+
+
+def _filed_name(ctx: click.Context, database: str | None) -> str | None:
+    """The name the trail files ``database`` under: canonical when it resolves (any spelling
+    the gateway accepts), else as typed (names that never resolved are kept as sent)."""
+    if database is None:
+        return None
+    settings = ctx.find_object(Settings) or Settings.from_env()
+    ref = load_catalog(settings.schema_dir).resolve_database(database)
+    return ref.name if ref is not None else database
 
 
 @audit.command("list")

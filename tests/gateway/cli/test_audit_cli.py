@@ -72,3 +72,12 @@ def test_verify_names_an_edited_and_rehashed_row_in_one_line(cli: Cli) -> None:
         session.get(AuditChainHeadRow, 1).hash = prev  # type: ignore[union-attr]
     message = cli.fails("audit", "verify")
     assert "BROKEN" in message and "row 1 was modified" in message and "last verified intact: never" in message
+
+
+def test_list_finds_a_database_by_any_spelling_the_gateway_accepts(cli: Cli) -> None:
+    _record(cli, "FLIS Ukraine-101", "FLIS Ukraine-147", "flis ukraine-999")
+    for spelling in ("FLIS Ukraine-101", "flis ukraine-101", "\ufb02is UKRAINE-101"):
+        documents = [json.loads(line) for line in cli("audit", "list", "--json", "--database", spelling).output.splitlines()]
+        assert [d["database"] for d in documents] == ["FLIS Ukraine-101"], spelling
+    unknown = cli("audit", "list", "--json", "--database", "flis ukraine-999").output.splitlines()
+    assert [json.loads(line)["database"] for line in unknown] == ["flis ukraine-999"]  # kept as sent, found as typed
