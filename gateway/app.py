@@ -100,6 +100,7 @@ def create_app(settings: Settings, *, gateway: Gateway | None = None, ca_certifi
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         yield
+        await audit.close()  # seals the tail this worker wrote since its last checkpoint
         gateway.registry.close()
 
     routes = [

@@ -33,6 +33,8 @@ class AuditBroker:
         self._checkpoint_seconds = checkpoint_seconds  # 0: no periodic checkpoints from this broker
         self._last_checkpoint = time.monotonic()
         self._sealing: asyncio.Task[None] | None = None
+        self._last_link: ChainLink | None = None  # the newest head this broker committed
+        self._sealed_link: ChainLink | None = None  # the newest head it signed
         self._pending: list[tuple[AuditEvent, asyncio.Future[int]]] = []
         self._draining: asyncio.Task[None] | None = None
 
@@ -75,7 +77,18 @@ class AuditBroker:
                     future.set_result(links[0].seq)
                 self._maybe_seal(links[0])
 
+    async def close(self) -> None:
+        """On shutdown: wait for pending events, then sign the last head this broker committed
+        (with periodic checkpoints on), so a worker's tail never goes unsealed until the next start."""
+        if self._draining is not None:
+            await self._draining
+        if self._sealing is not None:
+            await self._sealing
+        if self._checkpoint_seconds > 0 and self._last_link is not None and self._last_link != self._sealed_link:
+            await self._seal(self._last_link)
+
     def _maybe_seal(self, link: ChainLink) -> None:
+        self._last_link = link
         if self._checkpoint_seconds <= 0 or time.monotonic() - self._last_checkpoint < self._checkpoint_seconds:
             return
         if self._sealing is not None and not self._sealing.done():
@@ -86,5 +99,6 @@ class AuditBroker:
     async def _seal(self, link: ChainLink) -> None:
         try:
             await run_in_threadpool(self._audit.checkpoint, kind="periodic", link=link)
+            self._sealed_link = link
         except Exception:  # noqa: BLE001 - the events are committed; a missed checkpoint is logged, not fatal
             logger.exception("audit checkpoint at row %s could not be written", link.seq)

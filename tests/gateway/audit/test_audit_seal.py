@@ -258,3 +258,16 @@ def test_the_constructors_refuse_a_malformed_event() -> None:
         admin_event("x", operation="execute", kommune_kode=None, detail="d", time=T0)
     with pytest.raises(ValueError, match="timezone-aware"):
         dataclasses.replace(event(1), time=T0.replace(tzinfo=None))
+
+
+def test_closing_the_broker_seals_its_tail(store: MetadataStore) -> None:
+    broker = AuditBroker(store.audit_log(), checkpoint_seconds=3600)  # no periodic checkpoint comes due
+
+    async def main() -> None:
+        for n in range(3):
+            await broker.record(event(n))
+        await broker.close()
+
+    asyncio.run(main())
+    last = _lines(store.seal)[-1]
+    assert last["kind"] == "periodic" and last["seq"] == store.audit_log().head().seq == 3
