@@ -9,7 +9,6 @@ client gets a 503 and no data (fail closed).
 from __future__ import annotations
 
 import asyncio
-import functools
 import datetime as dt
 import json
 import logging
@@ -19,7 +18,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from graphql import print_ast
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from strawberry.schema.exceptions import InvalidOperationTypeError
@@ -27,7 +25,7 @@ from strawberry.types.graphql import OperationType
 
 from gateway.api.context import RequestContext, RequestTrail
 from gateway.api.errors import INTERNAL_MESSAGE, format_errors
-from gateway.api.operation import parse_document, select_operation
+from gateway.api.operation import select_operation, summarise
 from gateway.api.request import GraphQLRequest, RequestRejected, read_graphql_request
 from gateway.api.schema import GatewaySchema
 from gateway.api.session import SessionFactory
@@ -199,10 +197,9 @@ def _normalise(graphql_request: GraphQLRequest | None) -> str | None:
     return text[:MAX_AUDITED_QUERY_CHARS]
 
 
-@functools.lru_cache(maxsize=1024)  # clients repeat the same few documents; printing one costs ~1 ms
 def _canonical(query: str) -> str:
-    document = parse_document(query)
-    return query if document is None else print_ast(document)
+    summary = summarise(query)
+    return query if summary is None else summary.canonical
 
 
 def _returned_any(data: object) -> bool:
