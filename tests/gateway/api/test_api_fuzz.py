@@ -51,6 +51,7 @@ def test_the_sdl_gives_the_fuzzer_every_query_field() -> None:
 @pytest.mark.slow
 def test_no_generated_request_gets_a_server_error(world: World) -> None:
     user = world.user("full101")
+    before = world.gateway.audit.head().seq
     started = time.monotonic()
     seen: list[int] = []
     with world.client(user) as client:
@@ -70,4 +71,5 @@ def test_no_generated_request_gets_a_server_error(world: World) -> None:
 
         fuzz()
     assert len(seen) >= 40  # it really ran
+    assert world.gateway.audit.head().seq - before == len(seen)  # exactly one audit event per request
     assert time.monotonic() - started < 60
