@@ -271,3 +271,40 @@ def test_closing_the_broker_seals_its_tail(store: MetadataStore) -> None:
     asyncio.run(main())
     last = _lines(store.seal)[-1]
     assert last["kind"] == "periodic" and last["seq"] == store.audit_log().head().seq == 3
+
+
+def test_a_trail_from_before_the_key_id_migration_upgrades_and_verifies(metadata_url: str, tmp_path: Path) -> None:
+    """Schema 0001 with rows hashed the old way; migrating to 0002_audit_key_id keeps them verifiable,
+    and any row rewritten afterwards is caught."""
+    from alembic import command
+
+    from gateway.store.store import alembic_config
+
+    engine = sa.create_engine(metadata_url)
+    with engine.connect() as connection:
+        command.upgrade(alembic_config(connection), "0001")
+        connection.commit()
+        prev = "0" * 64
+        for n in range(1, 4):
+            fields = {name: getattr(event(n), name) for name in FIELDS}
+            digest = hashlib.sha256((prev + canonical_json(n, fields)).encode()).hexdigest()
+            connection.execute(sa.text(
+                "insert into audit_events (seq, time, login, cert_fingerprint, kommune_kode, client_address, operation,"
+                " database, query, outcome, reason, cells, duration_ms, request_id, prev_hash, hash) values (:seq, :time,"
+                " :login, :cert_fingerprint, :kommune_kode, :client_address, :operation, :database, :query, :outcome,"
+                " :reason, :cells, :duration_ms, :request_id, :prev_hash, :hash)"
+            ), {**fields, "time": fields["time"].replace(tzinfo=None), "seq": n, "prev_hash": prev, "hash": digest})
+            prev = digest
+        connection.execute(sa.text("update audit_chain_head set seq = 3, hash = :h where id = 1"), {"h": prev})
+        connection.commit()
+    engine.dispose()
+    with MetadataStore(metadata_url, seal=AuditSeal.in_directory(tmp_path / "seal")) as store:
+        store.migrate()
+        store.audit_log().record(event(4))
+        check = store.audit_log().verify()
+        assert check.ok, check.problem
+        assert (check.checked, check.unkeyed) == (4, 3)
+        with store.database.write() as session:
+            session.execute(sa.update(AuditEventRow).where(AuditEventRow.seq == 2).values(cells=0))
+        broken = store.audit_log().verify()
+        assert not broken.ok and broken.first_bad_seq == 2
