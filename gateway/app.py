@@ -7,7 +7,6 @@ store, identity, audit, GraphQL). Tests build a fresh app each, with their own h
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -25,8 +24,7 @@ from gateway.api.endpoint import EndpointConfig, GraphQLEndpoint
 from gateway.api.schema import build_schema
 from gateway.api.session import SessionFactory
 from gateway.key_file import load_or_create
-from gateway.audit import AuditEvent, AuditLog
-from gateway.audit_writer import AuditWriter
+from gateway.audit import AuditBroker, AuditLog, request_event
 from gateway.deliveries.door import DeliveryDoor
 from gateway.engine.cache import EngineCache
 from gateway.identity.middleware import identity_middleware
@@ -57,7 +55,7 @@ def build_gateway(settings: Settings, *, store: MetadataStore | None = None) -> 
     catalog = load_catalog(settings.schema_dir)
     registry = DatabaseRegistry.from_settings(settings)
     if store is None:
-        store = MetadataStore(settings.resolved_metadata_url)
+        store = MetadataStore.from_settings(settings)
         store.migrate()
     audit = store.audit_log()
     cache = EngineCache(result_cells=settings.result_cache_cells)
@@ -87,13 +85,16 @@ def create_app(settings: Settings, *, gateway: Gateway | None = None, ca_certifi
     schema = build_schema(
         max_depth=settings.max_query_depth, max_aliases=settings.max_aliases, max_tokens=settings.max_tokens
     )
-    audit = AuditWriter(gateway.audit)  # group commit; each request still waits for its own event
+    # group commit; each request still waits for its own event; the head is signed periodically
+    audit = AuditBroker(gateway.audit, checkpoint_seconds=settings.audit_checkpoint_seconds)
     endpoint = GraphQLEndpoint(
         schema=schema,
         sessions=gateway.sessions,
         audit=audit,
         config=EndpointConfig(
-            max_body_bytes=settings.max_body_bytes, request_timeout_seconds=settings.query_timeout_seconds + 5
+            max_body_bytes=settings.max_body_bytes,
+            max_query_string_bytes=settings.max_query_string_bytes,
+            request_timeout_seconds=settings.query_timeout_seconds + 5,
         ),
     )
 
@@ -117,6 +118,7 @@ def create_app(settings: Settings, *, gateway: Gateway | None = None, ca_certifi
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         yield
+        await audit.close()  # seals the tail this worker wrote since its last checkpoint
         gateway.registry.close()
 
     routes = [
@@ -132,17 +134,13 @@ def create_app(settings: Settings, *, gateway: Gateway | None = None, ca_certifi
 
     async def on_refused(scope: Any, reason: str, fingerprint: str | None) -> None:
         client = scope.get("client")
-        event = AuditEvent(
-            time=dt.datetime.now(dt.UTC),
-            login=None,
-            cert_fingerprint=fingerprint,
-            kommune_kode=None,
+        event = request_event(
+            None,
             client_address=client[0] if client else None,
             operation="identity",
-            database=None,
-            query=None,
             outcome="refused",
             reason=reason,
+            cert_fingerprint=fingerprint,
         )
         await audit.record(event)
 

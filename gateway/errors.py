@@ -7,6 +7,8 @@ API layer maps it to a stable code and a generic message.
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class DataadgangError(Exception):
     """Base of every error this package raises on purpose."""
@@ -98,3 +100,23 @@ class QueryTimeoutError(LimitExceededError):
     """A query stopped because it ran longer than the configured query timeout."""
 
     code = "QUERY_TIMEOUT"
+
+
+def error_entry(
+    message: str, code: str, *, locations: list[dict[str, int]] | None = None, path: list[str | int] | None = None
+) -> dict[str, Any]:
+    """One error as every client sees it: GraphQL's error shape with the stable code in ``extensions``."""
+    entry: dict[str, Any] = {"message": message, "extensions": {"code": code}}
+    if locations:
+        entry["locations"] = locations
+    if path:
+        entry["path"] = path
+    return entry
+
+
+def error_body(message: str, code: str) -> dict[str, Any]:
+    """The whole body of an answer that is one error (HTTP-level refusals, identity, 5xx).
+
+    The one builder of error JSON: every door and the identity step answer through it.
+    """
+    return {"errors": [error_entry(message, code)]}

@@ -74,9 +74,14 @@ class Settings:
     max_aliases: int = 15
     max_tokens: int = 2000
     max_body_bytes: int = 65536
+    max_query_string_bytes: int = 16384  # a GET request's query string (414 above)
     max_member_queries: int = 500  # Discover member lookups (members, parent, children) per request
     graphiql: bool = False  # development only
     drop_dir: Path | None = None  # refresh: where source files are dropped; default <home>/drop
+    # audit seal: kept outside the metadata database (default under the home)
+    audit_key_dir: Path | None = None  # default: <home>/audit/keys
+    audit_checkpoint_file: Path | None = None  # default: <home>/audit/checkpoints.jsonl
+    audit_checkpoint_seconds: float = 300.0  # how often a serving worker signs the chain head; 0 = never
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -97,6 +102,14 @@ class Settings:
     @property
     def resolved_disclosure_key_file(self) -> Path:
         return self.disclosure_key_file or self.home / "disclosure.key"
+
+    @property
+    def resolved_audit_key_dir(self) -> Path:
+        return self.audit_key_dir or self.home / "audit" / "keys"
+
+    @property
+    def resolved_audit_checkpoint_file(self) -> Path:
+        return self.audit_checkpoint_file or self.home / "audit" / "checkpoints.jsonl"
 
     @property
     def resolved_metadata_url(self) -> str:
@@ -126,12 +139,18 @@ class Settings:
             max_aliases=_int(env, "DATAADGANG_MAX_ALIASES", 15),
             max_tokens=_int(env, "DATAADGANG_MAX_TOKENS", 2000),
             max_body_bytes=_int(env, "DATAADGANG_MAX_BODY_BYTES", 65536),
+            max_query_string_bytes=_int(env, "DATAADGANG_MAX_QUERY_STRING_BYTES", 16384),
             max_member_queries=_int(env, "DATAADGANG_MAX_MEMBER_QUERIES", 500),
             graphiql=env.get("DATAADGANG_GRAPHIQL", "") in ("1", "true", "yes"),
             drop_dir=_path(env, "DATAADGANG_DROP_DIR", Path()) if env.get("DATAADGANG_DROP_DIR") else None,
             identity_mode=env.get("DATAADGANG_IDENTITY_MODE", "tls"),
             client_cert_header=env.get("DATAADGANG_CLIENT_CERT_HEADER", "X-SSL-Client-Cert"),
             identity_check_interval_seconds=_float(env, "DATAADGANG_IDENTITY_CHECK_INTERVAL_SECONDS", 0.0),
+            audit_key_dir=_path(env, "DATAADGANG_AUDIT_KEY_DIR", Path()) if env.get("DATAADGANG_AUDIT_KEY_DIR") else None,
+            audit_checkpoint_file=(
+                _path(env, "DATAADGANG_AUDIT_CHECKPOINT_FILE", Path()) if env.get("DATAADGANG_AUDIT_CHECKPOINT_FILE") else None
+            ),
+            audit_checkpoint_seconds=_float(env, "DATAADGANG_AUDIT_CHECKPOINT_SECONDS", 300.0),
         )
 
     def with_home(self, home: Path) -> Settings:

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from gateway.audit import AuditSeal
 from gateway.settings import Settings
 
 PG_URL = os.environ.get("DATAADGANG_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -18,6 +19,12 @@ PG_URL = os.environ.get("DATAADGANG_TEST_PG_URL", "postgresql+psycopg://postgres
 def settings(tmp_path: Path) -> Settings:
     """Settings rooted in a fresh temporary home: nothing shared between tests."""
     return Settings.from_env({"DATAADGANG_HOME": str(tmp_path / "home")})
+
+
+@pytest.fixture
+def audit_seal(tmp_path: Path) -> AuditSeal:
+    """Audit keys and a checkpoint file of the test's own (created on first use, as in production)."""
+    return AuditSeal.in_directory(tmp_path / "audit-seal")
 
 
 def _postgres_reachable() -> str | None:

@@ -9,7 +9,6 @@ client gets a 503 and no data (fail closed).
 from __future__ import annotations
 
 import asyncio
-import functools
 import datetime as dt
 import json
 import logging
@@ -19,19 +18,19 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from graphql import GraphQLSyntaxError, parse, print_ast
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.types.graphql import OperationType
 
 from gateway.api.context import RequestContext, RequestTrail
-from gateway.api.errors import format_errors
+from gateway.api.errors import INTERNAL_MESSAGE, format_errors
+from gateway.api.operation import select_operation, summarise
 from gateway.api.request import GraphQLRequest, RequestRejected, read_graphql_request
 from gateway.api.schema import GatewaySchema
 from gateway.api.session import SessionFactory
-from gateway.audit import AuditEvent
-from gateway.audit_writer import AuditWriter
+from gateway.audit import AuditBroker, Outcome, request_event
+from gateway.errors import error_body
 from gateway.identity.middleware import REVISION_SCOPE_KEY
 from gateway.principal import Principal
 
@@ -44,6 +43,7 @@ _NO_STORE = {"cache-control": "no-store"}
 @dataclass(frozen=True)
 class EndpointConfig:
     max_body_bytes: int
+    max_query_string_bytes: int
     request_timeout_seconds: float
 
 
@@ -55,7 +55,7 @@ class GraphQLEndpoint:
         *,
         schema: GatewaySchema,
         sessions: SessionFactory,
-        audit: AuditWriter,
+        audit: AuditBroker,
         config: EndpointConfig,
         clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
     ) -> None:
@@ -84,45 +84,40 @@ class GraphQLEndpoint:
         try:
             if rejected is not None:
                 raise rejected
-            graphql_request = await read_graphql_request(request, max_body_bytes=self._config.max_body_bytes)
+            graphql_request = await read_graphql_request(
+                request, max_body_bytes=self._config.max_body_bytes, max_query_string_bytes=self._config.max_query_string_bytes
+            )
+            select_operation(graphql_request.query, graphql_request.operation_name)
             revision = request.scope.get(REVISION_SCOPE_KEY)
-            status, body, outcome, reason = await self._execute(graphql_request, principal, trail, request_id, revision)
-        except RequestRejected as rejected:
-            status, outcome, reason = rejected.status, "failed", f"{rejected.code}: {rejected.message}"
-            body = {"errors": [{"message": rejected.message, "extensions": {"code": rejected.code}}]}
+            answer = await self._execute(graphql_request, principal, trail, request_id, revision)
+        except RequestRejected as refusal:
+            answer = _Answer.error(refusal.status, refusal.code, refusal.message, reason=f"{refusal.code}: {refusal.message}")
         except ClientDisconnect:
-            status, outcome, reason = 400, "failed", "CLIENT_DISCONNECTED: the client went away mid-request"
-            body = {"errors": [{"message": "The request was not received in full.", "extensions": {"code": "MALFORMED_REQUEST"}}]}
+            reason = "CLIENT_DISCONNECTED: the client went away mid-request"
+            answer = _Answer.error(400, "MALFORMED_REQUEST", "The request was not received in full.", reason=reason)
         except Exception:  # noqa: BLE001 - ours to fix; still a JSON answer, still audited
             logger.exception("request %s failed in the endpoint", request_id)
-            status, outcome, reason = 500, "failed", "INTERNAL: failed in the endpoint"
-            message = f"Internal server error. Quote request id {request_id} to support."
-            body = {"errors": [{"message": message, "extensions": {"code": "INTERNAL_SERVER_ERROR"}}]}
-        event = AuditEvent(
-            time=self._clock(),
-            login=principal.login,
-            cert_fingerprint=principal.cert_fingerprint,
-            kommune_kode=principal.kommune_kode,
+            message = INTERNAL_MESSAGE.format(request_id=request_id)
+            answer = _Answer.error(500, "INTERNAL_SERVER_ERROR", message, reason="INTERNAL: failed in the endpoint")
+        event = request_event(
+            principal,
             client_address=request.client.host if request.client else None,
             operation=",".join(trail.operations) or "graphql",
+            outcome=answer.outcome,
             database=",".join(trail.databases) or None,
             query=_normalise(graphql_request),
-            outcome=outcome,
-            reason=trail.denial_reason or reason,
+            reason=trail.denial_reason or answer.reason,
             cells=trail.cells,
             duration_ms=round((time.perf_counter() - started) * 1000, 3),
             request_id=request_id,
+            time=self._clock(),
         )
         try:
             await self._audit.record(event)
         except Exception:  # noqa: BLE001 - fail closed: no audit, no answer
             logger.exception("audit write failed; refusing request %s", request_id)
-            return _json(
-                503,
-                {"errors": [{"message": "The service is temporarily unavailable.", "extensions": {"code": "SERVICE_UNAVAILABLE"}}]},
-                request_id,
-            )
-        return _json(status, body, request_id)
+            return _json(503, error_body("The service is temporarily unavailable.", "SERVICE_UNAVAILABLE"), request_id)
+        return _json(answer.status, answer.body, request_id)
 
     async def _execute(
         self,
@@ -131,7 +126,7 @@ class GraphQLEndpoint:
         trail: RequestTrail,
         request_id: str,
         revision: int | None,
-    ) -> tuple[int, dict[str, Any], str, str | None]:
+    ) -> _Answer:
         session = self._sessions(principal, trail, revision=revision)
         context = RequestContext(principal=principal, session=session, trail=trail, request_id=request_id)
         allowed = (OperationType.QUERY,)
@@ -148,29 +143,40 @@ class GraphQLEndpoint:
             )
         except TimeoutError:
             message = f"The request took longer than {self._config.request_timeout_seconds:g} seconds and was stopped."
-            return 504, {"errors": [{"message": message, "extensions": {"code": "TIMEOUT"}}]}, "failed", "TIMEOUT"
+            return _Answer.error(504, "TIMEOUT", message, reason="TIMEOUT")
         except InvalidOperationTypeError:
             message = "Only queries are offered: this API reads data and never changes it."
-            return 405, {"errors": [{"message": message, "extensions": {"code": "OPERATION_NOT_ALLOWED"}}]}, "failed", "OPERATION_NOT_ALLOWED"
-        except Exception:  # noqa: BLE001 - ours to fix, never the client's to see
-            logger.exception("request %s failed outside the resolvers", request_id)
-            message = f"Internal server error. Quote request id {request_id} to support."
-            return 500, {"errors": [{"message": message, "extensions": {"code": "INTERNAL_SERVER_ERROR"}}]}, "failed", "INTERNAL"
+            return _Answer.error(405, "OPERATION_NOT_ALLOWED", message, reason="OPERATION_NOT_ALLOWED")
         body: dict[str, Any] = {"data": result.data}
         if not result.errors:
-            return 200, body, "served", None
+            return _Answer(200, body, "served", None)
         formatted = format_errors(result.errors, request_id=request_id)
         body["errors"] = formatted.errors
         if result.data is None and formatted.document_error:
-            return 400, {"errors": formatted.errors}, "failed", formatted.reason
+            return _Answer(400, {"errors": formatted.errors}, "failed", formatted.reason)
         # data that left the server makes the request 'served' for the auditor, whatever else
         # failed beside it; the errors stay in the reason
         returned = _returned_any(result.data)
         if returned:
-            outcome = "served"
+            outcome: Outcome = "served"
         else:
             outcome = "failed" if formatted.failed or not formatted.denied else "denied"
-        return 200, body, outcome, formatted.reason
+        return _Answer(200, body, outcome, formatted.reason)
+
+
+@dataclass(frozen=True, slots=True)
+class _Answer:
+    """What the request comes to: the HTTP answer, and how the audit trail files it."""
+
+    status: int
+    body: dict[str, Any]
+    outcome: Outcome
+    reason: str | None
+
+    @classmethod
+    def error(cls, status: int, code: str, message: str, *, reason: str) -> _Answer:
+        """A request that comes to one error: the body from the one builder, filed as failed."""
+        return cls(status, error_body(message, code), "failed", reason)
 
 
 def _normalise(graphql_request: GraphQLRequest | None) -> str | None:
@@ -191,12 +197,9 @@ def _normalise(graphql_request: GraphQLRequest | None) -> str | None:
     return text[:MAX_AUDITED_QUERY_CHARS]
 
 
-@functools.lru_cache(maxsize=1024)  # clients repeat the same few documents; printing one costs ~1 ms
 def _canonical(query: str) -> str:
-    try:
-        return print_ast(parse(query, no_location=True, max_tokens=5000))
-    except (GraphQLSyntaxError, RecursionError):
-        return query
+    summary = summarise(query)
+    return query if summary is None else summary.canonical
 
 
 def _returned_any(data: object) -> bool:

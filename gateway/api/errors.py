@@ -14,7 +14,7 @@ from typing import Any
 
 from graphql import GraphQLError
 
-from gateway.errors import AccessDeniedError, UserError
+from gateway.errors import AccessDeniedError, UserError, error_entry
 
 logger = logging.getLogger("gateway.api")
 
@@ -49,12 +49,8 @@ def format_errors(errors: list[GraphQLError], *, request_id: str) -> FormattedEr
             logger.error("request %s failed", request_id, exc_info=original)
             message, code = INTERNAL_MESSAGE.format(request_id=request_id), "INTERNAL_SERVER_ERROR"
             failed = True
-        entry: dict[str, Any] = {"message": message, "extensions": {"code": code}}
-        if error.locations:
-            entry["locations"] = [{"line": loc.line, "column": loc.column} for loc in error.locations]
-        if error.path:
-            entry["path"] = list(error.path)
-        formatted.append(entry)
+        locations = [{"line": loc.line, "column": loc.column} for loc in error.locations or ()]
+        formatted.append(error_entry(message, code, locations=locations, path=list(error.path or ())))
         if reason is None:
             reason = f"{code}: {message}"[:500]
     return FormattedErrors(formatted, denied=denied, failed=failed, document_error=document_error, reason=reason)

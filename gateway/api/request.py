@@ -35,9 +35,12 @@ class RequestRejected(Exception):
         self.message = message
 
 
-async def read_graphql_request(request: Request, *, max_body_bytes: int) -> GraphQLRequest:
-    """Parse the request, refusing oversized bodies before reading them whole."""
+async def read_graphql_request(request: Request, *, max_body_bytes: int, max_query_string_bytes: int) -> GraphQLRequest:
+    """Parse the request, refusing oversized bodies before reading them whole and oversized
+    query strings before decoding them."""
     if request.method == "GET":
+        if len(request.scope.get("query_string", b"")) > max_query_string_bytes:
+            raise RequestRejected(414, "URI_TOO_LONG", f"The query string exceeds {max_query_string_bytes} bytes; use POST.")
         params = request.query_params
         return _build(
             query=params.get("query"),

@@ -205,16 +205,22 @@ class DataSession:
         return readable
 
     def open_catalog(self, name: str, action: Action = Action.DISCOVER) -> OpenCatalog:
-        """The database by name, or the uniform denial; the one gate every read passes."""
-        self._trail.touched(action.value, name)
+        """The database by name, or the uniform denial; the one gate every read passes.
+
+        The audit trail files the request under the canonical name whenever the name resolves
+        (however the client spelled it), else under the text as sent; the client's denial
+        repeats only what the client sent, so it reveals nothing either way.
+        """
         ref = self._factory.catalog.resolve_database(name)
+        audited_name = ref.name if ref is not None else name
+        self._trail.touched(action.value, audited_name)
         decision = self._decide(ref, action)
         if not decision.allowed:
-            self._trail.denied(name, decision.reason)
+            self._trail.denied(audited_name, decision.reason)
             raise AccessDeniedError(self._principal.login, name)
         registered = self._factory.registry.get(ref.name) if ref is not None else None
         if ref is None or registered is None:
-            self._trail.denied(name, "database is in the model but not loaded")
+            self._trail.denied(audited_name, "database is in the model but not loaded")
             raise AccessDeniedError(self._principal.login, name)
         return self._open(ref, registered, decision)
 

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 import click
 import sqlalchemy as sa
 
+from gateway.audit.formatters import text_table
 from gateway.errors import DataadgangError, ModelError, UserError
 from gateway.principal import Role
 from gateway.settings import Settings
@@ -55,7 +56,7 @@ def _settings(ctx: click.Context) -> Settings:
 def open_store(ctx: click.Context) -> MetadataStore:
     """The migrated store, closed when the command ends."""
     with one_line_errors():
-        store = ctx.with_resource(MetadataStore(_settings(ctx).resolved_metadata_url))
+        store = ctx.with_resource(MetadataStore.from_settings(_settings(ctx)))
         store.migrate()
     return store
 
@@ -87,9 +88,9 @@ def _stamp(value: dt.datetime | None) -> str:
 
 
 def echo_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
-    widths = [max(len(str(row[i])) for row in (header, *rows)) for i in range(len(header))]
-    for row in (header, *rows):
-        click.echo("  ".join(str(cell).ljust(width) for cell, width in zip(row, widths)).rstrip())
+    """Aligned columns; every cell escaped (a value may carry a newline or terminal escape)."""
+    for line in text_table(header, rows):
+        click.echo(line)
 
 
 # -- kommune ----------------------------------------------------------------------------------

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import time
 from pathlib import Path
 
@@ -41,7 +40,7 @@ def datapakke_list(settings: Settings) -> None:
 @click.pass_context
 def datapakke_export(ctx: click.Context, package: str, kommune_kode: str, out_dir: Path) -> None:
     """Write PACKAGE (id or number) as the zip a user of KODE downloads; the export is audited."""
-    from gateway.audit import AuditEvent
+    from gateway.audit import operator_event
     from gateway.deliveries.service import operator_package
     from gateway.engine.execute import Limits
     from gateway.files import write_atomic
@@ -58,10 +57,9 @@ def datapakke_export(ctx: click.Context, package: str, kommune_kode: str, out_di
                                      package, kommune_kode)
             data = b"".join(found.zip_chunks())
             target = out_dir / found.version.file_name
-            store.audit_log().record(AuditEvent(
-                time=dt.datetime.now(dt.UTC), login=cli_actor().login, cert_fingerprint=None, kommune_kode=kommune_kode,
-                client_address=None, operation="datapakke.export", database=found.version.package.database,
-                query=f"datapakke export {package} --kommune {kommune_kode}", outcome="served", reason=None,
+            store.audit_log().record(operator_event(
+                cli_actor().login, operation="datapakke.export", kommune_kode=kommune_kode,
+                database=found.version.package.database, query=f"datapakke export {package} --kommune {kommune_kode}",
                 cells=found.cells, duration_ms=round((time.perf_counter() - started) * 1000, 3),
             ))  # on record before the file exists, as a download is before it leaves
             out_dir.mkdir(parents=True, exist_ok=True)

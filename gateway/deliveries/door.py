@@ -32,10 +32,9 @@ from gateway.api.request import GraphQLRequest, RequestRejected, read_graphql_re
 from gateway.api.schema import GatewaySchema
 from gateway.access import Action
 from gateway.api.session import SessionFactory
-from gateway.audit import AuditEvent
-from gateway.audit_writer import AuditWriter
+from gateway.audit import AuditBroker, request_event
 from gateway.deliveries import export, graphql_export, service
-from gateway.errors import AccessDeniedError, QueryTimeoutError, UserError
+from gateway.errors import AccessDeniedError, QueryTimeoutError, UserError, error_body
 from gateway.identity.middleware import REVISION_SCOPE_KEY
 from gateway.principal import Principal
 
@@ -62,7 +61,7 @@ class DeliveryDoor:
         self,
         *,
         sessions: SessionFactory,
-        audit: AuditWriter,
+        audit: AuditBroker,
         schema: GatewaySchema,
         max_body_bytes: int,
         max_tokens: int,
@@ -117,7 +116,7 @@ class DeliveryDoor:
             reason = trail.denial_reason or f"{wanted}: no such data package"
             message = (f"Either the user, '{principal.login}', may not fetch the data package '{wanted[:100]}', "
                        "or the data package does not exist.")
-            body_json = {"errors": [{"message": message, "extensions": {"code": "ACCESS_DENIED"}}]}
+            body_json = error_body(message, "ACCESS_DENIED")
             return _Outcome(status=404, outcome="denied", reason=reason, response=lambda h: _json(404, body_json, h))
         version = package.version
         headers = {
@@ -207,11 +206,8 @@ class DeliveryDoor:
             result = _error(500, "INTERNAL_SERVER_ERROR",
                             f"Internal server error. Quote request id {request_id} to support.", "failed")
             result.reason = "INTERNAL: failed in the download door"
-        event = AuditEvent(
-            time=self._clock(),
-            login=principal.login,
-            cert_fingerprint=principal.cert_fingerprint,
-            kommune_kode=principal.kommune_kode,
+        event = request_event(
+            principal,
             client_address=request.client.host if request.client else None,
             operation=",".join([operation, *trail.operations]),
             database=",".join(trail.databases) or None,
@@ -221,12 +217,13 @@ class DeliveryDoor:
             cells=result.cells,
             duration_ms=round((time.perf_counter() - started) * 1000, 3),
             request_id=request_id,
+            time=self._clock(),
         )
         try:
             await self._audit.record(event)
         except Exception:  # noqa: BLE001 - fail closed: no audit, no answer
             logger.exception("audit write failed; refusing request %s", request_id)
-            body = {"errors": [{"message": "The service is temporarily unavailable.", "extensions": {"code": "SERVICE_UNAVAILABLE"}}]}
+            body = error_body("The service is temporarily unavailable.", "SERVICE_UNAVAILABLE")
             return _json(503, body, {"x-request-id": request_id, "cache-control": "no-store"})
         return result.response({"x-request-id": request_id})
 
@@ -255,7 +252,7 @@ def _audited_query(request: Request, graphql_request: GraphQLRequest | None) -> 
 
 
 def _error(status: int, code: str, message: str, outcome: str) -> _Outcome:
-    body = {"errors": [{"message": message, "extensions": {"code": code}}]}
+    body = error_body(message, code)
     return _Outcome(status=status, outcome=outcome, reason=f"{code}: {message}"[:500],
                     response=lambda h: _json(status, body, h))
 

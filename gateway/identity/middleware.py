@@ -17,7 +17,7 @@ from typing import Any
 import anyio.to_thread
 from cryptography import x509
 
-from gateway.errors import AuthenticationError
+from gateway.errors import AuthenticationError, error_body
 from gateway.identity.certificate import CertificateFormatError, ClientCertificate, parse_pem
 from gateway.identity.extract import CertificateExtractor, IdentityMode, PresentedCertificate
 from gateway.identity.proxy import TrustedProxies
@@ -45,7 +45,7 @@ def _utcnow() -> dt.datetime:
 
 
 def _body(message: str, code: str) -> bytes:
-    return json.dumps({"errors": [{"message": message, "extensions": {"code": code}}]}).encode()
+    return json.dumps(error_body(message, code)).encode()
 
 
 _UNAUTHENTICATED = _body(str(AuthenticationError()), AuthenticationError.code)

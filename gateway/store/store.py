@@ -14,8 +14,11 @@ from alembic.config import Config
 from sqlalchemy.orm import Session
 
 from gateway.access import GrantView
+from gateway.audit import chain as audit_chain
+from gateway.audit.checkpoints import AuditSeal, Checkpoint
+from gateway.audit.events import admin_event
+from gateway.audit.log import AuditLog, event_fields
 from gateway.principal import Principal, Role
-from gateway.store import audit as audit_chain
 from gateway.store import certificates, grants, kommuner, users
 from gateway.store.db import Clock, Database, utc_now
 from gateway.store.errors import ConflictError
@@ -25,6 +28,7 @@ from gateway.store.views import Actor, CertificateView, GrantInfo, KommuneView, 
 if TYPE_CHECKING:
     from gateway.audit import AuditLog
     from gateway.store.refresh import RefreshLog
+    from gateway.settings import Settings
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
@@ -44,11 +48,19 @@ class MetadataStore(StoreIdentitySource):
     """Kommuner, users, certificates, grants and the audit trail, in one SQL database.
 
     Also the gateway's IdentitySource (``revision``, ``revoked_fingerprints``, ``principal_for``).
+    ``seal`` holds what keeps the audit trail honest outside the database (keys, checkpoints).
     """
 
-    def __init__(self, url: str, *, clock: Clock = utc_now) -> None:
+    def __init__(self, url: str, *, seal: AuditSeal, clock: Clock = utc_now) -> None:
         self.database = Database(url, clock=clock)
+        self.seal = seal
         super().__init__(self.database)
+
+    @classmethod
+    def from_settings(cls, settings: Settings, *, clock: Clock = utc_now) -> MetadataStore:
+        """The store of ``settings``, with its audit keys (created with mode 0600 on first use)."""
+        seal = AuditSeal.open(settings.resolved_audit_key_dir, settings.resolved_audit_checkpoint_file)
+        return cls(settings.resolved_metadata_url, seal=seal, clock=clock)
 
     # -- lifecycle -------------------------------------------------------------------------
     def migrate(self) -> None:
@@ -65,10 +77,17 @@ class MetadataStore(StoreIdentitySource):
                 connection.commit()
                 with self.database.write() as session:
                     kommuner.seed(session)
+                self._adopt_audit_seal()
             finally:
                 if postgres:
                     connection.execute(sa.text("SELECT pg_advisory_unlock(:key)"), {"key": _MIGRATION_LOCK_KEY})
                     connection.commit()
+
+    def _adopt_audit_seal(self) -> None:
+        """The first checkpoint seals whatever the trail holds when its checkpoint file begins
+        (rows from before audit keys included); a trail with checkpoints is left alone."""
+        if not self.seal.checkpoints.exists():
+            self.audit_log().checkpoint(kind="adopted")
 
     def close(self) -> None:
         self.database.dispose()
@@ -83,9 +102,13 @@ class MetadataStore(StoreIdentitySource):
         return self
 
     def audit_log(self) -> AuditLog:
-        from gateway.audit import AuditLog
+        return AuditLog(self.database, self.seal)
 
-        return AuditLog(self.database)
+    def rotate_audit_key(self) -> Checkpoint:
+        """A new audit key generation for this store's rows from now on; the head is checkpointed
+        under it at once. Older generations stay in the key directory for verification."""
+        self.seal = self.seal.rotated()
+        return self.audit_log().checkpoint(kind="manual")
 
     def refresh_log(self) -> RefreshLog:
         from gateway.store.refresh import RefreshLog
@@ -106,13 +129,8 @@ class MetadataStore(StoreIdentitySource):
 
     def _record_admin(self, session: Session, actor: Actor, operation: str, kommune_kode: str | None, detail: str) -> None:
         """Append the change's audit event inside the change's own transaction: both or neither."""
-        from gateway.audit import AuditEvent  # the event type lives with the trail; imported late (cycle)
-
-        event = AuditEvent(
-            time=self.now(), login=actor.login, cert_fingerprint=None, kommune_kode=kommune_kode,
-            client_address=None, operation=operation, database=None, query=detail, outcome="served", reason=None,
-        )
-        audit_chain.append(session, {name: getattr(event, name) for name in audit_chain.FIELDS})
+        event = admin_event(actor.login, operation=operation, kommune_kode=kommune_kode, detail=detail, time=self.now())
+        audit_chain.append(session, self.seal.keys, event_fields(event))
 
     # -- kommuner -------------------------------------------------------------------------
     def onboard_kommune(self, actor: Actor, kode: str) -> KommuneView:

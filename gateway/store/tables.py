@@ -132,6 +132,8 @@ class AuditEventRow(Base):
     request_id: Mapped[str | None] = mapped_column(sa.Text())
     prev_hash: Mapped[str] = mapped_column(sa.String(64))
     hash: Mapped[str] = mapped_column(sa.String(64))
+    # the audit key generation the hash was made with (gateway.audit.keys); None before keys
+    key_id: Mapped[str | None] = mapped_column(sa.String(64))
 
 
 class AuditChainHeadRow(Base):

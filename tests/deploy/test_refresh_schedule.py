@@ -67,6 +67,6 @@ def test_the_cron_command_runs_a_refresh_with_the_sourced_environment(tmp_path: 
                             env={"PATH": "/usr/bin:/bin"})
     assert result.returncode == 0, log.read_text(encoding="utf-8") if log.exists() else result.stderr
     assert "nothing changed" in log.read_text(encoding="utf-8")
-    with MetadataStore(Settings.from_env({"DATAADGANG_HOME": str(home)}).resolved_metadata_url) as store:
+    with MetadataStore.from_settings(Settings.from_env({"DATAADGANG_HOME": str(home)})) as store:
         (run,) = store.refresh_log().runs()
     assert run.status == "unchanged" and run.drop_dir == str(tmp_path / "drop")

@@ -16,7 +16,7 @@ def _valid(store: MetadataStore, login: str) -> list[str]:
 def test_running_the_demo_again_reuses_users_and_certificates(settings: Settings) -> None:
     ca, cert, key = prepare_pki(settings)
     assert cert.exists() and key.exists()
-    with MetadataStore(settings.resolved_metadata_url) as store:
+    with MetadataStore.from_settings(settings) as store:
         store.migrate()
         first = prepare_users(settings, store, ca, say=lambda _: None)
         said: list[str] = []
@@ -29,7 +29,7 @@ def test_running_the_demo_again_reuses_users_and_certificates(settings: Settings
 
 def test_a_lost_certificate_file_is_replaced_and_the_old_certificate_revoked(settings: Settings) -> None:
     ca, _cert, _key = prepare_pki(settings)
-    with MetadataStore(settings.resolved_metadata_url) as store:
+    with MetadataStore.from_settings(settings) as store:
         store.migrate()
         credentials = prepare_users(settings, store, ca, say=lambda _: None)
         analyst = credentials["komb-fli-prod\\kl_pri"]
@@ -43,10 +43,27 @@ def test_a_lost_certificate_file_is_replaced_and_the_old_certificate_revoked(set
 
 def test_the_example_request_names_existing_files(settings: Settings) -> None:
     ca, _cert, _key = prepare_pki(settings)
-    with MetadataStore(settings.resolved_metadata_url) as store:
+    with MetadataStore.from_settings(settings) as store:
         store.migrate()
         analyst = prepare_users(settings, store, ca, say=lambda _: None)["komb-fli-prod\\kl_pri"]
     command = example_request(settings, analyst)
     for path in (settings.ca_dir / "ca.crt.pem", analyst.certificate, analyst.key, analyst.password_file):
         assert str(path) in command and Path(path).exists()
     assert "https://127.0.0.1:8443/graphql" in command
+
+
+def test_the_demo_home_gets_private_audit_keys_and_a_verifiable_trail(settings: Settings) -> None:
+    import stat
+
+    ca, _cert, _key = prepare_pki(settings)
+    with MetadataStore.from_settings(settings) as store:
+        store.migrate()
+        prepare_users(settings, store, ca, say=lambda _: None)
+        check = store.audit_log().verify()
+        assert check.ok, check.problem
+        assert check.checked > 0 and check.unkeyed == 0 and check.checkpoints >= 1
+    keys = settings.resolved_audit_key_dir
+    assert keys == settings.home / "audit" / "keys" and stat.S_IMODE(keys.stat().st_mode) == 0o700
+    private = [p for p in keys.iterdir() if p.suffix in (".hmac", ".pem")]
+    assert len(private) == 2 and all(stat.S_IMODE(p.stat().st_mode) == 0o600 for p in private)
+    assert settings.resolved_audit_checkpoint_file.exists()

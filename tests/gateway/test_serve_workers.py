@@ -193,7 +193,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, d
     settings.home.mkdir(parents=True)
     ca, _cert, _key = prepare_pki(settings)
     assert build_demo_data(settings, kommuner=["101"], areas=("ukraine",), scale=0.02, progress=False) == [DATABASE]
-    with MetadataStore(settings.resolved_metadata_url) as store:
+    with MetadataStore.from_settings(settings) as store:
         store.migrate()
         store.onboard_kommune(OPERATOR, "101")
         users = {name: _make_user(store, ca, root / "users", name) for name in ("revoked", "suspended", "bystander")}

@@ -177,7 +177,7 @@ def build_world(root: Path, data_dir: Path) -> Iterator[World]:
     server_dir = home / "server"
     ca.issue_server_certificate(["127.0.0.1", "localhost"], out_dir=server_dir)
     databases = tuple(sorted((data_dir.parent / "built").read_text(encoding="utf-8").split("\n")))
-    store = MetadataStore(settings.resolved_metadata_url)
+    store = MetadataStore.from_settings(settings)
     store.migrate()
     for kode in (*KOMMUNER, UNLOADED_KOMMUNE):
         store.onboard_kommune(OPERATOR, kode)

@@ -75,7 +75,7 @@ def _assert_refused_without_data(response: httpx.Response) -> None:
 
 
 def test_when_the_audit_write_fails_the_client_gets_503_and_no_data(world: World) -> None:
-    gateway = dataclasses.replace(world.gateway, audit=BrokenAuditLog(world.store.database))
+    gateway = dataclasses.replace(world.gateway, audit=BrokenAuditLog(world.store.database, world.store.seal))
     app = create_app(world.settings, gateway=gateway)
     before = len(world.gateway.audit.query())
     with world.serve(app) as server, world.client(world.user("some101"), url=server.url) as client:
@@ -99,7 +99,7 @@ def _copy_sqlite(source_url: str, target: Path) -> str:
 def test_when_the_audit_table_is_gone_the_client_gets_503_and_no_data(world: World, tmp_path: Path) -> None:
     user = world.user("some101")  # made before the copy, so the copy knows the user and certificate
     url = _copy_sqlite(world.settings.resolved_metadata_url, tmp_path / "metadata.sqlite")
-    store = MetadataStore(url)
+    store = MetadataStore(url, seal=world.store.seal)
     with store.database.write_engine.begin() as connection:
         connection.execute(sa.text("drop table audit_events"))
     settings = dataclasses.replace(world.settings, metadata_url=url)

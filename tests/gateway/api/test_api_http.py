@@ -35,6 +35,32 @@ CASES: dict[str, tuple[Send, int, str]] = {
         400,
         "MALFORMED_REQUEST",
     ),
+    # GraphQL spec 6.1 GetOperation: no guessing which operation was meant, and never a 500
+    "unknown-operation-name": (
+        lambda c: c.post("/graphql", content=_json("query A { me { login } }", operationName="B"), headers=JSON),
+        400,
+        "OPERATION_NOT_FOUND",
+    ),
+    "operation-name-for-an-anonymous-document": (
+        lambda c: c.post("/graphql", content=_json("{ me { login } }", operationName="A"), headers=JSON),
+        400,
+        "OPERATION_NOT_FOUND",
+    ),
+    "two-operations-and-no-name": (
+        lambda c: c.post("/graphql", content=_json("query A { me { login } } query B { catalogs { name } }"), headers=JSON),
+        400,
+        "OPERATION_NAME_REQUIRED",
+    ),
+    "two-operations-and-no-name-over-get": (
+        lambda c: c.get("/graphql", params={"query": "query A { me { login } } { catalogs { name } }"}),
+        400,
+        "OPERATION_NAME_REQUIRED",
+    ),
+    "query-string-too-long": (
+        lambda c: c.get("/graphql", params={"query": "{ me { login } }" + " " * 17_000}),
+        414,
+        "URI_TOO_LONG",
+    ),
     "malformed-graphql": (lambda c: c.post("/graphql", content=_json("{ me { login "), headers=JSON), 400, "GRAPHQL_PARSE_FAILED"),
     "too-deep": (lambda c: c.post("/graphql", content=_json(DEEP), headers=JSON), 400, "GRAPHQL_VALIDATION_FAILED"),
     "too-many-aliases": (
@@ -113,6 +139,23 @@ def test_client_mistakes_get_a_clear_4xx_and_exactly_one_audit_event(world: Worl
     assert len(world.gateway.audit.query()) == before + 1
     assert record.event.login == user.login and record.event.outcome == "failed"
     assert record.event.reason is not None and record.event.reason.startswith(code)
+
+
+def test_the_named_operation_of_several_is_the_one_that_runs(world: World) -> None:
+    document = "query A { me { login } } query B { catalogs { name } }"
+    with world.client(world.user("some101")) as client:
+        a = client.post("/graphql", content=_json(document, operationName="A"), headers=JSON)
+        b = client.get("/graphql", params={"query": document, "operationName": "B"})
+    assert a.status_code == 200 and set(a.json()["data"]) == {"me"}
+    assert b.status_code == 200 and set(b.json()["data"]) == {"catalogs"}
+
+
+def test_a_query_string_just_under_the_limit_is_served(world: World) -> None:
+    query = "{ me { login } }"
+    padding = world.settings.max_query_string_bytes - len("query=") - len(query) * 3 - 10  # spaces encode as '+'
+    with world.client(world.user("some101")) as client:
+        response = client.get("/graphql", params={"query": query + " " * padding})
+    assert response.status_code == 200, response.text
 
 
 def test_get_with_a_query_is_served_and_audited(world: World) -> None:

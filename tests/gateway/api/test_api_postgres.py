@@ -133,7 +133,7 @@ def pg(postgres_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
         ca = CertificateAuthority.create(settings.ca_dir)
         server_dir = root / "server"
         ca.issue_server_certificate(["127.0.0.1", "localhost"], out_dir=server_dir)
-        store = MetadataStore(settings.resolved_metadata_url)
+        store = MetadataStore.from_settings(settings)
         store.migrate()
         for kode in KOMMUNER:
             store.onboard_kommune(OPERATOR, kode)

@@ -14,6 +14,7 @@ from cryptography import x509
 
 from gateway.audit import AuditEvent
 from gateway.cli import main
+from gateway.settings import Settings
 from gateway.store import MetadataStore
 
 LOGIN = "komb-fli-prod\\kl_pri"
@@ -44,7 +45,7 @@ class Cli:
         return message
 
     def store(self) -> MetadataStore:
-        return MetadataStore(self.url)
+        return MetadataStore.from_settings(Settings.from_env({"DATAADGANG_HOME": str(self.home), "DATAADGANG_METADATA_URL": self.url}))
 
 
 @pytest.fixture

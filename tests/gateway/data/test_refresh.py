@@ -47,7 +47,7 @@ def _versions(home: Path) -> dict[str, int]:
 
 
 def _runs(home: Path) -> list:  # type: ignore[type-arg]
-    with MetadataStore(Settings.from_env({"DATAADGANG_HOME": str(home)}).resolved_metadata_url) as store:
+    with MetadataStore.from_settings(Settings.from_env({"DATAADGANG_HOME": str(home)})) as store:
         return store.refresh_log().runs(limit=50)
 
 
@@ -260,7 +260,7 @@ def test_a_run_reports_its_progress_per_database(home: Path) -> None:
     steps: list[str] = []
     totals: list[int] = []
     advanced: list[int] = []
-    with MetadataStore(settings.resolved_metadata_url) as store:
+    with MetadataStore.from_settings(settings) as store:
         store.migrate()
         report = refresh(settings, store.refresh_log(), drop_dir=home / "drop", started_by="test",
                          on_start=totals.append, step=steps.append, advance=lambda: advanced.append(1))

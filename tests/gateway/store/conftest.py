@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
+from gateway.audit import AuditSeal
 from gateway.principal import Role
 from gateway.store import Actor, MetadataStore
 
@@ -32,8 +33,8 @@ def clock() -> ManualClock:
 
 
 @pytest.fixture
-def store(metadata_url: str, clock: ManualClock) -> Iterator[MetadataStore]:
-    with MetadataStore(metadata_url, clock=clock) as metadata:
+def store(metadata_url: str, clock: ManualClock, audit_seal: AuditSeal) -> Iterator[MetadataStore]:
+    with MetadataStore(metadata_url, seal=audit_seal, clock=clock) as metadata:
         metadata.migrate()
         yield metadata
 

@@ -32,8 +32,8 @@ def test_schema_is_at_the_newest_alembic_revision(store: MetadataStore) -> None:
         assert connection.execute(sa.text("select version_num from alembic_version")).scalar_one() == head
 
 
-def test_sqlite_runs_in_wal_mode_with_foreign_keys(tmp_path) -> None:
-    with MetadataStore(f"sqlite:///{tmp_path / 'm.sqlite'}") as store:
+def test_sqlite_runs_in_wal_mode_with_foreign_keys(tmp_path, audit_seal) -> None:
+    with MetadataStore(f"sqlite:///{tmp_path / 'm.sqlite'}", seal=audit_seal) as store:
         store.migrate()
         with store.database.engine.connect() as connection:
             assert connection.exec_driver_sql("pragma journal_mode").scalar() == "wal"
@@ -64,21 +64,23 @@ def test_orm_models_match_the_migrations(store: MetadataStore) -> None:
 
 _MIGRATOR = """
 import sys
+from pathlib import Path
+from gateway.audit import AuditSeal
 from gateway.store import MetadataStore
-with MetadataStore(sys.argv[1]) as store:
+with MetadataStore(sys.argv[1], seal=AuditSeal.in_directory(Path(sys.argv[2]))) as store:
     store.migrate()
     print(len(store.list_kommuner()))
 """
 
 
-def test_processes_migrating_at_once_both_succeed(metadata_url: str) -> None:
+def test_processes_migrating_at_once_both_succeed(metadata_url: str, tmp_path) -> None:
     import subprocess
     import sys
     from pathlib import Path
 
     root = Path(__file__).resolve().parents[3]
     processes = [
-        subprocess.Popen([sys.executable, "-c", _MIGRATOR, metadata_url], cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        subprocess.Popen([sys.executable, "-c", _MIGRATOR, metadata_url, str(tmp_path / "seal")], cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         for _ in range(2)
     ]
     results = [process.communicate(timeout=60) for process in processes]

@@ -39,7 +39,7 @@ def test_every_user_change_bumps_the_revision(onboarded: MetadataStore, operator
 
 
 def test_revision_is_seen_by_another_store_on_the_same_database(onboarded: MetadataStore, operator, metadata_url) -> None:
-    with MetadataStore(metadata_url) as other:
+    with MetadataStore(metadata_url, seal=onboarded.seal) as other:
         before = other.revision()
         onboarded.add_user(operator, kommune_kode="101", login=LOGIN)
         assert other.revision() > before

@@ -13,11 +13,11 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from gateway.audit import EXPORT_COLUMNS, AuditEvent, AuditLog, AuditWriteError
+from gateway.audit import EXPORT_COLUMNS, AuditEvent, AuditLog, AuditSeal, AuditWriteError
 from gateway.store import MetadataStore
 
 T0 = dt.datetime(2025, 3, 1, 12, 0, tzinfo=dt.UTC)
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def event(n: int = 0, **overrides: object) -> AuditEvent:
@@ -41,8 +41,8 @@ def event(n: int = 0, **overrides: object) -> AuditEvent:
 
 
 @pytest.fixture
-def store(metadata_url: str) -> Iterator[MetadataStore]:
-    with MetadataStore(metadata_url) as metadata:
+def store(metadata_url: str, audit_seal: AuditSeal) -> Iterator[MetadataStore]:
+    with MetadataStore(metadata_url, seal=audit_seal) as metadata:
         metadata.migrate()
         yield metadata
 
@@ -129,7 +129,8 @@ def test_tampering_is_detected(store: MetadataStore, log: AuditLog, tamper: str,
 
 
 def test_rehashing_a_modified_row_still_breaks_the_link(store: MetadataStore, log: AuditLog) -> None:
-    from gateway.store.audit import chain_hash, row_fields
+    """Even a writer holding the key, who rehashes only the edited row, breaks the next link."""
+    from gateway.audit.chain import chain_hash, row_fields
     from gateway.store.tables import AuditEventRow
 
     for n in range(1, 4):
@@ -138,7 +139,7 @@ def test_rehashing_a_modified_row_still_breaks_the_link(store: MetadataStore, lo
         row = session.get(AuditEventRow, 2)
         assert row is not None
         row.cells = 0
-        row.hash = chain_hash(row.prev_hash, row.seq, row_fields(row))
+        row.hash = chain_hash(row.prev_hash, row.seq, row_fields(row), store.seal.keys.get(row.key_id))
     check = log.verify()
     assert not check.ok and check.first_bad_seq == 3
 
@@ -164,8 +165,8 @@ def test_a_failing_write_raises_and_leaves_the_chain_intact(store: MetadataStore
     assert check.ok and check.checked == 1
 
 
-def test_a_store_that_is_down_raises(tmp_path: Path) -> None:
-    broken = MetadataStore(f"sqlite:///{tmp_path / 'never-migrated.sqlite'}")
+def test_a_store_that_is_down_raises(tmp_path: Path, audit_seal: AuditSeal) -> None:
+    broken = MetadataStore(f"sqlite:///{tmp_path / 'never-migrated.sqlite'}", seal=audit_seal)
     with pytest.raises(AuditWriteError):
         broken.audit_log().record(event(1))
     broken.close()
@@ -173,10 +174,11 @@ def test_a_store_that_is_down_raises(tmp_path: Path) -> None:
 
 _WRITER = """
 import datetime as dt, sys
-from gateway.audit import AuditEvent
+from pathlib import Path
+from gateway.audit import AuditEvent, AuditSeal
 from gateway.store import MetadataStore
-url, tag, count = sys.argv[1], sys.argv[2], int(sys.argv[3])
-with MetadataStore(url) as store:
+url, tag, count, seal = sys.argv[1], sys.argv[2], int(sys.argv[3]), Path(sys.argv[4])
+with MetadataStore(url, seal=AuditSeal.in_directory(seal)) as store:
     log = store.audit_log()
     for n in range(count):
         log.record(AuditEvent(time=dt.datetime.now(dt.UTC), login=tag, cert_fingerprint=None, kommune_kode="101",
@@ -185,10 +187,10 @@ with MetadataStore(url) as store:
 """
 
 
-def test_concurrent_writers_keep_the_chain_valid_and_the_count_exact(metadata_url: str, log: AuditLog) -> None:
+def test_concurrent_writers_keep_the_chain_valid_and_the_count_exact(metadata_url: str, log: AuditLog, tmp_path: Path) -> None:
     threads_n, per_thread, per_process = 6, 15, 30
     process = subprocess.Popen(
-        [sys.executable, "-c", _WRITER, metadata_url, "proc", str(per_process)],
+        [sys.executable, "-c", _WRITER, metadata_url, "proc", str(per_process), str(tmp_path / "audit-seal")],
         cwd=ROOT,
         stderr=subprocess.PIPE,
         text=True,

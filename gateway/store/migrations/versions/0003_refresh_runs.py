@@ -1,7 +1,7 @@
 """Refresh runs and the input each database was last built from (``dataadgang refresh``).
 
-Revision ID: 0002_refresh
-Revises: 0001
+Revision ID: 0003_refresh
+Revises: 0002_audit_key_id
 Create Date: 2026-11-30
 """
 
@@ -12,8 +12,8 @@ from alembic import op
 
 from gateway.store.tables import UTCDateTime
 
-revision = "0002_refresh"
-down_revision = "0001"
+revision = "0003_refresh"
+down_revision = "0002_audit_key_id"
 branch_labels = None
 depends_on = None
 

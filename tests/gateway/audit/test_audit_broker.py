@@ -9,8 +9,7 @@ from collections.abc import Iterator, Sequence
 
 import pytest
 
-from gateway.audit import AuditEvent, AuditLog, AuditWriteError
-from gateway.audit_writer import AuditWriter
+from gateway.audit import AuditBroker, AuditEvent, AuditLog, AuditSeal, AuditWriteError, ChainLink
 from gateway.store.store import MetadataStore
 
 
@@ -23,9 +22,9 @@ def _event(n: int) -> AuditEvent:
 
 
 @pytest.fixture
-def audit_log(metadata_url: str) -> Iterator[AuditLog]:
+def audit_log(metadata_url: str, audit_seal: AuditSeal) -> Iterator[AuditLog]:
     """On SQLite and on PostgreSQL (which refuses NUL in text: the case that matters)."""
-    store = MetadataStore(metadata_url)
+    store = MetadataStore(metadata_url, seal=audit_seal)
     store.migrate()
     yield store.audit_log()
     store.close()
@@ -35,12 +34,12 @@ def test_concurrent_events_are_written_in_few_batches_each_with_its_own_number(a
     batches: list[int] = []
     original = audit_log.record_many
 
-    def counting(events: Sequence[AuditEvent]) -> list[int]:
+    def counting(events: Sequence[AuditEvent]) -> list[ChainLink]:
         batches.append(len(events))
         return original(events)
 
     audit_log.record_many = counting  # type: ignore[method-assign]
-    writer = AuditWriter(audit_log)
+    writer = AuditBroker(audit_log)
 
     async def main() -> list[int]:
         return await asyncio.gather(*(writer.record(_event(n)) for n in range(100)))
@@ -59,14 +58,14 @@ class _RefusingPoison(AuditLog):
     def __init__(self, inner: AuditLog) -> None:
         self.inner = inner
 
-    def record_many(self, events: Sequence[AuditEvent]) -> list[int]:
+    def record_many(self, events: Sequence[AuditEvent]) -> list[ChainLink]:
         if any(e.request_id == "poison" for e in events):
             raise AuditWriteError("invalid byte sequence")
         return self.inner.record_many(events)
 
 
 def test_one_bad_event_fails_only_its_own_request(audit_log: AuditLog) -> None:
-    writer = AuditWriter(_RefusingPoison(audit_log))
+    writer = AuditBroker(_RefusingPoison(audit_log))
 
     async def main() -> list[object]:
         events = [_event(n) for n in range(4)]
@@ -81,12 +80,12 @@ def test_one_bad_event_fails_only_its_own_request(audit_log: AuditLog) -> None:
 
 
 class _Down(AuditLog):
-    def record_many(self, events: Sequence[AuditEvent]) -> list[int]:
+    def record_many(self, events: Sequence[AuditEvent]) -> list[ChainLink]:
         raise AuditWriteError("database is locked")
 
 
 def test_when_the_store_is_down_every_request_fails_closed(audit_log: AuditLog) -> None:
-    writer = AuditWriter(_Down.__new__(_Down))
+    writer = AuditBroker(_Down.__new__(_Down))
 
     async def main() -> list[object]:
         return await asyncio.gather(*(writer.record(_event(n)) for n in range(5)), return_exceptions=True)
