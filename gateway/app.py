@@ -103,6 +103,7 @@ def create_app(settings: Settings, *, gateway: Gateway | None = None, ca_certifi
         audit=audit,
         schema=schema,
         max_body_bytes=settings.max_body_bytes,
+        max_query_string_bytes=settings.max_query_string_bytes,
         max_tokens=settings.max_tokens,
         request_timeout_seconds=settings.query_timeout_seconds + 5,
     )

@@ -64,6 +64,7 @@ class DeliveryDoor:
         audit: AuditBroker,
         schema: GatewaySchema,
         max_body_bytes: int,
+        max_query_string_bytes: int,
         max_tokens: int,
         request_timeout_seconds: float,
         clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
@@ -73,6 +74,7 @@ class DeliveryDoor:
         self._schema = schema
         self._max_tokens = max_tokens
         self._max_body_bytes = max_body_bytes
+        self._max_query_string_bytes = max_query_string_bytes
         self._timeout = request_timeout_seconds
         self._clock = clock
 
@@ -186,7 +188,9 @@ class DeliveryDoor:
             if request.method not in methods:
                 raise RequestRejected(405, "METHOD_NOT_ALLOWED", f"Use {' or '.join(methods)} here.")
             if graphql:  # the GraphQL request as /graphql reads it (GET or POST, same limits and errors)
-                graphql_request = await read_graphql_request(request, max_body_bytes=self._max_body_bytes)
+                graphql_request = await read_graphql_request(
+                    request, max_body_bytes=self._max_body_bytes, max_query_string_bytes=self._max_query_string_bytes
+                )
                 payload: object = graphql_request
             else:
                 payload = await self._body(request) if request.method == "POST" else b""

@@ -294,16 +294,16 @@ def test_when_the_audit_write_fails_no_package_or_export_leaves(world: World) ->
     from collections.abc import Sequence
 
     from gateway.app import create_app
-    from gateway.audit import AuditEvent, AuditLog, AuditWriteError
+    from gateway.audit import AuditEvent, AuditLog, AuditWriteError, ChainLink
 
     class BrokenAuditLog(AuditLog):
         def record(self, event: AuditEvent) -> int:
             raise AuditWriteError("audit event could not be written: disk full")
 
-        def record_many(self, events: Sequence[AuditEvent]) -> list[int]:
+        def record_many(self, events: Sequence[AuditEvent]) -> list[ChainLink]:
             raise AuditWriteError("audit events could not be written: disk full")
 
-    gateway = dataclasses.replace(world.gateway, audit=BrokenAuditLog(world.store.database))
+    gateway = dataclasses.replace(world.gateway, audit=BrokenAuditLog(world.store.database, world.store.seal))
     app = create_app(world.settings, gateway=gateway)
     with world.serve(app) as server, world.client(world.user("full101"), url=server.url) as client:
         answers = [
