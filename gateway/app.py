@@ -27,7 +27,7 @@ from gateway.api.session import SessionFactory
 from gateway.audit import AuditEvent, AuditLog
 from gateway.audit_writer import AuditWriter
 from gateway.engine.cache import EngineCache
-from gateway.identity.middleware import identity_middleware
+from gateway.identity.middleware import REQUEST_ID_SCOPE_KEY, identity_middleware
 from gateway.model import Catalog, load_catalog
 from gateway.registry import DatabaseRegistry
 from gateway.settings import Settings
@@ -122,6 +122,7 @@ def create_app(settings: Settings, *, gateway: Gateway | None = None, ca_certifi
             query=None,
             outcome="refused",
             reason=reason,
+            request_id=scope.get(REQUEST_ID_SCOPE_KEY),
         )
         await audit.record(event)
 

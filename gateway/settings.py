@@ -46,6 +46,23 @@ def _list(env: Mapping[str, str], name: str, default: tuple[str, ...] = ()) -> t
     return tuple(part.strip() for part in value.split(",") if part.strip())
 
 
+def _secret(env: Mapping[str, str], name: str, file_setting: str) -> str | None:
+    """``name`` itself, or the first line of the file ``file_setting`` names (e.g. a systemd credential)."""
+    value = env.get(name, "")
+    file_name = env.get(file_setting, "")
+    if value and file_name:
+        raise ValueError(f"set {name} or {file_setting}, not both")
+    if file_name:
+        try:
+            lines = Path(file_name).expanduser().read_text(encoding="utf-8").splitlines()
+        except OSError as error:
+            raise ValueError(f"{file_setting}: cannot read {file_name}: {error.strerror or error}") from None
+        value = lines[0] if lines else ""
+        if not value:
+            raise ValueError(f"{file_setting}: {file_name} is empty")
+    return value or None
+
+
 @dataclass(frozen=True)
 class Settings:
     """All runtime configuration. Build with :meth:`from_env`; pass explicitly, never global."""
@@ -67,6 +84,8 @@ class Settings:
     client_cert_header: str = "X-SSL-Client-Cert"  # "x-forwarded-client-cert" selects Envoy's XFCC
     identity_check_interval_seconds: float = 0.0  # 0 = ask the store's revision on every request
     ca_cert_file: Path | None = None  # default: <home>/ca/ca.crt.pem
+    crl_file: Path | None = None  # default: <home>/ca/crl.pem; read on every request (defence in depth)
+    tls_key_passphrase: str | None = field(default=None, repr=False)  # the server's TLS key, encrypted at rest
     # GraphQL limits
     max_query_depth: int = 12
     max_aliases: int = 15
@@ -85,6 +104,11 @@ class Settings:
     def ca_dir(self) -> Path:
         """The certificate authority's private directory (mode 0700)."""
         return self.home / "ca"
+
+    @property
+    def resolved_crl_file(self) -> Path:
+        """The CRL the gateway consults on every request (the one ``pki crl`` publishes)."""
+        return self.crl_file or self.ca_dir / "crl.pem"
 
     @property
     def resolved_metadata_url(self) -> str:
@@ -107,6 +131,8 @@ class Settings:
             result_cache_cells=_int(env, "DATAADGANG_RESULT_CACHE_CELLS", 2_000_000),
             trusted_proxies=_list(env, "DATAADGANG_TRUSTED_PROXIES"),
             ca_cert_file=_path(env, "DATAADGANG_CA_CERT", Path()) if env.get("DATAADGANG_CA_CERT") else None,
+            crl_file=_path(env, "DATAADGANG_CRL_FILE", Path()) if env.get("DATAADGANG_CRL_FILE") else None,
+            tls_key_passphrase=_secret(env, "DATAADGANG_TLS_KEY_PASSPHRASE", "DATAADGANG_TLS_KEY_PASSPHRASE_FILE"),
             max_query_depth=_int(env, "DATAADGANG_MAX_QUERY_DEPTH", 12),
             max_aliases=_int(env, "DATAADGANG_MAX_ALIASES", 15),
             max_tokens=_int(env, "DATAADGANG_MAX_TOKENS", 2000),
