@@ -19,14 +19,16 @@ republished when it no longer matches the index. The gateway also reads the CRL 
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
 from cryptography import x509
 
-from admin.pki.ca import CertificateAuthority
+from admin.pki.ca import CLOCK_SKEW, CertificateAuthority
 from admin.pki.crl import crl_is_stale, load_crl
 from admin.pki.errors import PKIError
+from admin.pki.hook import PublishHookError
 from admin.pki.index import CertificateRecord, format_serial
 from gateway.store.errors import ConflictError, RecordNotFoundError
 from gateway.store.store import MetadataStore
@@ -42,10 +44,17 @@ REASONS: dict[str, x509.ReasonFlags] = {
     "privilege-withdrawn": x509.ReasonFlags.privilege_withdrawn,
 }
 _NAME_OF_FLAG = {flag: name for name, flag in REASONS.items()}
+# A client certificate the store has not recorded is an interrupted issue only after this long;
+# before that it may be an issue still in flight (signed, its files being written).
+ISSUE_GRACE = dt.timedelta(minutes=15)
 
 
 class RevocationError(PKIError):
     """A revocation that cannot be made as asked (unknown reason, the CA's own certificate...)."""
+
+
+class PartialRevocationError(PKIError):
+    """Revoked in the store (so refused from the next request) but not in the CA index and CRL."""
 
 
 @dataclass(frozen=True)
@@ -55,7 +64,7 @@ class Revocation:
     serial: int
     login: str | None
     reason: str
-    crl_path: Path
+    crl_path: Path | None  # None: the CA does not know the certificate (another CA issued it)
     completed_earlier_revocation: bool = False  # the store had it revoked already; the CA step was missing
 
 
@@ -67,21 +76,26 @@ def reason_flag(reason: str) -> x509.ReasonFlags:
 
 
 def revoke_certificate(
-    store: MetadataStore, ca: CertificateAuthority, actor: Actor, serial: int, reason: str
+    store: MetadataStore, ca: CertificateAuthority | Path, actor: Actor, serial: int, reason: str
 ) -> Revocation:
     """Revoke ``serial`` in the store (refused from the next request), then in the CA index and CRL.
 
-    User certificates need an actor who may manage the user (``require_manage``); certificates
-    the store does not know (server certificates, an issue interrupted before it was recorded)
-    only an operator may revoke. Raises ``ConflictError`` when it is revoked everywhere already.
+    ``ca`` is the CA or its directory. User certificates need an actor who may manage the user
+    (``require_manage``); certificates the store does not know (server certificates, an issue
+    interrupted before it was recorded) only an operator may revoke. Raises ``ConflictError``
+    when it is revoked everywhere already, and :class:`PartialRevocationError` when the CA cannot
+    be used (missing, key passphrase not set): the store step is done then, and
+    ``dataadgang pki check --repair`` finishes the rest later.
     """
     flag = reason_flag(reason)
-    record = ca.index.read().find(serial)
+    authority, record, ca_problem = _open_and_find(ca, serial)
     if record is not None and record.kind == "ca":
         raise RevocationError("the CA certificate cannot revoke itself; make a new CA instead")
     try:
         known = store.get_certificate(actor, serial)
     except RecordNotFoundError:
+        if ca_problem is not None:
+            raise PKIError(ca_problem) from None
         if record is None or not actor.is_operator:
             raise
         known = None
@@ -93,18 +107,39 @@ def revoke_certificate(
             raise ConflictError(f"certificate {format_serial(serial)} was already revoked on {known.revoked_at:%Y-%m-%d %H:%M} UTC")
         else:
             completed = True  # an earlier revocation stopped after the store step: finish it
-    if record is not None:
+    if authority is not None and record is not None:
         if record.revoked_at is None:
-            ca.revoke(serial, flag)
+            try:
+                _revoke_in_ca(authority, serial, flag)
+            except PublishHookError:
+                raise  # revoked in both; only passing the CRL on failed, and the message says so
+            except (PKIError, OSError) as error:
+                ca_problem = str(error)
         elif known is None:
             raise ConflictError(f"certificate {format_serial(serial)} was already revoked on {record.revoked_at:%Y-%m-%d %H:%M} UTC")
+    if ca_problem is not None:
+        raise PartialRevocationError(
+            f"revoked {format_serial(serial)} in the store (refused from the next request), but not in the CA's CRL: "
+            f"{ca_problem}; run `dataadgang pki check --repair` when the CA can be used"
+        )
     return Revocation(
         serial=serial,
         login=known.login if known is not None else None,
         reason=reason,
-        crl_path=ca.crl_path,
+        crl_path=authority.crl_path if authority is not None and record is not None else None,
         completed_earlier_revocation=completed,
     )
+
+
+def _open_and_find(
+    ca: CertificateAuthority | Path, serial: int
+) -> tuple[CertificateAuthority | None, CertificateRecord | None, str | None]:
+    """(the CA, its record of ``serial``, None), or (None, None, why the CA cannot be used)."""
+    try:
+        authority = ca if isinstance(ca, CertificateAuthority) else CertificateAuthority.open(ca)
+        return authority, authority.index.read().find(serial), None
+    except (PKIError, OSError) as error:
+        return None, None, str(error)
 
 
 # -- keeping the two sides in agreement ----------------------------------------------------------
@@ -122,6 +157,26 @@ class Disagreement:
         return f"{where}: {self.problem}{action}"
 
 
+def _revoke_in_ca(ca: CertificateAuthority, serial: int, flag: x509.ReasonFlags) -> None:
+    """Idempotent: a concurrent ``reconcile`` may have revoked it in the CA a moment ago."""
+    try:
+        ca.revoke(serial, flag)
+    except PublishHookError:
+        raise
+    except PKIError:
+        if ca.record(serial).revoked_at is None:
+            raise
+
+
+def _revoke_in_store(store: MetadataStore, actor: Actor, serial: int, reason: str) -> None:
+    """Idempotent, like :func:`_revoke_in_ca`."""
+    try:
+        store.revoke_certificate(actor, serial, reason=reason)
+    except ConflictError:
+        if store.get_certificate(actor, serial).revoked_at is None:
+            raise
+
+
 def find_disagreements(store: MetadataStore, ca: CertificateAuthority, actor: Actor) -> list[Disagreement]:
     """Everything that differs between the store, the CA index and the published CRL."""
     now = store.now()
@@ -133,7 +188,8 @@ def find_disagreements(store: MetadataStore, ca: CertificateAuthority, actor: Ac
             continue
         view = in_store.get(record.serial)
         if view is None:
-            if record.revoked_at is None and record.not_after > now:
+            issued_at = record.not_before + CLOCK_SKEW  # the CA backdates notBefore by CLOCK_SKEW
+            if record.revoked_at is None and record.not_after > now and now - issued_at > ISSUE_GRACE:
                 found.append(Disagreement(record.serial, "a valid client certificate the store never recorded",
                                           "revoke it in the CA (cessation-of-operation)"))
             continue
@@ -166,14 +222,15 @@ def reconcile(store: MetadataStore, ca: CertificateAuthority, actor: Actor) -> l
         record = ca.record(item.serial)
         view = _store_view(store, actor, item.serial)
         if view is not None and view.fingerprint != record.fingerprint:
-            _revoke_both(store, ca, actor, record, view, "key-compromise")
+            _revoke_in_store(store, actor, item.serial, "key-compromise")
+            _revoke_in_ca(ca, item.serial, x509.ReasonFlags.key_compromise)
         elif view is None:
-            ca.revoke(item.serial, x509.ReasonFlags.cessation_of_operation)
+            _revoke_in_ca(ca, item.serial, x509.ReasonFlags.cessation_of_operation)
         elif view.revoked_at is not None:
-            ca.revoke(item.serial, REASONS.get(view.revocation_reason or "", x509.ReasonFlags.unspecified))
+            _revoke_in_ca(ca, item.serial, REASONS.get(view.revocation_reason or "", x509.ReasonFlags.unspecified))
         else:
             reason = _NAME_OF_FLAG.get(record.revocation_reason or x509.ReasonFlags.unspecified, "unspecified")
-            store.revoke_certificate(actor, item.serial, reason=reason)
+            _revoke_in_store(store, actor, item.serial, reason)
     if found:
         ca.publish_crl_if_stale()  # after the repairs above, so it lists them
     return found
@@ -184,12 +241,3 @@ def _store_view(store: MetadataStore, actor: Actor, serial: int) -> CertificateV
         return store.get_certificate(actor, serial)
     except RecordNotFoundError:
         return None
-
-
-def _revoke_both(
-    store: MetadataStore, ca: CertificateAuthority, actor: Actor, record: CertificateRecord, view: CertificateView, reason: str
-) -> None:
-    if view.revoked_at is None:
-        store.revoke_certificate(actor, view.serial, reason=reason)
-    if record.revoked_at is None:
-        ca.revoke(record.serial, REASONS[reason])

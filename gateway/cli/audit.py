@@ -8,7 +8,8 @@ from pathlib import Path
 
 import click
 
-from gateway.cli.admin import echo_table, one_line_errors, open_store, parse_when
+from gateway.cli.common import echo_table, open_store, parse_when
+
 
 @click.group()
 def audit() -> None:
@@ -30,11 +31,10 @@ def _filters(function: click.decorators.FC) -> click.decorators.FC:
 
 def _records(ctx: click.Context, filters: dict[str, str | None], limit: int | None = None) -> list:  # type: ignore[type-arg]
     store = open_store(ctx)
-    with one_line_errors():
-        return store.audit_log().query(
-            since=parse_when(filters["since"]), until=parse_when(filters["until"]), login=filters["login"],
-            database=filters["database"], outcome=filters["outcome"], kommune_kode=filters["kommune_kode"], limit=limit,
-        )
+    return store.audit_log().query(
+        since=parse_when(filters["since"]), until=parse_when(filters["until"]), login=filters["login"],
+        database=filters["database"], outcome=filters["outcome"], kommune_kode=filters["kommune_kode"], limit=limit,
+    )
 
 
 @audit.command("list")
@@ -75,8 +75,7 @@ def audit_export(ctx: click.Context, fmt: str, out_file: Path | None, **filters:
     if out_file is None:
         click.echo(buffer.getvalue(), nl=False)
         return
-    with one_line_errors():
-        write_private(out_file, buffer.getvalue())
+    write_private(out_file, buffer.getvalue())
     click.echo(f"wrote {len(records)} events to {out_file}", err=True)
 
 
@@ -85,8 +84,7 @@ def audit_export(ctx: click.Context, fmt: str, out_file: Path | None, **filters:
 def audit_verify(ctx: click.Context) -> None:
     """Check the hash chain; exit 1 naming the first row that was changed or removed."""
     store = open_store(ctx)
-    with one_line_errors():
-        check = store.audit_log().verify()
+    check = store.audit_log().verify()
     if not check.ok:
         raise click.ClickException(f"audit trail BROKEN after {check.checked} good events: {check.problem}")
     click.echo(f"audit trail intact: {check.checked} events")

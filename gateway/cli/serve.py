@@ -8,15 +8,10 @@ from pathlib import Path
 
 import click
 import uvicorn
+from cryptography.hazmat.primitives import serialization
 from uvicorn.supervisors import Multiprocess
 
 from gateway.settings import Settings
-
-
-def register(main: click.Group) -> None:
-    main.add_command(serve)
-    main.add_command(demo)
-    main.add_command(export_sdl_command)
 
 
 def _run(settings: Settings, *, certfile: Path, keyfile: Path, workers: int = 1) -> None:
@@ -48,6 +43,7 @@ def _run(settings: Settings, *, certfile: Path, keyfile: Path, workers: int = 1)
             port=settings.port,
             certfile=str(certfile),
             keyfile=str(keyfile),
+            keyfile_password=settings.tls_key_passphrase,
             ca_file=str(ca_file),
             timeout_keep_alive=30,
             **common,
@@ -72,11 +68,27 @@ def serve(settings: Settings, certfile: Path | None, keyfile: Path | None, worke
 
     certfile = certfile or server_tls_dir(settings) / "server.crt"
     keyfile = keyfile or server_tls_dir(settings) / "server.key"
-    if settings.identity_mode != "proxy" and not (certfile.exists() and keyfile.exists()):
-        raise click.ClickException(
-            f"No server certificate at {certfile}: run 'dataadgang pki server-cert HOST...' or 'dataadgang demo'."
-        )
+    if settings.identity_mode != "proxy":
+        if not (certfile.exists() and keyfile.exists()):
+            raise click.ClickException(
+                f"No server certificate at {certfile}: run 'dataadgang pki server-cert HOST...' or 'dataadgang demo'."
+            )
+        check_server_key(keyfile, settings.tls_key_passphrase)
     _run(settings, certfile=certfile, keyfile=keyfile, workers=workers or settings.workers)
+
+
+def check_server_key(keyfile: Path, passphrase: str | None) -> None:
+    """Refuse to start with a key that cannot be loaded (OpenSSL would prompt on the terminal instead)."""
+    data = keyfile.read_bytes()
+    encrypted = b"ENCRYPTED" in data.split(b"\n", 1)[0]
+    if encrypted and not passphrase:
+        raise click.ClickException(
+            f"{keyfile} is encrypted: set DATAADGANG_TLS_KEY_PASSPHRASE or DATAADGANG_TLS_KEY_PASSPHRASE_FILE"
+        )
+    try:
+        serialization.load_pem_private_key(data, password=passphrase.encode("utf-8") if encrypted and passphrase else None)
+    except (ValueError, TypeError):
+        raise click.ClickException(f"cannot load the server key {keyfile}: wrong DATAADGANG_TLS_KEY_PASSPHRASE?") from None
 
 
 @click.command()
