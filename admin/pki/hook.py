@@ -2,9 +2,8 @@
 
 nginx reads ``ssl_crl`` only when it (re)loads its configuration, so a revocation reaches
 nginx only after a reload. ``DATAADGANG_CRL_PUBLISH_HOOK`` names a command (split like a shell
-would, run without one) that the CA runs after each publish, with the CRL's path as its
-last argument, e.g. ``sudo -n /usr/sbin/nginx -s reload`` or
-``systemctl reload nginx``. The CA reads it itself, so no caller can forget it. Where systemd
+would, run without one) that the CA runs after each publish, e.g.
+``sudo -n /usr/sbin/nginx -s reload`` or ``systemctl reload nginx``. The CA reads it itself, so no caller can forget it. Where systemd
 runs the show, ``deploy/systemd/dataadgang-crl-reload.path`` does the same without a setting.
 """
 
@@ -38,10 +37,9 @@ def run_publish_hook(command: tuple[str, ...], crl_path: Path) -> None:
     """Run the hook (if any); PublishHookError naming the command's first line of output when it fails."""
     if not command:
         return
-    argv = [*command, str(crl_path)]
     try:
         finished = subprocess.run(
-            argv,
+            list(command),
             stdin=subprocess.DEVNULL,
             capture_output=True,
             text=True,
