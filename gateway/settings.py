@@ -12,6 +12,15 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+# A source checkout keeps the cube models at the top (schema/); an installed wheel carries them
+# as gateway/schema/ (setup.py maps one onto the other).
+IN_CHECKOUT = (PROJECT_ROOT / "pyproject.toml").is_file() and (PROJECT_ROOT / "schema").is_dir()
+DEFAULT_SCHEMA_DIR = PROJECT_ROOT / "schema" if IN_CHECKOUT else Path(__file__).resolve().parent / "schema"
+
+
+def _default_home() -> Path:
+    """``var`` in the checkout; ``./var`` of the current directory for an installed package."""
+    return PROJECT_ROOT / "var" if IN_CHECKOUT else Path.cwd() / "var"
 
 
 def _path(env: Mapping[str, str], name: str, default: Path) -> Path:
@@ -68,7 +77,7 @@ class Settings:
     """All runtime configuration. Build with :meth:`from_env`; pass explicitly, never global."""
 
     home: Path
-    schema_dir: Path = PROJECT_ROOT / "schema"
+    schema_dir: Path = DEFAULT_SCHEMA_DIR
     metadata_url: str = ""
     host: str = "127.0.0.1"
     port: int = 8443
@@ -117,10 +126,10 @@ class Settings:
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if env is None else env
-        home = _path(env, "DATAADGANG_HOME", PROJECT_ROOT / "var")
+        home = _path(env, "DATAADGANG_HOME", _default_home())
         return cls(
             home=home,
-            schema_dir=_path(env, "DATAADGANG_SCHEMA_DIR", PROJECT_ROOT / "schema"),
+            schema_dir=_path(env, "DATAADGANG_SCHEMA_DIR", DEFAULT_SCHEMA_DIR),
             metadata_url=env.get("DATAADGANG_METADATA_URL", ""),
             host=env.get("DATAADGANG_HOST", "127.0.0.1"),
             port=_int(env, "DATAADGANG_PORT", 8443),

@@ -1,13 +1,15 @@
-"""Every error an operator can cause becomes one line on stderr (exit 1); never a traceback.
+"""Every error an operator can cause becomes one line on stderr; never a traceback.
 
-One place: the ``dataadgang`` group runs every command inside :func:`one_line`, so no command
-has to remember to wrap its body.
+One place: the ``dataadgang`` group runs every command inside :func:`one_line` (exit 1) and
+prints usage mistakes (a bad option value, a missing argument: exit 2) as one line too, so no
+command has to remember anything.
 """
 
 from __future__ import annotations
 
 import ssl
-from collections.abc import Callable
+import sys
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import click
@@ -40,6 +42,24 @@ class OneLineErrorGroup(click.Group):
 
     def invoke(self, ctx: click.Context) -> Any:
         return one_line(super().invoke, ctx)
+
+    def main(self, args: Sequence[str] | None = None, prog_name: str | None = None, complete_var: str | None = None,
+             standalone_mode: bool = True, **extra: Any) -> Any:
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        try:
+            returned = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except click.UsageError as error:
+            hint = f" (see '{error.ctx.command_path} --help')" if error.ctx is not None else ""
+            click.echo(f"Error: {error.format_message()}{hint}", err=True)
+            sys.exit(error.exit_code)
+        except click.ClickException as error:
+            error.show()
+            sys.exit(error.exit_code)
+        except click.Abort:
+            click.echo("Aborted!", err=True)
+            sys.exit(1)
+        sys.exit(returned if isinstance(returned, int) else 0)
 
 
 def one_line(function: Callable[..., Any], *args: Any) -> Any:

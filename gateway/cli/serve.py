@@ -94,22 +94,29 @@ def check_server_key(keyfile: Path, passphrase: str | None) -> None:
 @click.command()
 @click.option("--rebuild", is_flag=True, help="Rebuild the demo cube databases even if they exist.")
 @click.option("--no-serve", is_flag=True, help="Prepare everything and print the example, but do not serve.")
+@click.option("--kommune", "kommuner", multiple=True, metavar="KODE",
+              help="Build cube databases only for these kommuner (repeatable; default all 98).")
 @click.pass_obj
-def demo(settings: Settings, rebuild: bool, no_serve: bool) -> None:
+def demo(settings: Settings, rebuild: bool, no_serve: bool, kommuner: tuple[str, ...]) -> None:
     """Demo PKI, data for all 98 kommuner, users per role, and the gateway on https://127.0.0.1:8443."""
     from gateway.data.demo import build_demo_data
     from gateway.demo import example_request, prepare_pki, prepare_users
     from gateway.registry import DatabaseRegistry
     from gateway.store.store import MetadataStore
 
+    from gateway.model.kommuner import load_kommuner
+
+    unknown = sorted(set(kommuner) - {k.kode for k in load_kommuner()})
+    if unknown:
+        raise click.BadParameter(f"not a kommune code: {', '.join(unknown)}", param_hint="--kommune")
     settings.home.mkdir(parents=True, exist_ok=True)
     say = click.echo
     say(f"dataadgang demo in {settings.home}")
     ca, certfile, keyfile = prepare_pki(settings)
     registry = DatabaseRegistry.from_settings(settings)
     if rebuild or not registry.names():
-        say("building demo cube databases for all 98 kommuner ...")
-        names = build_demo_data(settings, progress=True)
+        say(f"building demo cube databases for {'kommune ' + ', '.join(kommuner) if kommuner else 'all 98 kommuner'} ...")
+        names = build_demo_data(settings, progress=True, kommuner=kommuner or None)
         say(f"built {len(names)} databases")
     else:
         say(f"reusing {len(registry.names())} cube databases (--rebuild to make them anew)")
@@ -133,6 +140,7 @@ def demo(settings: Settings, rebuild: bool, no_serve: bool) -> None:
     say("")
     if no_serve:
         return
+    check_server_key(keyfile, settings.tls_key_passphrase)
     say(f"Serving on https://{settings.host}:{settings.port}/graphql (Ctrl-C stops).")
     _run(settings, certfile=certfile, keyfile=keyfile)
 
