@@ -381,4 +381,4 @@ def _check_renewable(record: CertificateRecord) -> None:
     if record.revoked_at is not None:
         raise PKIError(f"certificate {format_serial(record.serial)} is revoked; issue a new one instead of renewing")
     if record.kind == "ca":
-        raise PKIError("the CA certificate cannot be renewed with `pki renew`")
+        raise PKIError("the CA certificate cannot be renewed; make a new CA instead")
