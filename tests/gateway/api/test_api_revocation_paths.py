@@ -5,7 +5,6 @@ gateway reads both), `pki check` names the disagreement and `--repair` ends it."
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any
 
@@ -167,23 +166,3 @@ def test_a_refusal_carries_a_request_id_and_its_audit_event_the_same_id(world: W
     request_id = response.headers["x-request-id"]
     (record,) = [r for r in world.gateway.audit.query(outcome="refused") if r.event.request_id == request_id]
     assert record.event.cert_fingerprint == user.fingerprint and (record.event.reason or "").startswith("revoked")
-
-
-def test_a_client_without_a_certificate_gets_a_401_saying_so_with_an_audit_event(world: World) -> None:
-    import ssl
-
-    import httpx
-
-    from gateway.identity.middleware import NO_CERTIFICATE_MESSAGE
-
-    context = ssl.create_default_context(cafile=str(world.ca_file))  # trusts the server, presents nothing
-    with httpx.Client(base_url=world.url, verify=context, timeout=30.0) as client:
-        response = client.post("/graphql", json={"query": "{ me { login } }"})
-    assert response.status_code == 401
-    assert json.loads(response.content) == {
-        "errors": [{"message": NO_CERTIFICATE_MESSAGE, "extensions": {"code": "UNAUTHENTICATED"}}]
-    }
-    request_id = response.headers["x-request-id"]
-    (record,) = [r for r in world.gateway.audit.query(outcome="refused") if r.event.request_id == request_id]
-    assert record.event.reason == "no_certificate" and record.event.operation == "identity"
-    assert record.event.login is None and record.event.client_address == "127.0.0.1"
