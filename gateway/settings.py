@@ -102,7 +102,6 @@ class Settings:
     max_body_bytes: int = 65536
     max_member_queries: int = 500  # Discover member lookups (members, parent, children) per request
     graphiql: bool = False  # development only
-    extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def data_dir(self) -> Path:

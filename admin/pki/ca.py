@@ -329,10 +329,6 @@ class CertificateAuthority:
     def _write_crl(self, crl: x509.CertificateRevocationList) -> None:
         write_atomic(self.crl_path, crl.public_bytes(serialization.Encoding.PEM), mode=PUBLIC_FILE_MODE)
 
-    def crl(self) -> x509.CertificateRevocationList:
-        """A freshly signed CRL (next CRL number, nextUpdate a week ahead); not written anywhere."""
-        return self.index.update(self._next_crl)
-
     def publish_crl(self) -> Path:
         """Sign a new CRL and replace crl.pem atomically (inside the lock, so numbers never go back)."""
 

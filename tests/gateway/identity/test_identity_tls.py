@@ -12,7 +12,11 @@ import httpx
 import pytest
 from websockets.sync.client import connect as websocket_connect
 
+from cryptography.hazmat.primitives import serialization
+
 from gateway.errors import AuthenticationError
+from gateway.identity.server_thread import serve_in_thread
+from gateway.identity.tls import uvicorn_config
 from gateway.identity.middleware import NO_CERTIFICATE_MESSAGE
 
 GENERIC = {"errors": [{"message": str(AuthenticationError()), "extensions": {"code": "UNAUTHENTICATED"}}]}
@@ -181,3 +185,21 @@ def test_websocket_of_revoked_certificate_is_closed_before_accept(pki: Any, tls_
                 websocket.recv(timeout=5)
     assert "403" in str(refused.value)
     assert gateway.refusals.reasons == ["revoked"]
+
+
+def test_the_server_key_may_be_stored_encrypted(pki: Any, tmp_path: Any) -> None:
+    """DATAADGANG_TLS_KEY_PASSPHRASE: uvicorn loads the encrypted key with it and serves mTLS."""
+    key = serialization.load_pem_private_key(pki.server_key.read_bytes(), password=None)
+    encrypted = tmp_path / "server.key"
+    encrypted.write_bytes(key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.BestAvailableEncryption(b"s3cret")
+    ))
+
+    async def hello(scope: Any, receive: Any, send: Any) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"hello"})
+
+    config = uvicorn_config(hello, host="127.0.0.1", port=0, certfile=str(pki.server_cert), keyfile=str(encrypted),
+                            keyfile_password="s3cret", ca_file=str(pki.ca_file), lifespan="off", log_level="warning")
+    with serve_in_thread(config) as server, _client(pki, "alice") as client:
+        assert client.get(f"{server.url}/").text == "hello"
