@@ -30,7 +30,7 @@ from admin.pki.crl import crl_is_stale, load_crl
 from admin.pki.errors import PKIError
 from admin.pki.hook import PublishHookError
 from admin.pki.index import CertificateRecord, format_serial
-from gateway.store.errors import ConflictError, RecordNotFoundError
+from gateway.store.errors import ConflictError, ForbiddenError, RecordNotFoundError
 from gateway.store.store import MetadataStore
 from gateway.store.views import Actor, CertificateView
 
@@ -178,7 +178,10 @@ def _revoke_in_store(store: MetadataStore, actor: Actor, serial: int, reason: st
 
 
 def find_disagreements(store: MetadataStore, ca: CertificateAuthority, actor: Actor) -> list[Disagreement]:
-    """Everything that differs between the store, the CA index and the published CRL."""
+    """Everything that differs between the store, the CA index and the published CRL (operators only:
+    the comparison needs every kommune's certificates)."""
+    if not actor.is_operator:
+        raise ForbiddenError(f"'{actor.login}' is not an operator; only operators compare the store with the CA")
     now = store.now()
     state = ca.index.read()
     in_store = {view.serial: view for view in store.all_certificates(actor)}

@@ -15,7 +15,7 @@ from admin.pki import CertificateAuthority
 from admin.pki.hook import PublishHookError
 from admin.revocation import PartialRevocationError, RevocationError, find_disagreements, reconcile, revoke_certificate
 from gateway.principal import Role
-from gateway.store.errors import ConflictError, RecordNotFoundError
+from gateway.store.errors import ConflictError, ForbiddenError, RecordNotFoundError
 from gateway.store.store import MetadataStore
 from gateway.store.views import Actor
 
@@ -56,6 +56,8 @@ def test_an_officer_revokes_in_their_own_kommune_only(store: MetadataStore, ca: 
     done = revoke_certificate(store, ca, OFFICER_101, serial, "key-compromise")
     assert done.login == LOGIN and done.crl_path == ca.crl_path
     assert _revoked_in_store(store, serial) and ca.record(serial).revoked_at is not None
+    with pytest.raises(ForbiddenError):  # comparing the store with the CA needs every kommune's view
+        find_disagreements(store, ca, OFFICER_101)
     with pytest.raises(ConflictError, match="already revoked"):
         revoke_certificate(store, ca, OPERATOR, serial, "key-compromise")
 
