@@ -37,6 +37,7 @@ class CertificateRevocationList:
 
     def __init__(self, path: Path, ca_certificates: Sequence[x509.Certificate]) -> None:
         self.path = Path(path)
+        self._path = str(self.path)  # os.stat on a str skips the Path conversion, on every request
         self._cas = tuple(ca_certificates)
         self._lock = threading.Lock()
         self._loaded: _Loaded | None = None
@@ -52,7 +53,7 @@ class CertificateRevocationList:
 
     def _current(self) -> _Loaded:
         try:
-            info = os.stat(self.path)
+            info = os.stat(self._path)
         except OSError as error:
             raise IdentityRefused(RefusalReason.SOURCE_UNAVAILABLE, f"CRL {self.path}: {error.strerror}") from None
         stamp = (info.st_ino, info.st_size, info.st_mtime_ns)
