@@ -52,13 +52,14 @@ def server_cert(ctx: click.Context, hosts: tuple[str, ...], out_dir: Path | None
     out = out_dir if out_dir is not None else settings.home / "tls"
     ca = CertificateAuthority.open(settings.ca_dir)
     replaced = _serial_in(out / "server.crt", ca)
+    store = open_store(ctx) if replaced is not None else None  # before anything is written: it must be reachable
     issued = ca.issue_server_certificate(hosts, valid_days=days, out_dir=out, key_passphrase=settings.tls_key_passphrase)
     click.echo(f"issued server certificate {format_serial(issued.serial)} for {', '.join(hosts)}")
     click.echo(f"valid until {issued.not_after:%Y-%m-%d %H:%M} UTC")
     protection = "encrypted with DATAADGANG_TLS_KEY_PASSPHRASE" if settings.tls_key_passphrase else "not encrypted"
     click.echo(f"wrote {out / 'server.crt'} (with CA) and {out / 'server.key'} (0600, {protection})")
-    if replaced is not None:
-        revoke_certificate(open_store(ctx), ca, cli_actor(), replaced, "superseded")
+    if store is not None and replaced is not None:
+        revoke_certificate(store, ca, cli_actor(), replaced, "superseded")
         click.echo(f"revoked the replaced server certificate {format_serial(replaced)} (superseded)")
 
 
