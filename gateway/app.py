@@ -94,7 +94,8 @@ def create_app(settings: Settings, *, gateway: Gateway | None = None, ca_certifi
         return await endpoint.handle(request)
 
     async def healthz(request: Request) -> Response:
-        return JSONResponse({"status": "ok"})  # reveals nothing, so it needs no audit event
+        # reveals nothing, so it needs no audit event; carries its request id like every answer
+        return JSONResponse({"status": "ok"}, headers={"x-request-id": request.scope[REQUEST_ID_SCOPE_KEY]})
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:

@@ -117,6 +117,13 @@ def test_client_mistakes_get_a_clear_4xx_and_exactly_one_audit_event(world: Worl
     assert record.event.reason is not None and record.event.reason.startswith(code)
 
 
+def test_every_answer_carries_a_request_id_even_the_health_check(world: World) -> None:
+    with world.client(world.user("some101")) as client:
+        first, second = client.get("/healthz"), client.get("/healthz")
+    assert first.status_code == 200 and first.json() == {"status": "ok"}
+    assert len(first.headers["x-request-id"]) == 32 and first.headers["x-request-id"] != second.headers["x-request-id"]
+
+
 def test_get_with_a_query_is_served_and_audited(world: World) -> None:
     user = world.user("some101")
     with world.client(user) as client:
