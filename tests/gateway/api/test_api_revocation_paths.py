@@ -166,3 +166,26 @@ def test_a_refusal_carries_a_request_id_and_its_audit_event_the_same_id(world: W
     request_id = response.headers["x-request-id"]
     (record,) = [r for r in world.gateway.audit.query(outcome="refused") if r.event.request_id == request_id]
     assert record.event.cert_fingerprint == user.fingerprint and (record.event.reason or "").startswith("revoked")
+
+
+def test_the_demo_replacing_a_lost_certificate_refuses_the_old_one_on_the_next_request(world: World) -> None:
+    """`dataadgang demo` run again after a user's files went missing: the old certificate is superseded."""
+    from gateway.demo import DEMO_OPERATOR, prepare_users
+
+    credentials = prepare_users(world.settings, world.store, world.ca, say=lambda _: None)["komb-fli-prod\\k751_analytiker"]
+    (old,) = [c for c in world.store.list_certificates(DEMO_OPERATOR, credentials.login) if c.revoked_at is None]
+    password = credentials.password_file.read_text(encoding="utf-8").strip()
+    demo_user = ApiUser(name="k751_analytiker", login=credentials.login, kommune="751", serial=old.serial,
+                        fingerprint=old.fingerprint, cert_path=credentials.certificate, key_path=credentials.key,
+                        password=password)
+    connection = KeptAlive(world, demo_user)
+    try:
+        status, body = connection.post("{ me { login } }")
+        assert status == 200 and body["data"]["me"]["login"] == credentials.login
+        credentials.certificate.unlink()  # lost: the demo must not leave the old one valid
+        prepare_users(world.settings, world.store, world.ca, say=lambda _: None)
+        assert connection.post("{ me { login } }") == (401, REFUSED)
+    finally:
+        connection.close()
+    assert _store_status(world, demo_user) == "revoked"
+    assert _in_ca_index(world, old.serial) == "revoked" and _in_crl(world, old.serial)
