@@ -212,9 +212,10 @@ _NAME = click.option("--name", "bundle_name", default=None, help="File name stem
 @click.pass_context
 def cert_issue(ctx: click.Context, login: str, out_dir: Path, days: int, bundle_name: str | None) -> None:
     """Issue LOGIN a client certificate; prints the PKCS#12 password once."""
-    store = open_store(ctx)
+    store, actor = open_store(ctx), cli_actor()
+    store.get_user(actor, login)  # an unknown login must not leave a new CA behind (the CA is made on first use)
     result = issue_user_certificate(
-        store, _open_ca(ctx, create=True), cli_actor(), login, out_dir, valid_days=days, bundle_name=bundle_name
+        store, _open_ca(ctx, create=True), actor, login, out_dir, valid_days=days, bundle_name=bundle_name
     )
     _echo_issued(result)
 

@@ -72,3 +72,8 @@ def test_a_schema_directory_that_does_not_exist_is_one_line(home: Path, tmp_path
     message = one_line_error(home, "grant", "add", LOGIN, "ukraine", "--purpose", "x",
                              env={"DATAADGANG_SCHEMA_DIR": str(tmp_path / "nowhere")})
     assert "the schema directory does not exist" in message
+
+
+def test_a_refused_issue_leaves_no_ca_behind(home: Path) -> None:
+    assert "no user" in one_line_error(home, "user", "cert", "issue", "nobody\\here")
+    assert not (home / "ca").exists()
