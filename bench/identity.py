@@ -4,7 +4,7 @@ Run: ``.venv/bin/python -m bench.identity [--iterations 20000] [--requests 2000]
 
 1. The middleware called directly in a loop (certificate already seen once, so the numbers
    are the steady state: cache lookup, validity check, ``revision()`` on every request,
-   revoked-set check, principal lookup).
+   revoked-set check, principal lookup), without and with the CRL file check (one ``stat``).
 2. Kept-alive HTTPS requests to the same endpoint on uvicorn, once with a client certificate
    required plus the identity step, once as plain server-only TLS without it.
 """
@@ -24,6 +24,7 @@ import httpx
 import uvicorn
 
 from admin.pki import CertificateAuthority
+from gateway.identity.crl import CertificateRevocationList
 from gateway.identity.extract import CertificateExtractor, IdentityMode
 from gateway.identity.middleware import IdentityMiddleware
 from gateway.identity.proxy import TrustedProxies
@@ -50,12 +51,15 @@ async def _receive() -> dict[str, Any]:
     return {"type": "http.request", "body": b"", "more_body": False}
 
 
-def _middleware(ca: CertificateAuthority, source: InMemoryIdentitySource, mode: IdentityMode) -> IdentityMiddleware:
+def _middleware(
+    ca: CertificateAuthority, source: InMemoryIdentitySource, mode: IdentityMode, *, crl: bool = False
+) -> IdentityMiddleware:
     return IdentityMiddleware(
         hello,
         extractor=CertificateExtractor(mode=mode, trusted_proxies=TrustedProxies.parse(["127.0.0.1/32"])),
         verifier=ClientCertificateVerifier([ca.certificate]),
         resolver=IdentityResolver(source),
+        crl=CertificateRevocationList(ca.crl_path, [ca.certificate]) if crl else None,
     )
 
 
@@ -68,8 +72,14 @@ def in_process(
     header = quote(pem, safe="").encode()
     proxy_scope = {"type": "http", "client": ("127.0.0.1", 5000), "headers": [(b"x-ssl-client-cert", header)]}
     results: dict[str, float] = {}
-    for label, mode, scope in [("tls extension", IdentityMode.TLS, tls_scope), ("proxy header", IdentityMode.PROXY, proxy_scope)]:
-        middleware = _middleware(ca, source, mode)
+    variants = [
+        ("tls extension", IdentityMode.TLS, tls_scope, False),
+        ("tls extension + CRL file", IdentityMode.TLS, tls_scope, True),
+        ("proxy header", IdentityMode.PROXY, proxy_scope, False),
+        ("proxy header + CRL file", IdentityMode.PROXY, proxy_scope, True),
+    ]
+    for label, mode, scope, crl in variants:
+        middleware = _middleware(ca, source, mode, crl=crl)
 
         async def loop(middleware: IdentityMiddleware = middleware, scope: dict[str, Any] = scope) -> float:
             await middleware(dict(scope), _receive, _noop_send)  # first sight: parse + verify signature
@@ -150,10 +160,12 @@ def main() -> None:
             print(f"  {label:<48} {micros:8.2f} µs/request")
         overhead = costs["middleware (tls extension)"] - costs["app alone (baseline)"]
         print(f"  {'identity overhead (tls extension)':<48} {overhead:8.2f} µs/request")
+        with_crl = costs["middleware (tls extension + CRL file)"] - costs["app alone (baseline)"]
+        print(f"  {'identity overhead (tls extension + CRL file)':<48} {with_crl:8.2f} µs/request")
 
         server_cert, server_key = str(root / "server" / "server.crt"), str(root / "server" / "server.key")
         mtls = uvicorn_config(
-            _middleware(ca, source, IdentityMode.TLS), host="127.0.0.1", port=0, certfile=server_cert,
+            _middleware(ca, source, IdentityMode.TLS, crl=True), host="127.0.0.1", port=0, certfile=server_cert,
             keyfile=server_key, ca_file=str(ca.ca_cert_path), lifespan="off", log_level="warning",
         )
         plain = uvicorn.Config(

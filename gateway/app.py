@@ -27,7 +27,7 @@ from gateway.key_file import load_or_create
 from gateway.audit import AuditBroker, AuditLog, request_event
 from gateway.deliveries.door import DeliveryDoor
 from gateway.engine.cache import EngineCache
-from gateway.identity.middleware import identity_middleware
+from gateway.identity.middleware import REQUEST_ID_SCOPE_KEY, identity_middleware
 from gateway.model import Catalog, load_catalog
 from gateway.registry import DatabaseRegistry
 from gateway.settings import Settings
@@ -114,7 +114,8 @@ def create_app(settings: Settings, *, gateway: Gateway | None = None, ca_certifi
         return await endpoint.handle(request)
 
     async def healthz(request: Request) -> Response:
-        return JSONResponse({"status": "ok"})  # reveals nothing, so it needs no audit event
+        # reveals nothing, so it needs no audit event; carries its request id like every answer
+        return JSONResponse({"status": "ok"}, headers={"x-request-id": request.scope[REQUEST_ID_SCOPE_KEY]})
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
@@ -142,6 +143,7 @@ def create_app(settings: Settings, *, gateway: Gateway | None = None, ca_certifi
             outcome="refused",
             reason=reason,
             cert_fingerprint=fingerprint,
+            request_id=scope.get(REQUEST_ID_SCOPE_KEY),
         )
         await audit.record(event)
 

@@ -15,8 +15,9 @@ from pathlib import Path
 
 from cryptography import x509
 
-from admin.certificates import issue_user_certificate, revoke_user_certificate
+from admin.certificates import issue_user_certificate
 from admin.pki import CertificateAuthority
+from admin.revocation import revoke_certificate
 from gateway.model import load_catalog
 from gateway.principal import Role
 from gateway.settings import Settings
@@ -80,7 +81,7 @@ def prepare_pki(settings: Settings) -> tuple[CertificateAuthority, Path, Path]:
     cert, key = out / "server.crt", out / "server.key"
     if not (cert.exists() and key.exists()):
         issued = ca.issue_server_certificate(list(SERVER_HOSTS))
-        cert, key = ca.write_server_files(issued, out)
+        cert, key = ca.write_server_files(issued, out, key_passphrase=settings.tls_key_passphrase)
     ca.publish_crl_if_stale()
     return ca, cert, key
 
@@ -123,9 +124,7 @@ def _credentials(
     if present is not None and any(c.fingerprint == present for c in valid) and files.password_file.exists():
         return files
     for orphan in valid:  # its key file is gone or replaced: nobody should hold it any more
-        revoke_user_certificate(
-            store, settings.ca_dir, DEMO_OPERATOR, orphan.serial, x509.ReasonFlags.superseded, "superseded"
-        )
+        revoke_certificate(store, ca, DEMO_OPERATOR, orphan.serial, "superseded")
     for stale in (files.certificate, files.key, files.pkcs12, files.password_file):
         stale.unlink(missing_ok=True)
     result = issue_user_certificate(store, ca, DEMO_OPERATOR, demo.login, folder, bundle_name=demo.user)

@@ -12,6 +12,15 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+# A source checkout keeps the cube models at the top (schema/); an installed wheel carries them
+# as gateway/schema/ (setup.py maps one onto the other).
+IN_CHECKOUT = (PROJECT_ROOT / "pyproject.toml").is_file() and (PROJECT_ROOT / "schema").is_dir()
+DEFAULT_SCHEMA_DIR = PROJECT_ROOT / "schema" if IN_CHECKOUT else Path(__file__).resolve().parent / "schema"
+
+
+def _default_home() -> Path:
+    """``var`` in the checkout; ``./var`` of the current directory for an installed package."""
+    return PROJECT_ROOT / "var" if IN_CHECKOUT else Path.cwd() / "var"
 
 
 def _path(env: Mapping[str, str], name: str, default: Path) -> Path:
@@ -46,12 +55,29 @@ def _list(env: Mapping[str, str], name: str, default: tuple[str, ...] = ()) -> t
     return tuple(part.strip() for part in value.split(",") if part.strip())
 
 
+def _secret(env: Mapping[str, str], name: str, file_setting: str) -> str | None:
+    """``name`` itself, or the first line of the file ``file_setting`` names (e.g. a systemd credential)."""
+    value = env.get(name, "")
+    file_name = env.get(file_setting, "")
+    if value and file_name:
+        raise ValueError(f"set {name} or {file_setting}, not both")
+    if file_name:
+        try:
+            lines = Path(file_name).expanduser().read_text(encoding="utf-8").splitlines()
+        except OSError as error:
+            raise ValueError(f"{file_setting}: cannot read {file_name}: {error.strerror or error}") from None
+        value = lines[0] if lines else ""
+        if not value:
+            raise ValueError(f"{file_setting}: {file_name} is empty")
+    return value or None
+
+
 @dataclass(frozen=True)
 class Settings:
     """All runtime configuration. Build with :meth:`from_env`; pass explicitly, never global."""
 
     home: Path
-    schema_dir: Path = PROJECT_ROOT / "schema"
+    schema_dir: Path = DEFAULT_SCHEMA_DIR
     metadata_url: str = ""
     host: str = "127.0.0.1"
     port: int = 8443
@@ -69,6 +95,8 @@ class Settings:
     ca_cert_file: Path | None = None  # default: <home>/ca/ca.crt.pem
     # disclosure control: the key its noise is drawn with, shared by every worker
     disclosure_key_file: Path | None = None  # default: <home>/disclosure.key (made on first use)
+    crl_file: Path | None = None  # default: <home>/ca/crl.pem; read on every request (defence in depth)
+    tls_key_passphrase: str | None = field(default=None, repr=False)  # the server's TLS key, encrypted at rest
     # GraphQL limits
     max_query_depth: int = 12
     max_aliases: int = 15
@@ -110,6 +138,9 @@ class Settings:
     @property
     def resolved_audit_checkpoint_file(self) -> Path:
         return self.audit_checkpoint_file or self.home / "audit" / "checkpoints.jsonl"
+    def resolved_crl_file(self) -> Path:
+        """The CRL the gateway consults on every request (the one ``pki crl`` publishes)."""
+        return self.crl_file or self.ca_dir / "crl.pem"
 
     @property
     def resolved_metadata_url(self) -> str:
@@ -118,10 +149,10 @@ class Settings:
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if env is None else env
-        home = _path(env, "DATAADGANG_HOME", PROJECT_ROOT / "var")
+        home = _path(env, "DATAADGANG_HOME", _default_home())
         return cls(
             home=home,
-            schema_dir=_path(env, "DATAADGANG_SCHEMA_DIR", PROJECT_ROOT / "schema"),
+            schema_dir=_path(env, "DATAADGANG_SCHEMA_DIR", DEFAULT_SCHEMA_DIR),
             metadata_url=env.get("DATAADGANG_METADATA_URL", ""),
             host=env.get("DATAADGANG_HOST", "127.0.0.1"),
             port=_int(env, "DATAADGANG_PORT", 8443),
@@ -135,6 +166,8 @@ class Settings:
             disclosure_key_file=(
                 _path(env, "DATAADGANG_DISCLOSURE_KEY_FILE", Path()) if env.get("DATAADGANG_DISCLOSURE_KEY_FILE") else None
             ),
+            crl_file=_path(env, "DATAADGANG_CRL_FILE", Path()) if env.get("DATAADGANG_CRL_FILE") else None,
+            tls_key_passphrase=_secret(env, "DATAADGANG_TLS_KEY_PASSPHRASE", "DATAADGANG_TLS_KEY_PASSPHRASE_FILE"),
             max_query_depth=_int(env, "DATAADGANG_MAX_QUERY_DEPTH", 12),
             max_aliases=_int(env, "DATAADGANG_MAX_ALIASES", 15),
             max_tokens=_int(env, "DATAADGANG_MAX_TOKENS", 2000),

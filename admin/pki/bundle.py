@@ -1,7 +1,7 @@
 """Writing a user's certificate to disk: PKCS#12 for Windows/macOS, PEM pair for code clients.
 
-Shared by ``dataadgang pki issue/renew`` and the user-certificate command, so every channel
-writes the same three files with the same protection.
+Written by ``admin.certificates`` (``user cert issue/renew``, the demo, the portal), so every
+channel writes the same three files with the same protection.
 """
 
 from __future__ import annotations

@@ -25,6 +25,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from admin.pki.crl import REFRESH_MARGIN, build_crl, crl_is_stale, load_crl
+from admin.pki.hook import publish_hook_from_env, run_publish_hook
 from admin.pki.errors import PKIError
 from gateway.files import (
     PUBLIC_FILE_MODE,
@@ -97,6 +98,7 @@ class CertificateAuthority:
     ca_dir: Path
     certificate: x509.Certificate
     passphrase: bytes | None = field(default=None, repr=False)
+    publish_hook: tuple[str, ...] = ()  # run after every CRL publish (DATAADGANG_CRL_PUBLISH_HOOK)
 
     # -- where things are -------------------------------------------------------------
     @property
@@ -159,7 +161,7 @@ class CertificateAuthority:
             # the certificate last: its presence is what makes the directory "a CA"
             certificate_pem = certificate.public_bytes(serialization.Encoding.PEM)
             write_new(ca_dir / CA_CERT_FILE, certificate_pem, mode=PUBLIC_FILE_MODE)
-        authority = cls(ca_dir, certificate, passphrase)
+        authority = cls(ca_dir, certificate, passphrase, publish_hook_from_env())
         authority.publish_crl()
         return authority
 
@@ -179,7 +181,9 @@ class CertificateAuthority:
         if not (ca_dir / CA_KEY_FILE).exists():
             raise PKIError(f"{ca_dir} has a CA certificate but no {CA_KEY_FILE}")
         CertificateIndex.in_dir(ca_dir).read()  # fails early with a clear message when missing or corrupt
-        return cls(ca_dir, certificate, passphrase if passphrase is not None else passphrase_from_env())
+        return cls(
+            ca_dir, certificate, passphrase if passphrase is not None else passphrase_from_env(), publish_hook_from_env()
+        )
 
     @classmethod
     def open_or_create(cls, ca_dir: Path, **kw: Any) -> CertificateAuthority:
@@ -245,20 +249,31 @@ class CertificateAuthority:
         return IssuedCertificate.of(self.index.update(change), key)
 
     def issue_server_certificate(
-        self, hostnames: Sequence[str], *, valid_days: int = MAX_SERVER_DAYS, out_dir: Path | None = None
+        self,
+        hostnames: Sequence[str],
+        *,
+        valid_days: int = MAX_SERVER_DAYS,
+        out_dir: Path | None = None,
+        key_passphrase: str | None = None,
     ) -> IssuedCertificate:
         """serverAuth for DNS names / IPs; with ``out_dir`` also writes server.crt (chain) and server.key (0600)."""
         issued = self._issue(server_profile(hostnames), valid_days=valid_days)
         if out_dir is not None:
-            self.write_server_files(issued, Path(out_dir))
+            self.write_server_files(issued, Path(out_dir), key_passphrase=key_passphrase)
         return issued
 
-    def write_server_files(self, issued: IssuedCertificate, out_dir: Path) -> tuple[Path, Path]:
-        """server.crt = leaf + CA (what nginx/uvicorn want as chain), server.key unencrypted 0600."""
+    def write_server_files(
+        self, issued: IssuedCertificate, out_dir: Path, *, key_passphrase: str | None = None
+    ) -> tuple[Path, Path]:
+        """server.crt = leaf + CA (what nginx/uvicorn want as chain), server.key 0600.
+
+        The key is encrypted (PKCS#8) with ``key_passphrase`` when one is given
+        (DATAADGANG_TLS_KEY_PASSPHRASE, read by ``serve``); otherwise unencrypted.
+        """
         out_dir.mkdir(parents=True, exist_ok=True)
         chain = issued.certificate_pem() + self.certificate.public_bytes(serialization.Encoding.PEM)
         cert_path, key_path = out_dir / "server.crt", out_dir / "server.key"
-        write_atomic(key_path, issued.private_key_pem())
+        write_atomic(key_path, issued.private_key_pem(key_passphrase.encode("utf-8") if key_passphrase else None))
         write_atomic(cert_path, chain, mode=PUBLIC_FILE_MODE)
         return cert_path, key_path
 
@@ -304,6 +319,7 @@ class CertificateAuthority:
             return state, None
 
         self.index.update(change)
+        run_publish_hook(self.publish_hook, self.crl_path)
 
     def _next_crl(self, state: IndexState) -> tuple[IndexState, x509.CertificateRevocationList]:
         number = state.crl_number + 1
@@ -313,10 +329,6 @@ class CertificateAuthority:
     def _write_crl(self, crl: x509.CertificateRevocationList) -> None:
         write_atomic(self.crl_path, crl.public_bytes(serialization.Encoding.PEM), mode=PUBLIC_FILE_MODE)
 
-    def crl(self) -> x509.CertificateRevocationList:
-        """A freshly signed CRL (next CRL number, nextUpdate a week ahead); not written anywhere."""
-        return self.index.update(self._next_crl)
-
     def publish_crl(self) -> Path:
         """Sign a new CRL and replace crl.pem atomically (inside the lock, so numbers never go back)."""
 
@@ -325,7 +337,9 @@ class CertificateAuthority:
             self._write_crl(crl)
             return state, self.crl_path
 
-        return self.index.update(change)
+        path = self.index.update(change)
+        run_publish_hook(self.publish_hook, path)
+        return path
 
     def publish_crl_if_stale(self, *, margin: dt.timedelta = REFRESH_MARGIN) -> Path | None:
         """Republish when crl.pem is missing, within ``margin`` of nextUpdate or behind the index."""
@@ -337,7 +351,10 @@ class CertificateAuthority:
             self._write_crl(crl)
             return state, self.crl_path
 
-        return self.index.update(change)
+        path = self.index.update(change)
+        if path is not None:
+            run_publish_hook(self.publish_hook, path)
+        return path
 
     # -- reading ---------------------------------------------------------------------------------
     def list_certificates(self) -> list[CertificateRecord]:
@@ -360,4 +377,4 @@ def _check_renewable(record: CertificateRecord) -> None:
     if record.revoked_at is not None:
         raise PKIError(f"certificate {format_serial(record.serial)} is revoked; issue a new one instead of renewing")
     if record.kind == "ca":
-        raise PKIError("the CA certificate cannot be renewed with `pki renew`")
+        raise PKIError("the CA certificate cannot be renewed; make a new CA instead")

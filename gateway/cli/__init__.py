@@ -1,13 +1,26 @@
-"""The ``dataadgang`` command line: one group, one module per concern."""
+"""The ``dataadgang`` command line: one group, one module per concern, every error one line.
+
+Every command is a module-level click command or group, added here and nowhere else.
+"""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
+from gateway.cli.pki import pki
+from gateway.cli.admin import grant, kommune, user
+from gateway.cli.audit import audit
+from gateway.cli.data import build_demo, databases, generate_command, load
+from gateway.cli.deliveries import datapakke
+from gateway.cli.errors import OneLineErrorGroup
+from gateway.cli.refresh import refresh
+from gateway.cli.serve import demo, export_sdl_command, serve
 from gateway.settings import Settings
 
 
-@click.group()
+@click.group(cls=OneLineErrorGroup)
 @click.option(
     "--home",
     type=click.Path(file_okay=False, path_type=str),
@@ -20,26 +33,10 @@ def main(ctx: click.Context, home: str | None) -> None:
     """dataadgang: data access gateway for kommuner."""
     settings = Settings.from_env()
     if home:
-        from pathlib import Path
-
         settings = settings.with_home(Path(home).expanduser().resolve())
     ctx.obj = settings
 
 
-def _register() -> None:
-    from admin.pki.cli import pki
-    from gateway.cli.admin import register as register_admin
-    from gateway.cli.data import register as register_data
-    from gateway.cli.deliveries import datapakke
-    from gateway.cli.refresh import refresh
-    from gateway.cli.serve import register as register_serve
-
-    main.add_command(pki)
-    main.add_command(datapakke)
-    main.add_command(refresh)
-    register_data(main)
-    register_admin(main)
-    register_serve(main)
-
-
-_register()
+for command in (pki, kommune, user, grant, audit, load, generate_command, build_demo, databases, refresh, datapakke,
+                serve, demo, export_sdl_command):
+    main.add_command(command)

@@ -1,68 +1,26 @@
-"""Operator and security-officer commands until the portal exists: kommuner, users, grants, audit.
+"""Operator and security-officer commands: kommuner, users, their certificates, grants.
 
 The CLI acts as an operator (whoever has a shell on the server is one). Each command opens the
-metadata store at ``settings.resolved_metadata_url``, migrates it on first use, and turns every
-error an operator can cause into a one-line message.
+metadata store at ``settings.resolved_metadata_url`` and migrates it on first use; errors become
+one line in ``gateway.cli.errors``. Certificates go through ``admin.certificates`` and
+``admin.revocation``, the same functions the portal calls.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import getpass
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import click
-import sqlalchemy as sa
 
-from gateway.audit.formatters import text_table
-from gateway.errors import DataadgangError, ModelError, UserError
+from admin.certificates import IssuedUserCertificate, issue_user_certificate, renew_user_certificate
+from admin.pki import CertificateAuthority
+from admin.pki.index import format_serial, parse_serial
+from admin.revocation import REASONS, revoke_certificate
+from gateway.cli.common import cli_actor, echo_table, open_store, parse_when, settings_of, stamp
 from gateway.principal import Role
 from gateway.settings import Settings
-from gateway.store import Actor, MetadataStore
-
-if TYPE_CHECKING:
-    pass
 
 ROLE_CHOICE = click.Choice([role.value for role in Role])
-
-
-@contextmanager
-def one_line_errors() -> Iterator[None]:
-    """Errors become ``click.ClickException`` (exit 1, one line); tracebacks are for bugs only."""
-    try:
-        yield
-    except click.ClickException:
-        raise
-    except (UserError, ModelError, ValueError) as error:
-        raise click.ClickException(str(error)) from None
-    except sa.exc.SQLAlchemyError as error:
-        detail = str(getattr(error, "orig", None) or error).splitlines()[0]
-        raise click.ClickException(f"metadata store: {detail}") from None
-    except DataadgangError as error:  # e.g. PKIError
-        raise click.ClickException(str(error)) from None
-    except OSError as error:
-        where = f"{error.filename}: " if error.filename else ""
-        raise click.ClickException(f"{where}{error.strerror or error}") from None
-
-
-def _settings(ctx: click.Context) -> Settings:
-    settings = ctx.find_object(Settings)
-    return settings if settings is not None else Settings.from_env()
-
-
-def open_store(ctx: click.Context) -> MetadataStore:
-    """The migrated store, closed when the command ends."""
-    with one_line_errors():
-        store = ctx.with_resource(MetadataStore.from_settings(_settings(ctx)))
-        store.migrate()
-    return store
-
-
-def cli_actor() -> Actor:
-    return Actor.operator(f"cli:{getpass.getuser()}")
 
 
 def valid_area_ids(settings: Settings) -> frozenset[str]:
@@ -70,27 +28,6 @@ def valid_area_ids(settings: Settings) -> frozenset[str]:
     from gateway.model import load_catalog
 
     return frozenset(load_catalog(settings.schema_dir).areas)
-
-
-def parse_when(text: str | None) -> dt.datetime | None:
-    """ISO date or date-time; without a zone it is UTC (a bare date means midnight UTC)."""
-    if text is None:
-        return None
-    try:
-        value = dt.datetime.fromisoformat(text.strip())
-    except ValueError:
-        raise click.ClickException(f"'{text}' is not an ISO date or date-time (e.g. 2025-03-01 or 2025-03-01T08:00)") from None
-    return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
-
-
-def _stamp(value: dt.datetime | None) -> str:
-    return "-" if value is None else f"{value:%Y-%m-%d %H:%M}"
-
-
-def echo_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
-    """Aligned columns; every cell escaped (a value may carry a newline or terminal escape)."""
-    for line in text_table(header, rows):
-        click.echo(line)
 
 
 # -- kommune ----------------------------------------------------------------------------------
@@ -105,8 +42,7 @@ def kommune() -> None:
 def kommune_onboard(ctx: click.Context, kode: str) -> None:
     """Record that kommune KODE has signed the agreement."""
     store = open_store(ctx)
-    with one_line_errors():
-        view = store.onboard_kommune(cli_actor(), kode)
+    view = store.onboard_kommune(cli_actor(), kode)
     click.echo(f"onboarded kommune {view.kode} {view.navn}")
 
 
@@ -116,8 +52,7 @@ def kommune_onboard(ctx: click.Context, kode: str) -> None:
 def kommune_offboard(ctx: click.Context, kode: str) -> None:
     """End kommune KODE's agreement: its users are refused from their next request."""
     store = open_store(ctx)
-    with one_line_errors():
-        view = store.offboard_kommune(cli_actor(), kode)
+    view = store.offboard_kommune(cli_actor(), kode)
     click.echo(f"offboarded kommune {view.kode} {view.navn}")
 
 
@@ -127,7 +62,7 @@ def kommune_offboard(ctx: click.Context, kode: str) -> None:
 def kommune_list(ctx: click.Context, onboarded: bool) -> None:
     """List kommuner with their onboarding date."""
     views = open_store(ctx).list_kommuner(onboarded_only=onboarded)
-    echo_table(("KODE", "NAVN", "REGION", "ONBOARDED"), [(k.kode, k.navn, k.region, _stamp(k.onboarded_at)) for k in views])
+    echo_table(("KODE", "NAVN", "REGION", "ONBOARDED"), [(k.kode, k.navn, k.region, stamp(k.onboarded_at)) for k in views])
 
 
 # -- user -------------------------------------------------------------------------------------
@@ -146,8 +81,7 @@ def user_add(ctx: click.Context, kommune_kode: str, login: str, display_name: st
     """Create a user of an onboarded kommune."""
     store = open_store(ctx)
     chosen = frozenset(Role(role) for role in roles) or frozenset({Role.USER})
-    with one_line_errors():
-        view = store.add_user(cli_actor(), kommune_kode=kommune_kode, login=login, display_name=display_name, roles=chosen)
+    view = store.add_user(cli_actor(), kommune_kode=kommune_kode, login=login, display_name=display_name, roles=chosen)
     click.echo(f"added user {view.login} (kommune {view.kommune_kode}, roles {', '.join(sorted(r.value for r in view.roles))})")
 
 
@@ -157,8 +91,7 @@ def user_add(ctx: click.Context, kommune_kode: str, login: str, display_name: st
 def user_suspend(ctx: click.Context, login: str) -> None:
     """Suspend LOGIN: refused from the next request on, whatever certificate they hold."""
     store = open_store(ctx)
-    with one_line_errors():
-        view = store.suspend_user(cli_actor(), login)
+    view = store.suspend_user(cli_actor(), login)
     click.echo(f"suspended {view.login}")
 
 
@@ -168,8 +101,7 @@ def user_suspend(ctx: click.Context, login: str) -> None:
 def user_activate(ctx: click.Context, login: str) -> None:
     """Re-activate a suspended user."""
     store = open_store(ctx)
-    with one_line_errors():
-        view = store.activate_user(cli_actor(), login)
+    view = store.activate_user(cli_actor(), login)
     click.echo(f"activated {view.login}")
 
 
@@ -179,11 +111,10 @@ def user_activate(ctx: click.Context, login: str) -> None:
 def user_list(ctx: click.Context, kommune_kode: str | None) -> None:
     """List users."""
     store = open_store(ctx)
-    with one_line_errors():
-        views = store.list_users(cli_actor(), kommune_kode=kommune_kode)
+    views = store.list_users(cli_actor(), kommune_kode=kommune_kode)
     echo_table(
         ("KOMMUNE", "LOGIN", "NAME", "ROLES", "STATUS", "CREATED"),
-        [(u.kommune_kode, u.login, u.display_name, ",".join(sorted(r.value for r in u.roles)), u.status, _stamp(u.created_at)) for u in views],
+        [(u.kommune_kode, u.login, u.display_name, ",".join(sorted(r.value for r in u.roles)), u.status, stamp(u.created_at)) for u in views],
     )
 
 
@@ -205,12 +136,11 @@ def grant_add(ctx: click.Context, login: str, area: str, level: str, valid_from:
     """Grant LOGIN the data area AREA (an area id such as 'ukraine')."""
     store = open_store(ctx)
     start, end = parse_when(valid_from), parse_when(valid_to)
-    with one_line_errors():
-        areas = valid_area_ids(_settings(ctx))
-        view = store.add_grant(
-            cli_actor(), login=login, area=area, valid_areas=areas, purpose=purpose, level=level, valid_from=start, valid_to=end
-        )
-    click.echo(f"grant #{view.id}: {view.login} may use '{view.area}' ({view.level}) from {_stamp(view.valid_from)} to {_stamp(view.valid_to)}")
+    areas = valid_area_ids(settings_of(ctx))
+    view = store.add_grant(
+        cli_actor(), login=login, area=area, valid_areas=areas, purpose=purpose, level=level, valid_from=start, valid_to=end
+    )
+    click.echo(f"grant #{view.id}: {view.login} may use '{view.area}' ({view.level}) from {stamp(view.valid_from)} to {stamp(view.valid_to)}")
 
 
 @grant.command("revoke")
@@ -219,8 +149,7 @@ def grant_add(ctx: click.Context, login: str, area: str, level: str, valid_from:
 def grant_revoke(ctx: click.Context, grant_id: int) -> None:
     """Revoke grant GRANT_ID; it stops working on the next request."""
     store = open_store(ctx)
-    with one_line_errors():
-        view = store.revoke_grant(cli_actor(), grant_id)
+    view = store.revoke_grant(cli_actor(), grant_id)
     click.echo(f"revoked grant #{view.id} ({view.login}, '{view.area}')")
 
 
@@ -232,13 +161,12 @@ def grant_revoke(ctx: click.Context, grant_id: int) -> None:
 def grant_list(ctx: click.Context, login: str | None, kommune_kode: str | None, active: bool) -> None:
     """List grants with their status now."""
     store = open_store(ctx)
-    with one_line_errors():
-        views = store.list_grants(cli_actor(), login=login, kommune_kode=kommune_kode, include_revoked=not active)
+    views = store.list_grants(cli_actor(), login=login, kommune_kode=kommune_kode, include_revoked=not active)
     now = store.now()
     echo_table(
         ("ID", "LOGIN", "AREA", "LEVEL", "FROM", "TO", "STATUS", "BY", "PURPOSE"),
         [
-            (str(g.id), g.login, g.area, g.level, _stamp(g.valid_from), _stamp(g.valid_to), g.status(now), g.granted_by, g.purpose)
+            (str(g.id), g.login, g.area, g.level, stamp(g.valid_from), stamp(g.valid_to), g.status(now), g.granted_by, g.purpose)
             for g in views
         ],
     )
@@ -250,57 +178,82 @@ def cert() -> None:
     """Client certificates: issued by our CA and recorded in the store in one operation."""
 
 
-def _reasons() -> dict[str, object]:
-    from admin.pki.cli import REASONS
+def _serial(text: str) -> int:
+    try:
+        return parse_serial(text)
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="SERIAL") from None
 
-    return dict(REASONS)
+
+def _open_ca(ctx: click.Context, *, create: bool = False) -> CertificateAuthority:
+    ca_dir = settings_of(ctx).ca_dir
+    return CertificateAuthority.open_or_create(ca_dir) if create else CertificateAuthority.open(ca_dir)
 
 
-@cert.command("issue")
-@click.argument("login")
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("."), show_default=True,
-              help="Directory for the .p12, .crt.pem and .key.pem files (mode 0600).")
-@click.option("--days", default=365, show_default=True, type=int, help="Validity in days (at most 365).")
-@click.pass_context
-def cert_issue(ctx: click.Context, login: str, out_dir: Path, days: int) -> None:
-    """Issue LOGIN a client certificate; prints the PKCS#12 password once."""
-    from admin.certificates import issue_user_certificate
-    from admin.pki import CertificateAuthority
-    from admin.pki.index import format_serial
-
-    store, actor = open_store(ctx), cli_actor()
-    with one_line_errors():
-        ca = CertificateAuthority.open_or_create(_settings(ctx).ca_dir)
-        result = issue_user_certificate(store, ca, actor, login, out_dir, valid_days=days)
+def _echo_issued(result: IssuedUserCertificate) -> None:
     issued, bundle, person = result.issued, result.bundle, result.user
     click.echo(f"issued certificate {format_serial(issued.serial)} to {person.login} (kommune {person.kommune_kode})")
-    click.echo(f"fingerprint sha256 {issued.fingerprint}; valid until {_stamp(issued.not_after)} UTC")
+    click.echo(f"fingerprint sha256 {issued.fingerprint}; valid until {stamp(issued.not_after)} UTC")
     click.echo(f"wrote {bundle.pkcs12_path}, {bundle.certificate_path}, {bundle.key_path} (0600)")
     click.echo(f"PKCS#12 password (shown once, not stored): {result.password}")
 
 
+_OUT = click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("."),
+                    show_default=True, help="Directory for the .p12, .crt.pem and .key.pem files (mode 0600).")
+_DAYS = click.option("--days", default=365, show_default=True, type=int, help="Validity in days (at most 365).")
+_NAME = click.option("--name", "bundle_name", default=None, help="File name stem (default <kommune>-<login>-<serial prefix>).")
+
+
+@cert.command("issue")
+@click.argument("login")
+@_OUT
+@_DAYS
+@_NAME
+@click.pass_context
+def cert_issue(ctx: click.Context, login: str, out_dir: Path, days: int, bundle_name: str | None) -> None:
+    """Issue LOGIN a client certificate; prints the PKCS#12 password once."""
+    store, actor = open_store(ctx), cli_actor()
+    store.get_user(actor, login)  # an unknown login must not leave a new CA behind (the CA is made on first use)
+    result = issue_user_certificate(
+        store, _open_ca(ctx, create=True), actor, login, out_dir, valid_days=days, bundle_name=bundle_name
+    )
+    _echo_issued(result)
+
+
+@cert.command("renew")
+@click.argument("serial")
+@_OUT
+@_DAYS
+@_NAME
+@click.option("--keep-old", is_flag=True, help="Let the old certificate run until it expires instead of revoking it.")
+@click.pass_context
+def cert_renew(ctx: click.Context, serial: str, out_dir: Path, days: int, bundle_name: str | None, keep_old: bool) -> None:
+    """New key and serial for certificate SERIAL's user; the old one is revoked (superseded)."""
+    number = _serial(serial)
+    store = open_store(ctx)
+    result = renew_user_certificate(
+        store, _open_ca(ctx), cli_actor(), number, out_dir, valid_days=days, bundle_name=bundle_name, keep_old=keep_old
+    )
+    _echo_issued(result.renewed)
+    if result.superseded is None:
+        click.echo(f"the old certificate {format_serial(number)} stays valid until it expires")
+    else:
+        click.echo(f"revoked the old certificate {format_serial(number)} (superseded); CRL published to {result.superseded.crl_path}")
+
+
 @cert.command("revoke")
 @click.argument("serial")
-@click.option("--reason", required=True, type=click.Choice(sorted(_reasons())), help="Why (kept and put in the CRL).")
+@click.option("--reason", required=True, type=click.Choice(sorted(REASONS)), help="Why (kept and put in the CRL).")
 @click.pass_context
 def cert_revoke(ctx: click.Context, serial: str, reason: str) -> None:
-    """Revoke certificate SERIAL (hex) in the store (refused at once) and in the CA's CRL."""
-    from admin.certificates import revoke_user_certificate
-    from admin.pki import PKIError
-    from admin.pki.index import format_serial, parse_serial
-
+    """Revoke certificate SERIAL (hex): refused from the next request; store, CA index and CRL together."""
+    number = _serial(serial)
     store = open_store(ctx)
-    with one_line_errors():
-        number = parse_serial(serial)
-        try:
-            view, crl_path = revoke_user_certificate(
-                store, _settings(ctx).ca_dir, cli_actor(), number, _reasons()[reason], reason  # type: ignore[arg-type]
-            )
-        except (PKIError, OSError) as error:
-            raise click.ClickException(
-                f"revoked {format_serial(number)} in the store (refused from the next request), but not in the CA's CRL: {error}"
-            ) from None
-    click.echo(f"revoked certificate {format_serial(number)} of {view.login} ({reason}); CRL published to {crl_path}")
+    done = revoke_certificate(store, settings_of(ctx).ca_dir, cli_actor(), number, reason)
+    whose = f" of {done.login}" if done.login else ""
+    finished = " (finished an earlier revocation that stopped before the CA)" if done.completed_earlier_revocation else ""
+    crl = f"CRL published to {done.crl_path}" if done.crl_path else "not in this CA's index, so not in its CRL"
+    click.echo(f"revoked certificate {format_serial(number)}{whose} ({reason}){finished}; {crl}")
 
 
 @cert.command("list")
@@ -308,21 +261,10 @@ def cert_revoke(ctx: click.Context, serial: str, reason: str) -> None:
 @click.pass_context
 def cert_list(ctx: click.Context, login: str) -> None:
     """List LOGIN's certificates with their status now."""
-    from admin.pki.index import format_serial
-
     store = open_store(ctx)
-    with one_line_errors():
-        views = store.list_certificates(cli_actor(), login)
+    views = store.list_certificates(cli_actor(), login)
     now = store.now()
     echo_table(
         ("SERIAL", "STATUS", "NOT AFTER", "FINGERPRINT", "REASON"),
-        [(format_serial(c.serial), c.status(now), _stamp(c.not_after), c.fingerprint, c.revocation_reason or "-") for c in views],
+        [(format_serial(c.serial), c.status(now), stamp(c.not_after), c.fingerprint, c.revocation_reason or "-") for c in views],
     )
-
-
-def register(main: click.Group) -> None:
-    """Add the administration commands to the main group."""
-    from gateway.cli.audit import audit
-
-    for group in (kommune, user, grant, audit):
-        main.add_command(group)

@@ -10,7 +10,7 @@ import click
 
 from gateway.audit import AuditRecord, TrailCheck
 from gateway.audit.formatters import TEXT_COLUMNS, json_line, text_rows, write_export
-from gateway.cli.admin import echo_table, one_line_errors, open_store, parse_when
+from gateway.cli.common import echo_table, open_store, parse_when
 from gateway.model import load_catalog
 from gateway.settings import Settings
 
@@ -35,12 +35,11 @@ def _filters(function: click.decorators.FC) -> click.decorators.FC:
 
 def _records(ctx: click.Context, filters: dict[str, str | None], limit: int | None = None) -> list[AuditRecord]:
     store = open_store(ctx)
-    with one_line_errors():
-        return store.audit_log().query(
-            since=parse_when(filters["since"]), until=parse_when(filters["until"]), login=filters["login"],
-            database=_filed_name(ctx, filters["database"]), outcome=filters["outcome"],
-            kommune_kode=filters["kommune_kode"], limit=limit,
-        )
+    return store.audit_log().query(
+        since=parse_when(filters["since"]), until=parse_when(filters["until"]), login=filters["login"],
+        database=_filed_name(ctx, filters["database"]), outcome=filters["outcome"],
+        kommune_kode=filters["kommune_kode"], limit=limit,
+    )
 
 
 def _filed_name(ctx: click.Context, database: str | None) -> str | None:
@@ -82,8 +81,7 @@ def audit_export(ctx: click.Context, fmt: str, out_file: Path | None, **filters:
     if out_file is None:
         click.echo(buffer.getvalue(), nl=False)
         return
-    with one_line_errors():
-        write_private(out_file, buffer.getvalue())
+    write_private(out_file, buffer.getvalue())
     click.echo(f"wrote {len(records)} events to {out_file}", err=True)
 
 
@@ -96,8 +94,7 @@ def audit_verify(ctx: click.Context) -> None:
     say when the trail was last found intact.
     """
     store = open_store(ctx)
-    with one_line_errors():
-        check = store.audit_log().verify(record_success=True)
+    check = store.audit_log().verify(record_success=True)
     if not check.ok:
         raise click.ClickException(
             f"audit trail BROKEN after {check.checked} good events: {check.problem} ({_last_verified(check)})"
@@ -122,8 +119,7 @@ def _last_verified(check: TrailCheck) -> str:
 def audit_checkpoint(ctx: click.Context) -> None:
     """Sign the chain head now into the checkpoint file (the gateway also does so periodically)."""
     store = open_store(ctx)
-    with one_line_errors():
-        checkpoint = store.audit_log().checkpoint(kind="manual")
+    checkpoint = store.audit_log().checkpoint(kind="manual")
     click.echo(f"checkpoint: row {checkpoint.seq}, hash {checkpoint.hash}, key {checkpoint.key_id}, "
                f"in {store.seal.checkpoints.path}")
 
@@ -136,8 +132,7 @@ def audit_rotate_key(ctx: click.Context) -> None:
     Restart the gateway afterwards: a running worker keeps the generation it loaded.
     """
     store = open_store(ctx)
-    with one_line_errors():
-        checkpoint = store.rotate_audit_key()
+    checkpoint = store.rotate_audit_key()
     keys = store.seal.keys
     click.echo(f"new audit key {keys.active.id} in {keys.directory} ({len(keys.ids)} generations kept); "
                f"checkpoint at row {checkpoint.seq} signed with it")

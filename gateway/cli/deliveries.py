@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from gateway.cli.admin import cli_actor, echo_table, one_line_errors, open_store
+from gateway.cli.common import cli_actor, echo_table, open_store
 from gateway.settings import Settings
 
 
@@ -52,18 +52,17 @@ def datapakke_export(ctx: click.Context, package: str, kommune_kode: str, out_di
     started = time.perf_counter()
     registry = DatabaseRegistry.from_settings(settings)
     try:
-        with one_line_errors():
-            found = operator_package(load_catalog(settings.schema_dir), registry, Limits.from_settings(settings),
-                                     package, kommune_kode)
-            data = b"".join(found.zip_chunks())
-            target = out_dir / found.version.file_name
-            store.audit_log().record(operator_event(
-                cli_actor().login, operation="datapakke.export", kommune_kode=kommune_kode,
-                database=found.version.package.database, query=f"datapakke export {package} --kommune {kommune_kode}",
-                cells=found.cells, duration_ms=round((time.perf_counter() - started) * 1000, 3),
-            ))  # on record before the file exists, as a download is before it leaves
-            out_dir.mkdir(parents=True, exist_ok=True)
-            write_atomic(target, data, mode=0o644)
+        found = operator_package(load_catalog(settings.schema_dir), registry, Limits.from_settings(settings),
+                                 package, kommune_kode)
+        data = b"".join(found.zip_chunks())
+        target = out_dir / found.version.file_name
+        store.audit_log().record(operator_event(
+            cli_actor().login, operation="datapakke.export", kommune_kode=kommune_kode,
+            database=found.version.package.database, query=f"datapakke export {package} --kommune {kommune_kode}",
+            cells=found.cells, duration_ms=round((time.perf_counter() - started) * 1000, 3),
+        ))  # on record before the file exists, as a download is before it leaves
+        out_dir.mkdir(parents=True, exist_ok=True)
+        write_atomic(target, data, mode=0o644)
     finally:
         registry.close()
     click.echo(f"{target} ({target.stat().st_size:,} bytes, data as of {found.version.data_as_of})")

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from gateway.cli.admin import cli_actor, echo_table, one_line_errors, open_store
+from gateway.cli.common import cli_actor, echo_table, open_store
 from gateway.settings import Settings
 
 EXIT_FAILED = 1  # at least one source was refused (its database keeps its old version)
@@ -42,7 +42,7 @@ def refresh(ctx: click.Context, drop_dir: Path | None, dry_run: bool, target: st
     # version is removed and the run is recorded as stopped instead of 'running' forever
     previous = signal.signal(signal.SIGTERM, _terminate)
     try:
-        with one_line_errors(), progress_bar() as bar:
+        with progress_bar() as bar:
             task = bar.add_task("Refreshing", total=None)
             try:
                 report = run_refresh(
@@ -93,11 +93,10 @@ def refresh_status(ctx: click.Context, limit: int, as_json: bool) -> None:
 
     settings: Settings = ctx.obj
     store = open_store(ctx)
-    with one_line_errors():
-        log = store.refresh_log()
-        runs = log.runs(limit=limit)
-        inputs = log.inputs()
-        databases = DatabaseRegistry.from_settings(settings).all()
+    log = store.refresh_log()
+    runs = log.runs(limit=limit)
+    inputs = log.inputs()
+    databases = DatabaseRegistry.from_settings(settings).all()
     if as_json:
         document = {
             "runs": [{**{k: getattr(r, k) for k in ("id", "status", "started_by", "drop_dir", "changed", "unchanged",

@@ -8,15 +8,10 @@ from pathlib import Path
 
 import click
 import uvicorn
+from cryptography.hazmat.primitives import serialization
 from uvicorn.supervisors import Multiprocess
 
 from gateway.settings import Settings
-
-
-def register(main: click.Group) -> None:
-    main.add_command(serve)
-    main.add_command(demo)
-    main.add_command(export_sdl_command)
 
 
 def _run(settings: Settings, *, certfile: Path, keyfile: Path, workers: int = 1) -> None:
@@ -48,6 +43,7 @@ def _run(settings: Settings, *, certfile: Path, keyfile: Path, workers: int = 1)
             port=settings.port,
             certfile=str(certfile),
             keyfile=str(keyfile),
+            keyfile_password=settings.tls_key_passphrase,
             ca_file=str(ca_file),
             timeout_keep_alive=30,
             **common,
@@ -72,32 +68,55 @@ def serve(settings: Settings, certfile: Path | None, keyfile: Path | None, worke
 
     certfile = certfile or server_tls_dir(settings) / "server.crt"
     keyfile = keyfile or server_tls_dir(settings) / "server.key"
-    if settings.identity_mode != "proxy" and not (certfile.exists() and keyfile.exists()):
-        raise click.ClickException(
-            f"No server certificate at {certfile}: run 'dataadgang pki server-cert HOST...' or 'dataadgang demo'."
-        )
+    if settings.identity_mode != "proxy":
+        if not (certfile.exists() and keyfile.exists()):
+            raise click.ClickException(
+                f"No server certificate at {certfile}: run 'dataadgang pki server-cert HOST...' or 'dataadgang demo'."
+            )
+        check_server_key(keyfile, settings.tls_key_passphrase)
     _run(settings, certfile=certfile, keyfile=keyfile, workers=workers or settings.workers)
+
+
+def check_server_key(keyfile: Path, passphrase: str | None) -> None:
+    """Refuse to start with a key that cannot be loaded (OpenSSL would prompt on the terminal instead)."""
+    data = keyfile.read_bytes()
+    encrypted = b"ENCRYPTED" in data.split(b"\n", 1)[0]
+    if encrypted and not passphrase:
+        raise click.ClickException(
+            f"{keyfile} is encrypted: set DATAADGANG_TLS_KEY_PASSPHRASE or DATAADGANG_TLS_KEY_PASSPHRASE_FILE"
+        )
+    try:
+        serialization.load_pem_private_key(data, password=passphrase.encode("utf-8") if encrypted and passphrase else None)
+    except (ValueError, TypeError):
+        raise click.ClickException(f"cannot load the server key {keyfile}: wrong DATAADGANG_TLS_KEY_PASSPHRASE?") from None
 
 
 @click.command()
 @click.option("--rebuild", is_flag=True, help="Rebuild the demo cube databases even if they exist.")
 @click.option("--no-serve", is_flag=True, help="Prepare everything and print the example, but do not serve.")
+@click.option("--kommune", "kommuner", multiple=True, metavar="KODE",
+              help="Build cube databases only for these kommuner (repeatable; default all 98).")
 @click.pass_obj
-def demo(settings: Settings, rebuild: bool, no_serve: bool) -> None:
+def demo(settings: Settings, rebuild: bool, no_serve: bool, kommuner: tuple[str, ...]) -> None:
     """Demo PKI, data for all 98 kommuner, users per role, and the gateway on https://127.0.0.1:8443."""
     from gateway.data.demo import build_demo_data
     from gateway.demo import example_request, prepare_pki, prepare_users
     from gateway.registry import DatabaseRegistry
     from gateway.store.store import MetadataStore
 
+    from gateway.model.kommuner import load_kommuner
+
+    unknown = sorted(set(kommuner) - {k.kode for k in load_kommuner()})
+    if unknown:
+        raise click.BadParameter(f"not a kommune code: {', '.join(unknown)}", param_hint="--kommune")
     settings.home.mkdir(parents=True, exist_ok=True)
     say = click.echo
     say(f"dataadgang demo in {settings.home}")
     ca, certfile, keyfile = prepare_pki(settings)
     registry = DatabaseRegistry.from_settings(settings)
     if rebuild or not registry.names():
-        say("building demo cube databases for all 98 kommuner ...")
-        names = build_demo_data(settings, progress=True)
+        say(f"building demo cube databases for {'kommune ' + ', '.join(kommuner) if kommuner else 'all 98 kommuner'} ...")
+        names = build_demo_data(settings, progress=True, kommuner=kommuner or None)
         say(f"built {len(names)} databases")
     else:
         say(f"reusing {len(registry.names())} cube databases (--rebuild to make them anew)")
@@ -121,6 +140,7 @@ def demo(settings: Settings, rebuild: bool, no_serve: bool) -> None:
     say("")
     if no_serve:
         return
+    check_server_key(keyfile, settings.tls_key_passphrase)
     say(f"Serving on https://{settings.host}:{settings.port}/graphql (Ctrl-C stops).")
     _run(settings, certfile=certfile, keyfile=keyfile)
 

@@ -1,7 +1,8 @@
 """The identity step: verified client certificate → SHA-256 fingerprint → principal.
 
 Modules: ``source`` (the IdentitySource contract the store implements), ``certificate``
-(parse, fingerprint), ``verify`` (against the CA certificate only), ``proxy`` (forwarded
+(parse, fingerprint), ``verify`` (against the CA certificate only), ``crl`` (the CA's published
+CRL, read when it changes), ``proxy`` (forwarded
 headers, trusted proxies), ``extract`` (which certificate counts, per mode), ``resolver``
 (per-process cache, revocation per request), ``middleware`` (pure ASGI), ``tls`` (uvicorn
 handing the client certificate to the app), ``server_thread`` (a server on port 0 for tests).

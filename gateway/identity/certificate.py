@@ -28,10 +28,7 @@ class ClientCertificate:
     fingerprint: str  # lowercase hex SHA-256 of ``der``
     not_before: dt.datetime  # timezone-aware UTC
     not_after: dt.datetime  # timezone-aware UTC
-
-    @property
-    def serial(self) -> int:
-        return self.certificate.serial_number
+    serial: int  # read once: the CRL check asks for it on every request
 
     def pem(self) -> str:
         return ssl.DER_cert_to_PEM_cert(self.der)
@@ -77,6 +74,7 @@ def _wrap(certificate: x509.Certificate, der: bytes) -> ClientCertificate:
         fingerprint=fingerprint_der(der),
         not_before=certificate.not_valid_before_utc,
         not_after=certificate.not_valid_after_utc,
+        serial=certificate.serial_number,
     )
 
 

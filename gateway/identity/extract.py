@@ -85,7 +85,7 @@ class CertificateExtractor:
         if self.mode is IdentityMode.TLS:
             return self._from_tls(scope)  # a trusted proxy's header is not our identity source here
         if not peer_trusted:
-            raise IdentityRefused(RefusalReason.NO_CERTIFICATE, "direct connection in proxy mode")
+            raise IdentityRefused(RefusalReason.NOT_VIA_PROXY, f"peer {peer or '?'}")
         return self._from_header(scope)
 
     @staticmethod

@@ -1,9 +1,11 @@
 """The identity step as pure ASGI middleware: certificate → fingerprint → principal on scope.
 
 Pure ASGI (not ``BaseHTTPMiddleware``) so contextvars and streaming pass through untouched.
-Every refusal looks the same to the client (one generic 401); the precise reason goes to
-``on_refused`` for the audit trail. Fail closed: an identity source that raises refuses the
-request (503) instead of letting it through.
+Every request gets its id here (``scope["dataadgang.request_id"]``, the ``x-request-id`` header
+of every answer, refusals included). Every refused certificate looks the same to the client (one
+generic 401); a request with no certificate at all is told that one is required (the client
+knows that already, so it reveals nothing). The precise reason goes to ``on_refused`` for the
+audit trail. Fail closed: an identity source or CRL that fails refuses the request (503).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import os
 from collections.abc import Awaitable, Callable, MutableMapping, Sequence
 from typing import Any
 
@@ -19,6 +22,7 @@ from cryptography import x509
 
 from gateway.errors import AuthenticationError, error_body
 from gateway.identity.certificate import CertificateFormatError, ClientCertificate, parse_pem
+from gateway.identity.crl import CertificateRevocationList
 from gateway.identity.extract import CertificateExtractor, IdentityMode, PresentedCertificate
 from gateway.identity.proxy import TrustedProxies
 from gateway.identity.refusal import IdentityRefused, RefusalReason
@@ -38,6 +42,8 @@ logger = logging.getLogger(__name__)
 
 # the metadata revision the identity step checked: users, certificates and grants as of then
 REVISION_SCOPE_KEY = "dataadgang.revision"
+# the request's id: in the x-request-id header of the answer and in its audit event
+REQUEST_ID_SCOPE_KEY = "dataadgang.request_id"
 
 
 def _utcnow() -> dt.datetime:
@@ -49,6 +55,11 @@ def _body(message: str, code: str) -> bytes:
 
 
 _UNAUTHENTICATED = _body(str(AuthenticationError()), AuthenticationError.code)
+NO_CERTIFICATE_MESSAGE = (
+    "A client certificate is required: connect with the certificate dataadgang issued to you "
+    "(e.g. curl --cert user.crt.pem --key user.key.pem)."
+)
+_NO_CERTIFICATE = _body(NO_CERTIFICATE_MESSAGE, AuthenticationError.code)
 _UNAVAILABLE = _body("The service is temporarily unavailable.", "SERVICE_UNAVAILABLE")
 
 
@@ -62,6 +73,7 @@ class IdentityMiddleware:
         extractor: CertificateExtractor,
         verifier: ClientCertificateVerifier,
         resolver: IdentityResolver,
+        crl: CertificateRevocationList | None = None,
         on_refused: OnRefused | None = None,
         offload_lookups: bool = False,
         clock: Callable[[], dt.datetime] = _utcnow,
@@ -71,6 +83,7 @@ class IdentityMiddleware:
         self._extractor = extractor
         self._verifier = verifier
         self._resolver = resolver
+        self._crl = crl
         self._on_refused = on_refused
         self._offload = offload_lookups  # True when the source does blocking I/O (a database)
         self._clock = clock
@@ -83,11 +96,12 @@ class IdentityMiddleware:
         if scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)  # lifespan and future scope types pass through
             return
+        scope[REQUEST_ID_SCOPE_KEY] = os.urandom(16).hex()  # 32 hex digits, like a uuid4 without its cost
         try:
             principal = await self.identify(scope)
         except IdentityRefused as refusal:
             await self._report(scope, refusal)
-            await self._refuse(scope, send, unavailable=refusal.reason is RefusalReason.SOURCE_UNAVAILABLE)
+            await self._refuse(scope, send, refusal.reason)
             return
         scope["principal"] = principal
         scope[REVISION_SCOPE_KEY] = self._resolver.revision
@@ -96,7 +110,10 @@ class IdentityMiddleware:
     async def identify(self, scope: Scope) -> Principal:
         """The whole identity step for one request; raises :class:`IdentityRefused`."""
         presented = self._extractor.extract(scope)  # type: ignore[arg-type]
-        client = self._certificate(presented, self._clock())
+        now = self._clock()
+        client = self._certificate(presented, now)
+        if self._crl is not None:
+            self._crl.check(client, now)
         try:
             if self._offload:
                 principal = await anyio.to_thread.run_sync(self._resolver.resolve, client.fingerprint)
@@ -143,11 +160,15 @@ class IdentityMiddleware:
             logger.exception("on_refused callback failed for: %s", refusal.description)
 
     @staticmethod
-    async def _refuse(scope: Scope, send: Send, *, unavailable: bool) -> None:
+    async def _refuse(scope: Scope, send: Send, reason: RefusalReason) -> None:
+        unavailable = reason is RefusalReason.SOURCE_UNAVAILABLE
         if scope["type"] == "websocket":
             await send({"type": "websocket.close", "code": 1008 if not unavailable else 1011})
             return
-        body = _UNAVAILABLE if unavailable else _UNAUTHENTICATED
+        if unavailable:
+            body = _UNAVAILABLE
+        else:
+            body = _NO_CERTIFICATE if reason is RefusalReason.NO_CERTIFICATE else _UNAUTHENTICATED
         await send(
             {
                 "type": "http.response.start",
@@ -156,6 +177,7 @@ class IdentityMiddleware:
                     (b"content-type", b"application/json"),
                     (b"content-length", str(len(body)).encode()),
                     (b"cache-control", b"no-store"),
+                    (b"x-request-id", scope[REQUEST_ID_SCOPE_KEY].encode()),
                 ],
             }
         )
@@ -171,7 +193,7 @@ def identity_middleware(
     on_refused: OnRefused | None = None,
     offload_lookups: bool = False,
 ) -> IdentityMiddleware:
-    """Wire the identity step from settings (mode, trusted proxies, header, check interval)."""
+    """Wire the identity step from settings (mode, trusted proxies, header, check interval, CRL)."""
     extractor = CertificateExtractor(
         mode=IdentityMode(settings.identity_mode),
         trusted_proxies=TrustedProxies.parse(settings.trusted_proxies),
@@ -183,6 +205,7 @@ def identity_middleware(
         extractor=extractor,
         verifier=ClientCertificateVerifier(ca_certificates),
         resolver=resolver,
+        crl=CertificateRevocationList(settings.resolved_crl_file, ca_certificates),
         on_refused=on_refused,
         offload_lookups=offload_lookups,
     )

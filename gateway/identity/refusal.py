@@ -1,7 +1,7 @@
 """Why a request was refused: precise for the audit trail, never shown to the client.
 
-The client always gets the one generic :class:`gateway.errors.AuthenticationError`; the
-reason travels only to the injected ``on_refused`` callback, so an attacker learns nothing
+The client gets the one generic :class:`gateway.errors.AuthenticationError` for every refused
+certificate (a request with no certificate at all is told one is required); the reason travels only to the injected ``on_refused`` callback, so an attacker learns nothing
 about which check failed while the security officer can still read why.
 """
 
@@ -15,6 +15,7 @@ from gateway.errors import DataadgangError
 class RefusalReason(str, Enum):
     NO_CERTIFICATE = "no_certificate"
     UNTRUSTED_FORWARDER = "forwarded_certificate_from_untrusted_peer"
+    NOT_VIA_PROXY = "direct_connection_in_proxy_mode"
     MALFORMED_HEADER = "malformed_certificate_header"
     NOT_ISSUED_BY_CA = "not_issued_by_our_ca"
     NOT_CLIENT_CERTIFICATE = "not_a_client_certificate"

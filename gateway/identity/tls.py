@@ -6,11 +6,17 @@ hook is small: after uvicorn's own ``connection_made`` (the TLS handshake is com
 the verified leaf is read from the SSL object once per connection, and the protocol's ``app``
 is wrapped so that every request scope on that connection — kept-alive, pipelined or upgraded
 to a WebSocket — carries ``scope["extensions"]["tls"]``. No uvicorn method body is copied.
+
+The client certificate is *optional* at the handshake: a client without one gets an HTTP 401 that
+says a certificate is required (and an audit event), instead of a connection reset that explains
+nothing. A certificate that is presented must still verify against our CA, or OpenSSL ends the
+handshake; those refusals are logged with OpenSSL's reason (``gateway.identity.tls`` logger).
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import ssl
 from collections.abc import Callable
 from typing import Any
@@ -22,6 +28,8 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 
 _TLS_VERSIONS = {"TLSv1.2": 0x0303, "TLSv1.3": 0x0304}
+
+logger = logging.getLogger(__name__)
 
 
 def tls_extension(transport: asyncio.BaseTransport) -> dict[str, Any] | None:
@@ -40,7 +48,7 @@ def tls_extension(transport: asyncio.BaseTransport) -> dict[str, Any] | None:
         # Python <3.13 exposes only the leaf; that is all the identity step needs.
         "client_cert_chain": chain,
         "client_cert_name": name,
-        "client_cert_error": None,  # CERT_REQUIRED: an unverified client never gets here
+        "client_cert_error": None,  # a presented certificate that did not verify never gets here
         "tls_version": _TLS_VERSIONS.get(ssl_object.version() or ""),
         "cipher_suite": None,  # Python's ssl module does not expose the IANA number
     }
@@ -84,8 +92,32 @@ class WebSocketsTLSProtocol(_ClientCertificateMixin, WebSocketsSansIOProtocol):
 HTTP_PROTOCOLS: dict[str, type[asyncio.Protocol]] = {"h11": H11TLSProtocol, "httptools": HttpToolsTLSProtocol}
 
 
+class HandshakeLoggingSSLObject(ssl.SSLObject):
+    """Logs why OpenSSL refused a handshake; asyncio and uvloop drop the reason silently.
+
+    Installed through ``SSLContext.sslobject_class`` (the documented hook); both event loops
+    create their TLS objects with ``wrap_bio`` and call ``do_handshake`` on them.
+    """
+
+    def do_handshake(self) -> None:
+        try:
+            super().do_handshake()
+        except (ssl.SSLWantReadError, ssl.SSLWantWriteError):
+            raise
+        except ssl.SSLCertVerificationError as error:
+            logger.warning(
+                "TLS handshake refused: client certificate did not verify: %s (OpenSSL verify code %s)",
+                error.verify_message,
+                error.verify_code,
+            )
+            raise
+        except ssl.SSLError as error:
+            logger.info("TLS handshake failed: %s", error.reason or error)
+            raise
+
+
 class ClientAuthContextFactory:
-    """TLS >= 1.2, a client certificate from our CA required, no legacy renegotiation.
+    """TLS >= 1.2, a client certificate from our CA asked for (optional), no legacy renegotiation.
 
     A class rather than a closure so that uvicorn can hand it to worker processes (pickled).
     """
@@ -96,14 +128,13 @@ class ClientAuthContextFactory:
     def __call__(self, config: uvicorn.Config, default: Callable[[], ssl.SSLContext]) -> ssl.SSLContext:
         context = default()
         context.minimum_version = ssl.TLSVersion.TLSv1_2
-        context.verify_mode = ssl.CERT_REQUIRED
+        # Optional: the app answers a missing certificate with a 401 that says so. A presented
+        # certificate must verify here all the same; the identity step then checks everything again.
+        context.verify_mode = ssl.CERT_OPTIONAL
         context.load_verify_locations(cafile=self.ca_file)
         context.options |= ssl.OP_NO_RENEGOTIATION
+        context.sslobject_class = HandshakeLoggingSSLObject
         return context
-
-
-def client_auth_context_factory(ca_file: str) -> ClientAuthContextFactory:
-    return ClientAuthContextFactory(ca_file)
 
 
 def uvicorn_config(
@@ -114,10 +145,11 @@ def uvicorn_config(
     certfile: str,
     keyfile: str,
     ca_file: str,
+    keyfile_password: str | None = None,
     http: str = "httptools",
     **kw: Any,
 ) -> uvicorn.Config:
-    """A uvicorn config that requires a client certificate from our CA and passes it to the app.
+    """A uvicorn config that asks for a client certificate from our CA and passes it to the app.
 
     ``proxy_headers`` is forced off: uvicorn would otherwise rewrite ``scope["client"]`` from
     ``X-Forwarded-For``, and the identity step must see the real TCP peer.
@@ -131,9 +163,10 @@ def uvicorn_config(
         ws=WebSocketsTLSProtocol,
         ssl_certfile=certfile,
         ssl_keyfile=keyfile,
+        ssl_keyfile_password=keyfile_password,
         ssl_ca_certs=ca_file,
-        ssl_cert_reqs=ssl.CERT_REQUIRED,
-        ssl_context_factory=client_auth_context_factory(ca_file),
+        ssl_cert_reqs=ssl.CERT_OPTIONAL,
+        ssl_context_factory=ClientAuthContextFactory(ca_file),
         proxy_headers=False,
         **kw,
     )

@@ -116,3 +116,13 @@ def list_for(session: Session, actor: Actor, login: str) -> list[CertificateView
         sa.select(CertificateRow).where(CertificateRow.user_id == user.id).order_by(CertificateRow.issued_at, CertificateRow.id)
     )
     return [_view(row, user) for row in rows]
+
+
+def list_all(session: Session, actor: Actor) -> list[CertificateView]:
+    """Every certificate the actor may see (all of them for an operator), in issue order."""
+    found = session.execute(
+        sa.select(CertificateRow, UserRow)
+        .join(UserRow, CertificateRow.user_id == UserRow.id)
+        .order_by(CertificateRow.issued_at, CertificateRow.id)
+    )
+    return [_view(row, user) for row, user in found if may_see(actor, user.kommune_kode)]

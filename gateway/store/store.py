@@ -283,3 +283,8 @@ class MetadataStore(StoreIdentitySource):
     def list_certificates(self, actor: Actor, login: str) -> list[CertificateView]:
         with self.database.read() as session:
             return certificates.list_for(session, actor, login)
+
+    def all_certificates(self, actor: Actor) -> list[CertificateView]:
+        """Every certificate the actor may see, for comparing the store with the CA."""
+        with self.database.read() as session:
+            return certificates.list_all(session, actor)

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+
+from admin.revocation import find_disagreements
 
 from gateway.demo import DEMO_OPERATOR, DEMO_USERS, example_request, prepare_pki, prepare_users
 from gateway.settings import Settings
@@ -39,6 +45,19 @@ def test_a_lost_certificate_file_is_replaced_and_the_old_certificate_revoked(set
         (new,) = _valid(store, analyst.login)
         assert new != old
         assert analyst.certificate.exists() and analyst.password_file.exists()
+        # revoked through the one revocation service: in the store, the CA index and the CRL alike
+        assert find_disagreements(store, ca, DEMO_OPERATOR) == []
+        (replaced,) = [c for c in store.list_certificates(DEMO_OPERATOR, analyst.login) if c.fingerprint == old]
+        assert replaced.revocation_reason == "superseded"
+        crl = x509.load_pem_x509_crl(ca.crl_path.read_bytes())
+        assert crl.get_revoked_certificate_by_serial_number(replaced.serial) is not None
+
+
+def test_the_demo_encrypts_the_server_key_with_the_tls_key_passphrase(settings: Settings) -> None:
+    _ca, _cert, key = prepare_pki(replace(settings, tls_key_passphrase="demo secret"))
+    data = key.read_bytes()
+    assert data.startswith(b"-----BEGIN ENCRYPTED PRIVATE KEY-----")
+    serialization.load_pem_private_key(data, password=b"demo secret")
 
 
 def test_the_example_request_names_existing_files(settings: Settings) -> None:

@@ -205,8 +205,10 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, d
 def _client(server: Server, user: User) -> httpx.Client:
     context = ssl.create_default_context(cafile=str(server.ca_file))
     context.load_cert_chain(str(user.cert), str(user.key), password=user.password)
-    # one connection per client: every request of a client goes over the same kept-alive socket
-    return httpx.Client(base_url=server.url, verify=context, timeout=10.0, limits=httpx.Limits(max_connections=1))
+    # one connection per client: every request of a client goes over the same kept-alive socket, which
+    # httpx must not drop itself while the CLI runs (its default keep-alive expiry is 5 s; the server's is 30 s)
+    limits = httpx.Limits(max_connections=1, keepalive_expiry=25.0)
+    return httpx.Client(base_url=server.url, verify=context, timeout=10.0, limits=limits)
 
 
 def _wait_until_serving(server: Server, user: User, timeout: float = 60.0) -> None:

@@ -11,13 +11,13 @@ from pathlib import Path
 from cryptography import x509
 
 from admin.pki import CertificateAuthority
-from gateway.settings import PROJECT_ROOT
+from gateway.settings import PROJECT_ROOT, Settings
+from gateway.store import MetadataStore
+from gateway.store.views import Actor
 
-# The real `pki` click group in a fresh interpreter, without the rest of the main CLI.
-_CLI = (
-    "import sys; from admin.pki.cli import pki; from gateway.settings import Settings; "
-    "pki(sys.argv[2:], obj=Settings.from_env({'DATAADGANG_HOME': sys.argv[1]}))"
-)
+# The real `dataadgang` command line in a fresh interpreter.
+_CLI = "import sys; from gateway.cli import main; main(['--home', sys.argv[1], *sys.argv[2:]])"
+OPERATOR = Actor.operator("concurrency-test")
 
 
 def _crl_number(ca: CertificateAuthority) -> int:
@@ -29,13 +29,17 @@ def test_concurrent_cli_issuance_keeps_the_index_consistent(tmp_path: Path) -> N
     home = tmp_path / "home"
     ca = CertificateAuthority.create(home / "ca")
     crl_number_before = _crl_number(ca)
+    with MetadataStore.from_settings(Settings.from_env({"DATAADGANG_HOME": str(home)})) as store:
+        store.migrate()
+        store.onboard_kommune(OPERATOR, "101")
+        for i in range(6):
+            store.add_user(OPERATOR, kommune_kode="101", login=f"test\\user{i}")
 
     issuers = [
-        [sys.executable, "-c", _CLI, str(home), "issue", "--login", f"user{i}", "--kommune", "101"]
-        + ["--out", str(tmp_path / "out")]
+        [sys.executable, "-c", _CLI, str(home), "user", "cert", "issue", f"test\\user{i}", "--out", str(tmp_path / "out")]
         for i in range(6)
     ]
-    publishers = [[sys.executable, "-c", _CLI, str(home), "crl"] for _ in range(2)]
+    publishers = [[sys.executable, "-c", _CLI, str(home), "pki", "crl"] for _ in range(2)]
     processes = [
         subprocess.Popen(command, cwd=PROJECT_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         for command in issuers + publishers
@@ -51,7 +55,8 @@ def test_concurrent_cli_issuance_keeps_the_index_consistent(tmp_path: Path) -> N
     records = ca.list_certificates()
     clients = [record for record in records if record.kind == "client"]
     assert {record.serial for record in clients} == printed
-    assert sorted(record.login or "" for record in clients) == [f"user{i}" for i in range(6)]
+    assert sorted(record.login or "" for record in clients) == [f"test\\user{i}" for i in range(6)]
+    assert all(record.revoked_at is None for record in clients)  # the concurrent `pki crl` took none for orphans
     assert len({record.serial for record in records}) == len(records) == 7
     assert data["crl_number"] == _crl_number(ca) == crl_number_before + 2
     published = x509.load_pem_x509_crl(ca.crl_path.read_bytes())

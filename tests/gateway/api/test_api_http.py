@@ -12,6 +12,8 @@ import httpx
 import pytest
 from api_world import World, audit_events_for
 
+from gateway.identity.middleware import NO_CERTIFICATE_MESSAGE
+
 JSON = {"content-type": "application/json"}
 DEEP = (
     '{ catalog(name: "FLIS Ukraine-101") { cube(name: "Ukraine") { dimensions { hierarchies { levels { members {'
@@ -158,6 +160,13 @@ def test_a_query_string_just_under_the_limit_is_served(world: World) -> None:
     assert response.status_code == 200, response.text
 
 
+def test_every_answer_carries_a_request_id_even_the_health_check(world: World) -> None:
+    with world.client(world.user("some101")) as client:
+        first, second = client.get("/healthz"), client.get("/healthz")
+    assert first.status_code == 200 and first.json() == {"status": "ok"}
+    assert len(first.headers["x-request-id"]) == 32 and first.headers["x-request-id"] != second.headers["x-request-id"]
+
+
 def test_get_with_a_query_is_served_and_audited(world: World) -> None:
     user = world.user("some101")
     with world.client(user) as client:
@@ -184,8 +193,14 @@ def test_no_suggestions_leak_names_the_client_did_not_ask_for(world: World) -> N
     assert "Did you mean" not in response.text
 
 
-def test_a_client_without_certificate_never_reaches_the_endpoint(world: World) -> None:
-    context = ssl.create_default_context(cafile=str(world.ca_file))
+def test_a_client_without_certificate_never_reaches_the_endpoint_and_is_told_one_is_required(world: World) -> None:
+    """Not a connection reset: a 401 saying so, with a request id, and an identity audit event."""
+    context = ssl.create_default_context(cafile=str(world.ca_file))  # trusts the server, presents nothing
     with httpx.Client(base_url=world.url, verify=context) as client:
-        with pytest.raises((httpx.ReadError, httpx.ConnectError, httpx.RemoteProtocolError)):
-            client.post("/graphql", content=_json("{ me { login } }"), headers=JSON)
+        response = client.post("/graphql", content=_json("{ me { login } }"), headers=JSON)
+    assert response.status_code == 401
+    assert response.json() == {"errors": [{"message": NO_CERTIFICATE_MESSAGE, "extensions": {"code": "UNAUTHENTICATED"}}]}
+    request_id = response.headers["x-request-id"]
+    (record,) = [r for r in world.gateway.audit.query(outcome="refused") if r.event.request_id == request_id]
+    assert record.event.reason == "no_certificate" and record.event.operation == "identity"
+    assert record.event.login is None and record.event.client_address == "127.0.0.1"

@@ -10,9 +10,8 @@ import time
 from typing import Any
 
 from api_world import AREAS, OPERATOR, ApiUser, World, post
-from cryptography import x509
 
-from admin.certificates import revoke_user_certificate
+from admin.revocation import revoke_certificate
 
 EXECUTE = (
     '{ execute(catalog: "FLIS Ukraine-101", query: {cube: "Ukraine", measures: ["[Measures].[Indrejste]"]})'
@@ -110,9 +109,7 @@ def test_a_revoked_certificate_is_refused_on_the_next_request_of_an_open_connect
     try:
         status, _ = connection.post(EXECUTE)
         assert status == 200
-        revoke_user_certificate(
-            world.store, world.settings.ca_dir, OPERATOR, user.serial, x509.ReasonFlags.key_compromise, "lost laptop"
-        )
+        revoke_certificate(world.store, world.ca, OPERATOR, user.serial, "key-compromise")
         status, body = connection.post(EXECUTE)
         assert status == 401 and body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
         assert "data" not in body

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+from dataclasses import replace
 from typing import Any
 
 import httpx
@@ -30,7 +31,7 @@ def test_lifespan_passes_through_untouched(pki: Any, settings: Settings) -> None
         seen.append(scope)
 
     middleware = identity_middleware(
-        app, settings=settings, source=InMemoryIdentitySource(), ca_certificates=_ca_certificates(pki)
+        app, settings=replace(settings, crl_file=pki.ca.crl_path), source=InMemoryIdentitySource(), ca_certificates=_ca_certificates(pki)
     )
 
     async def never() -> Any:
@@ -110,7 +111,7 @@ def test_identity_source_failure_fails_closed(pki: Any, settings: Settings) -> N
         reasons.append(reason)
 
     middleware = identity_middleware(
-        app, settings=settings, source=BrokenSource(), ca_certificates=_ca_certificates(pki), on_refused=on_refused
+        app, settings=replace(settings, crl_file=pki.ca.crl_path), source=BrokenSource(), ca_certificates=_ca_certificates(pki), on_refused=on_refused
     )
     sent = _drive(middleware, _tls_scope(pki, "alice"))
     assert sent[0]["status"] == 503
@@ -126,7 +127,7 @@ def test_failing_audit_callback_still_refuses(pki: Any, settings: Settings) -> N
         raise RuntimeError("audit down")
 
     middleware = identity_middleware(
-        app, settings=settings, source=InMemoryIdentitySource(), ca_certificates=_ca_certificates(pki), on_refused=on_refused
+        app, settings=replace(settings, crl_file=pki.ca.crl_path), source=InMemoryIdentitySource(), ca_certificates=_ca_certificates(pki), on_refused=on_refused
     )
     sent = _drive(middleware, _tls_scope(pki, "bob"))
     assert sent[0]["status"] == 401
@@ -153,7 +154,7 @@ def test_offloaded_lookup_sets_principal(pki: Any, settings: Settings) -> None:
         reached.append(scope["principal"])
 
     middleware = identity_middleware(
-        app, settings=settings, source=source, ca_certificates=_ca_certificates(pki), offload_lookups=True
+        app, settings=replace(settings, crl_file=pki.ca.crl_path), source=source, ca_certificates=_ca_certificates(pki), offload_lookups=True
     )
     assert _drive(middleware, _tls_scope(pki, "alice")) == []
     assert [principal.login for principal in reached] == ["alice"]

@@ -89,7 +89,7 @@ def test_direct_request_without_proxy_in_proxy_mode_is_refused(proxied_gateway: 
         response = _get(gateway, {})
     assert response.status_code == 401
     assert response.json() == GENERIC
-    assert gateway.refusals.reasons == ["no_certificate: direct connection in proxy mode"]
+    assert gateway.refusals.reasons == ["direct_connection_in_proxy_mode: peer 127.0.0.1"]
 
 
 @pytest.mark.parametrize(

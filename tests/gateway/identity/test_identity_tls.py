@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import socket
 import ssl
 from typing import Any
@@ -11,7 +12,12 @@ import httpx
 import pytest
 from websockets.sync.client import connect as websocket_connect
 
+from cryptography.hazmat.primitives import serialization
+
 from gateway.errors import AuthenticationError
+from gateway.identity.server_thread import serve_in_thread
+from gateway.identity.tls import uvicorn_config
+from gateway.identity.middleware import NO_CERTIFICATE_MESSAGE
 
 GENERIC = {"errors": [{"message": str(AuthenticationError()), "extensions": {"code": "UNAUTHENTICATED"}}]}
 
@@ -78,11 +84,11 @@ def test_revoked_cert_is_refused_on_resumed_tls_session(pki: Any, tls_gateway: A
     assert gateway.refusals.reasons == ["revoked"]
 
 
-@pytest.mark.parametrize("name", [None, "expired", "future", "stranger", "server"])
+@pytest.mark.parametrize("name", ["expired", "future", "stranger", "server"])
 def test_tls12_handshake_fails_without_a_usable_client_certificate(
     pki: Any, tls_gateway: Any, name: str | None
 ) -> None:
-    """No certificate, expired, not yet valid, another CA, a server certificate (wrong EKU)."""
+    """Expired, not yet valid, another CA, a server certificate (wrong EKU)."""
     context = pki.client_context(name)
     context.maximum_version = ssl.TLSVersion.TLSv1_2  # the server's verdict lands inside the handshake
     with tls_gateway() as gateway, httpx.Client(verify=context, timeout=5.0) as client:
@@ -91,7 +97,7 @@ def test_tls12_handshake_fails_without_a_usable_client_certificate(
     assert gateway.refusals.seen == []  # refused by TLS itself, the app never saw a request
 
 
-@pytest.mark.parametrize("name", [None, "expired", "future", "stranger", "server"])
+@pytest.mark.parametrize("name", ["expired", "future", "stranger", "server"])
 def test_tls13_connection_is_dropped_without_a_usable_client_certificate(
     pki: Any, tls_gateway: Any, name: str | None
 ) -> None:
@@ -100,6 +106,37 @@ def test_tls13_connection_is_dropped_without_a_usable_client_certificate(
         with pytest.raises(httpx.TransportError):
             client.get(f"{gateway.url}/whoami")
     assert gateway.refusals.seen == []
+
+
+@pytest.mark.parametrize("version", [ssl.TLSVersion.TLSv1_2, ssl.TLSVersion.TLSv1_3])
+def test_a_client_without_a_certificate_is_told_one_is_required(pki: Any, tls_gateway: Any, version: ssl.TLSVersion) -> None:
+    """Not a connection reset: a 401 saying a certificate is required, with a request id, and a refusal on record."""
+    context = pki.client_context(None)
+    context.minimum_version = context.maximum_version = version
+    with tls_gateway() as gateway, httpx.Client(verify=context, timeout=5.0) as client:
+        response = client.get(f"{gateway.url}/whoami")
+    assert response.status_code == 401
+    assert response.json() == {"errors": [{"message": NO_CERTIFICATE_MESSAGE, "extensions": {"code": "UNAUTHENTICATED"}}]}
+    assert len(response.headers["x-request-id"]) == 32
+    assert gateway.refusals.reasons == ["no_certificate"]
+
+
+@pytest.mark.parametrize(
+    ("name", "reason"),
+    [("expired", "certificate has expired"), ("stranger", "unable to get local issuer certificate"),
+     ("future", "certificate is not yet valid")],
+)
+def test_a_handshake_refusal_is_logged_with_its_reason(
+    pki: Any, tls_gateway: Any, caplog: pytest.LogCaptureFixture, name: str, reason: str
+) -> None:
+    context = pki.client_context(name)
+    context.maximum_version = ssl.TLSVersion.TLSv1_2
+    with caplog.at_level(logging.INFO, logger="gateway.identity.tls"):
+        with tls_gateway() as gateway, httpx.Client(verify=context, timeout=5.0) as client:
+            with pytest.raises(httpx.ConnectError):
+                client.get(f"{gateway.url}/whoami")
+    logged = [record.getMessage() for record in caplog.records if record.name == "gateway.identity.tls"]
+    assert any("TLS handshake refused" in line and reason in line for line in logged), logged
 
 
 def test_valid_certificate_of_unknown_user_is_refused(pki: Any, tls_gateway: Any) -> None:
@@ -148,3 +185,21 @@ def test_websocket_of_revoked_certificate_is_closed_before_accept(pki: Any, tls_
                 websocket.recv(timeout=5)
     assert "403" in str(refused.value)
     assert gateway.refusals.reasons == ["revoked"]
+
+
+def test_the_server_key_may_be_stored_encrypted(pki: Any, tmp_path: Any) -> None:
+    """DATAADGANG_TLS_KEY_PASSPHRASE: uvicorn loads the encrypted key with it and serves mTLS."""
+    key = serialization.load_pem_private_key(pki.server_key.read_bytes(), password=None)
+    encrypted = tmp_path / "server.key"
+    encrypted.write_bytes(key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.BestAvailableEncryption(b"s3cret")
+    ))
+
+    async def hello(scope: Any, receive: Any, send: Any) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"hello"})
+
+    config = uvicorn_config(hello, host="127.0.0.1", port=0, certfile=str(pki.server_cert), keyfile=str(encrypted),
+                            keyfile_password="s3cret", ca_file=str(pki.ca_file), lifespan="off", log_level="warning")
+    with serve_in_thread(config) as server, _client(pki, "alice") as client:
+        assert client.get(f"{server.url}/").text == "hello"
