@@ -138,6 +138,8 @@ class Settings:
     @property
     def resolved_audit_checkpoint_file(self) -> Path:
         return self.audit_checkpoint_file or self.home / "audit" / "checkpoints.jsonl"
+
+    @property
     def resolved_crl_file(self) -> Path:
         """The CRL the gateway consults on every request (the one ``pki crl`` publishes)."""
         return self.crl_file or self.ca_dir / "crl.pem"
