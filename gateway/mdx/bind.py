@@ -464,7 +464,11 @@ class Binder:
 
     def cell_values(self, coordinates: Sequence[Context]) -> list[Any]:
         """Values of whole coordinates; calculated measures are evaluated from their parts."""
-        needed: dict[tuple[tuple[str, str], ...], Context] = {}
+        if all(c[MEASURES_HIERARCHY].calculated is None for c in coordinates):
+            return compute_cells(
+                self.cube, coordinates, run=self.run, restrictions=self.restrictions, level_size=self.reader.known_size
+            )
+        needed: dict[frozenset[MdxMember], Context] = {}
 
         def record(coordinate: Coordinate) -> None:
             needed.setdefault(_coordinate_key(coordinate), dict(coordinate))
@@ -473,7 +477,9 @@ class Binder:
         for coordinate in coordinates:
             self._cell(coordinate, record, 0)
         base = list(needed.values())
-        found = compute_cells(self.cube, base, run=self.run, restrictions=self.restrictions)
+        found = compute_cells(
+            self.cube, base, run=self.run, restrictions=self.restrictions, level_size=self.reader.known_size
+        )
         values = {key: value for key, value in zip(needed, found)}
         return [self._cell(c, lambda c2: values.get(_coordinate_key(c2)), 0) for c in coordinates]
 
@@ -552,7 +558,7 @@ class Binder:
         contexts = [self.coordinate(t, base=current or self.context) for t in found.tuples]
         if expression is None:
             return self.cell_values(contexts)
-        needed: dict[tuple[tuple[str, str], ...], Context] = {}
+        needed: dict[frozenset[MdxMember], Context] = {}
 
         def record(coordinate: Coordinate) -> None:
             needed.setdefault(_coordinate_key(coordinate), dict(coordinate))
@@ -850,8 +856,8 @@ def _key(name: ast.Name) -> str:
     return ".".join(bracket(s.text) for s in name.segments).casefold()
 
 
-def _coordinate_key(coordinate: Coordinate) -> tuple[tuple[str, str], ...]:
-    return tuple(sorted((h, m.unique_name + ("\x00aggregate" if m.aggregate else "")) for h, m in coordinate.items()))
+def _coordinate_key(coordinate: Coordinate) -> frozenset[MdxMember]:
+    return frozenset(coordinate.values())
 
 
 def _sort_key(member: MdxMember, post: bool = False) -> tuple[Any, ...]:

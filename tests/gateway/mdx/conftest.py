@@ -80,7 +80,7 @@ def run_mdx_on(connection: Connection, text: str, *, queries: list[CubeQuery] | 
                cell_limit: int = LIMITS.cell_limit) -> MdxResult:
     select = parse_query(text)
     cube = next(c for c in CUBES if c.name == cube_name(select))
-    binder = Binder(cube, MemberReader(connection, cube), engine_runner(connection, queries))
+    binder = Binder(cube, MemberReader(lambda: connection, cube), engine_runner(connection, queries))
     return execute_select(select, binder, catalog="fixture", cell_limit=cell_limit, data_as_of=None)
 
 
