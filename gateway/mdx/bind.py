@@ -643,13 +643,20 @@ def _drilldown_member(binder: Binder, args: Sequence[ast.Expr | None], current: 
 
 
 def _except(binder: Binder, args: Sequence[ast.Expr | None], current: Context | None) -> Value:
-    removed = set(binder._arg_set(args, 1, current).tuples)
-    return SetValue(tuple(t for t in _distinct(binder._arg_set(args, 0, current).tuples) if t not in removed))
+    removed = {_names(t) for t in binder._arg_set(args, 1, current).tuples}
+    return SetValue(tuple(t for t in _distinct(binder._arg_set(args, 0, current).tuples) if _names(t) not in removed))
+
+
+def _names(members: MdxTuple) -> tuple[str, ...]:
+    return tuple(m.unique_name for m in members)
 
 
 def _intersect(binder: Binder, args: Sequence[ast.Expr | None], current: Context | None) -> Value:
-    kept = set(binder._arg_set(args, 1, current).tuples)
-    return SetValue(tuple(t for t in _distinct(binder._arg_set(args, 0, current).tuples) if t in kept))
+    """Tuples of the first set, in its order, that the second holds, as the second holds them:
+    ``Intersect(DrilldownLevel(...), [VisualTotals set])`` keeps the visual totals (Excel's pattern)."""
+    kept = {_names(t): t for t in binder._arg_set(args, 1, current).tuples}
+    first = _distinct(binder._arg_set(args, 0, current).tuples)
+    return SetValue(tuple(kept[_names(t)] for t in first if _names(t) in kept))
 
 
 def _union(binder: Binder, args: Sequence[ast.Expr | None], current: Context | None) -> Value:
