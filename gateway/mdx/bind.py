@@ -32,7 +32,7 @@ from gateway.mdx.values import (
 )
 from gateway.model.types import Cube, bracket
 
-MAX_SET_SIZE = 1_000_000
+MAX_SET_SIZE = 500_000
 MAX_CALCULATION_DEPTH = 16
 CALCULATED_FORMAT = "#,##0.00"
 Context = dict[str, MdxMember]
@@ -51,9 +51,6 @@ class Binder:
         self._set_definitions: dict[str, ast.Expr] = {}
         self._sets: dict[str, SetValue] = {}
         self._calculated: dict[str, tuple[MdxMember, ast.Expr | None]] = {}
-        self._hierarchies = {
-            h.unique_name.casefold(): h for h in (HierarchyRef(d, x) for d in cube.dimensions for x in d.hierarchies)
-        }
         self.default_measure = measure_member(cube.measures[0]) if cube.measures else None
 
     # -- statement parts ------------------------------------------------------------------------
@@ -83,14 +80,13 @@ class Binder:
             for member in tuples[0]:
                 self._put(self.context, member, "the WHERE clause")
             return
-        by_hierarchy: dict[str, list[MdxMember]] = {}
-        for members in tuples:
-            for member in members:
-                by_hierarchy.setdefault(member.hierarchy_name, []).append(member)
-        for name, members in by_hierarchy.items():
+        for name, members in _by_hierarchy(tuples, "WHERE").items():
             if name == MEASURES_HIERARCHY:
-                raise MdxUnsupportedError("WHERE with several measures")
-            self.context[name] = self._aggregate_member(members, f"{name}.[Slicer]")
+                if len(members) > 1:
+                    raise MdxUnsupportedError("WHERE with several measures")
+                self.context[name] = members[0]
+            else:
+                self.context[name] = self._aggregate_member(members, f"{name}.[Slicer]")
 
     def axis_set(self, expression: ast.Expr) -> SetValue:
         found = self.as_set(self.evaluate(expression))
@@ -140,6 +136,8 @@ class Binder:
                                self.as_member(self.evaluate(node.last, current)))
         if isinstance(node, ast.Number):
             return node.value
+        if isinstance(node, ast.Unary) and node.op in ("-", "+") and isinstance(node.operand, ast.Number):
+            return -node.operand.value if node.op == "-" else node.operand.value
         if isinstance(node, ast.String):
             return node.value
         if isinstance(node, ast.Null):
@@ -435,12 +433,9 @@ class Binder:
         return tuple(restrictions)
 
     def _add_restrictions(self, found: SetValue) -> None:
-        by_hierarchy: dict[str, list[MdxMember]] = {}
-        for members in found.tuples:
-            for member in members:
-                if not member.is_measure:
-                    by_hierarchy.setdefault(member.hierarchy_name, []).append(member)
-        for members in by_hierarchy.values():
+        for name, members in _by_hierarchy(found.tuples, "subselect").items():
+            if name == MEASURES_HIERARCHY:
+                continue
             for restriction in self.restriction_of(members):
                 self.restrictions.append(restriction)
                 self.reader.restrictions.setdefault(restriction[0].dimension.name, []).append(restriction)
@@ -858,6 +853,18 @@ def _non_empty_crossjoin(binder: Binder, args: Sequence[ast.Expr | None], curren
 
 
 # -- helpers ------------------------------------------------------------------------------------
+def _by_hierarchy(tuples: Sequence[MdxTuple], where: str) -> dict[str, list[MdxMember]]:
+    """The distinct members of each hierarchy in a set that must be a crossjoin of them (as Excel
+    sends filters): restricting each hierarchy separately then means exactly the set."""
+    found: dict[str, dict[MdxMember, None]] = {}
+    for members in tuples:
+        for member in members:
+            found.setdefault(member.hierarchy_name, {})[member] = None
+    if math.prod(len(members) for members in found.values()) != len(set(tuples)):
+        raise MdxUnsupportedError(f"{where} set of tuples", "Give one set per hierarchy (a crossjoin of them).")
+    return {name: list(members) for name, members in found.items()}
+
+
 def _key(name: ast.Name) -> str:
     """How WITH names are matched: by their parts, case-insensitively, quoted or not."""
     return ".".join(bracket(s.text) for s in name.segments).casefold()
