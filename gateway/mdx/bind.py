@@ -116,7 +116,7 @@ class Binder:
             _check_distinct(members)
             return TupleValue(tuple(members))
         if isinstance(node, ast.Call):
-            return self._call(node.function, node.args, current, node)
+            return self._call(node.function, node.args, current)
         if isinstance(node, ast.Method):
             target = self.evaluate(node.target, current)
             return self._method(target, node.function, node.args, current)
@@ -165,10 +165,10 @@ class Binder:
     def as_member(self, value: Value) -> MdxMember:
         if isinstance(value, MdxMember):
             return value
-        if isinstance(value, TupleValue | SetValue):
-            members = value.members if isinstance(value, TupleValue) else (value.tuples[0] if len(value.tuples) == 1 else ())
-            if len(members) == 1:
-                return members[0]
+        if isinstance(value, TupleValue) and len(value.members) == 1:
+            return value.members[0]
+        if isinstance(value, SetValue) and len(value.tuples) == 1 and len(value.tuples[0]) == 1:
+            return value.tuples[0][0]
         if isinstance(value, DimensionValue):
             value = self._only_hierarchy(value)
         if isinstance(value, HierarchyValue):
@@ -369,9 +369,8 @@ class Binder:
         return _bounded(tuple((m,) for m in found))
 
     # -- functions ------------------------------------------------------------------------------
-    def _call(self, function: str, args: tuple[ast.Expr | None, ...], current: Context | None, node: ast.Call) -> Value:
-        name = function.casefold()
-        handler = _FUNCTIONS.get(name)
+    def _call(self, function: str, args: tuple[ast.Expr | None, ...], current: Context | None) -> Value:
+        handler = _FUNCTIONS.get(function.casefold())
         if handler is None:
             raise MdxUnsupportedError(function)
         return handler(self, args, current)
@@ -820,6 +819,12 @@ def _aggregate(binder: Binder, args: Sequence[ast.Expr | None], current: Context
     return binder._aggregate_member(members, "[Aggregate]")
 
 
+def _non_empty_crossjoin(binder: Binder, args: Sequence[ast.Expr | None], current: Context | None) -> Value:
+    joined = binder._crossjoin([binder._arg_set(args, i, current) for i in range(len(args))])
+    values = binder.cell_values([binder.coordinate(t, base=current or binder.context) for t in joined.tuples])
+    return SetValue(tuple(t for t, v in zip(joined.tuples, values) if v is not None))
+
+
 _FUNCTIONS: dict[str, Callable[[Binder, Sequence[ast.Expr | None], Context | None], Value]] = {
     "hierarchize": _hierarchize,
     "addcalculatedmembers": _identity,
@@ -831,7 +836,7 @@ _FUNCTIONS: dict[str, Callable[[Binder, Sequence[ast.Expr | None], Context | Non
     "union": _union,
     "distinct": _distinct_set,
     "crossjoin": _crossjoin,
-    "nonemptycrossjoin": lambda b, a, c: _non_empty_crossjoin(b, a, c),
+    "nonemptycrossjoin": _non_empty_crossjoin,
     "filter": _filter,
     "nonempty": _non_empty,
     "topcount": _top_count,
@@ -844,12 +849,6 @@ _FUNCTIONS: dict[str, Callable[[Binder, Sequence[ast.Expr | None], Context | Non
     "visualtotals": _visual_totals,
     "aggregate": _aggregate,
 }
-
-
-def _non_empty_crossjoin(binder: Binder, args: Sequence[ast.Expr | None], current: Context | None) -> Value:
-    joined = binder._crossjoin([binder._arg_set(args, i, current) for i in range(len(args))])
-    values = binder.cell_values([binder.coordinate(t, base=current or binder.context) for t in joined.tuples])
-    return SetValue(tuple(t for t, v in zip(joined.tuples, values) if v is not None))
 
 
 # -- helpers ------------------------------------------------------------------------------------
