@@ -245,27 +245,24 @@ class DataSession:
 
     # -- Execute ----------------------------------------------------------------------------
     def execute(self, catalog_name: str, query: CubeQueryInput) -> ExecuteResult:
-        """GraphQL's execute: its input as an engine query, its answer as GraphQL shapes."""
+        """GraphQL's execute. Access first (the uniform denial beats any complaint about the
+        query), then the query, with totals when the input asks for them."""
+        catalog = self.open_catalog(catalog_name, Action.EXECUTE)
         cube_query = cube_query_from_input(query)
         if query.totals:
-            catalog = self.open_catalog(catalog_name, Action.EXECUTE)
-            model = catalog.cube(cube_query.cube)
-            measures = [resolve_measure(model, name) for name in cube_query.measures]
-            totals = with_totals(cube_query, measures, lambda grain: self.query(catalog_name, grain))
-            return execute_result(catalog.ref.name, totals)
-        catalog, cellset = self._query(catalog_name, cube_query)
-        return execute_result(catalog.ref.name, cellset)
+            return execute_result(catalog.ref.name, self.query_totals(catalog, cube_query))
+        return execute_result(catalog.ref.name, self.query_catalog(catalog, cube_query))
 
     def query(self, catalog_name: str, cube_query: CubeQuery) -> engine_cellset.CellSet:
-        """access → plan → engine, for every door; the cell count goes to the audit trail.
+        """access → plan → engine, for every door; the cell count goes to the audit trail."""
+        return self.query_catalog(self.open_catalog(catalog_name, Action.EXECUTE), cube_query)
+
+    def query_catalog(self, catalog: OpenCatalog, cube_query: CubeQuery) -> engine_cellset.CellSet:
+        """:meth:`query` on a catalog this session opened with ``Action.EXECUTE``.
 
         The cell limit holds for the whole request, not per query: aliases (GraphQL) or the
         several grains of one MDX statement cannot multiply it.
         """
-        return self._query(catalog_name, cube_query)[1]
-
-    def _query(self, catalog_name: str, cube_query: CubeQuery) -> tuple[OpenCatalog, engine_cellset.CellSet]:
-        catalog = self.open_catalog(catalog_name, Action.EXECUTE)
         settings = self._factory.settings
         with self._trail.execute_lock:
             remaining = settings.cell_limit - self._trail.cells
@@ -278,7 +275,14 @@ class DataSession:
                     f"of {settings.cell_limit:,}."
                 )
             self._trail.served_cells(len(cellset.cells))
-        return catalog, cellset
+        return cellset
+
+    def query_totals(self, catalog: OpenCatalog, cube_query: CubeQuery) -> engine_cellset.CellSet:
+        """The query with an All member (subtotals, grand total) on every axis level, each total
+        its own engine query through :meth:`query_catalog` (``gateway.engine.totals``)."""
+        model = catalog.cube(cube_query.cube)
+        measures = [resolve_measure(model, name) for name in cube_query.measures]
+        return with_totals(cube_query, measures, lambda grain: self.query_catalog(catalog, grain))
 
     @property
     def cell_limit(self) -> int:
