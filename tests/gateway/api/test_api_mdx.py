@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import pytest
 from api_world import World, gql_data
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from gateway.api.context import RequestTrail
+from gateway.api.execute_types import AxisItemInput, CubeQueryInput
 from gateway.api.session import DataSession
 from gateway.errors import AccessDeniedError, NotFoundError
 from gateway.mdx import run_mdx
@@ -104,3 +107,50 @@ def test_a_remembered_answer_is_counted_and_never_crosses_grant_levels(world: Wo
     aggregated, _ = session_for(world, "some101")
     with pytest.raises(NotFoundError):
         run_mdx(aggregated, OWN_VH, PERSON_LEVEL)
+
+
+LEVELS = {
+    "Tid": ["[Tid].[Tid].[År]", "[Tid].[Tid].[Kvartal]"],
+    "Aldersgruppe": ["[Aldersgruppe].[Aldersgruppe].[Aldersgruppe]"],
+    "Køn": ["[Køn].[Køn].[Køn]"],
+    "Fra kommune": ["[Fra kommune].[Fra kommune].[Region]"],
+}
+MEASURES = ["Indrejste", "Udrejste", "Nettotilvækst", "Akkumuleret tilvækst"]
+
+
+@settings(max_examples=12, deadline=None)
+@given(
+    dimensions=st.permutations(list(LEVELS)),
+    rows=st.integers(1, 2),
+    columns=st.integers(0, 1),
+    measures=st.lists(st.sampled_from(MEASURES), min_size=1, max_size=2, unique=True),
+    pick=st.integers(0, 1),
+)
+def test_the_mdx_and_graphql_paths_serve_the_same_cells(
+    world: World, dimensions: list[str], rows: int, columns: int, measures: list[str], pick: int
+) -> None:
+    row_levels = [LEVELS[d][pick % len(LEVELS[d])] for d in dimensions[:rows]]
+    column_levels = [LEVELS[d][pick % len(LEVELS[d])] for d in dimensions[rows : rows + columns]]
+    session, _ = session_for(world, "some101")
+    graphql = session.execute(UKRAINE, CubeQueryInput(
+        cube="Ukraine", measures=[f"[Measures].[{m}]" for m in measures], non_empty=False,
+        rows=[AxisItemInput(level=level) for level in row_levels],
+        columns=[AxisItemInput(level=level) for level in column_levels],
+    ))._result
+    expected = {
+        frozenset(m.unique_name for m in row.members + column.members): graphql.cell(c, r).value
+        for r, row in enumerate(graphql.axes[1].tuples)
+        for c, column in enumerate(graphql.axes[0].tuples)
+    }
+    measure_set = "{" + ", ".join(f"[Measures].[{m}]" for m in measures) + "}"
+    on_columns = " * ".join([f"{level}.Members" for level in column_levels] + [measure_set])
+    on_rows = " * ".join(f"{level}.Members" for level in row_levels)
+    mdx_session, _ = session_for(world, "some101")
+    result = run_mdx(mdx_session, UKRAINE, f"SELECT {on_columns} ON COLUMNS, {on_rows} ON ROWS FROM [Ukraine]")
+    width = len(result.axes[0])
+    found = {
+        frozenset(m.unique_name for m in row + column): result.cells[r * width + c].value
+        for r, row in enumerate(result.axes[1].tuples)
+        for c, column in enumerate(result.axes[0].tuples)
+    }
+    assert found == expected
