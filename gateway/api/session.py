@@ -263,19 +263,7 @@ class DataSession:
         The cell limit holds for the whole request, not per query: aliases (GraphQL) or the
         several grains of one MDX statement cannot multiply it.
         """
-        settings = self._factory.settings
-        with self._trail.execute_lock:
-            remaining = settings.cell_limit - self._trail.cells
-            if remaining <= 0:
-                raise LimitExceededError(f"This request already returned the limit of {settings.cell_limit:,} cells.")
-            cellset = self._cell_set(catalog, cube_query, cell_limit=remaining)
-            if len(cellset.cells) > remaining:
-                raise LimitExceededError(
-                    f"The query returns {len(cellset.cells):,} cells; {remaining:,} remain of this request's limit "
-                    f"of {settings.cell_limit:,}."
-                )
-            self._trail.served_cells(len(cellset.cells))
-        return cellset
+        return self._within_budget(lambda remaining: self._cell_set(catalog, cube_query, cell_limit=remaining))
 
     def query_totals(self, catalog: OpenCatalog, cube_query: CubeQuery) -> engine_cellset.CellSet:
         """The query with an All member (subtotals, grand total) on every axis level, each total
@@ -311,15 +299,25 @@ class DataSession:
         cache_key = (entry.identity, key, catalog.allow_individual, self._factory.settings.cell_limit)
         answer = cache.results.get_or_compute(cache_key, first_time)  # type: ignore[arg-type]
         if not computed:
-            with self._trail.execute_lock:
-                remaining = self._factory.settings.cell_limit - self._trail.cells
-                if len(answer.cells) > remaining:
-                    raise LimitExceededError(
-                        f"The query returns {len(answer.cells):,} cells; {remaining:,} remain of this request's "
-                        f"limit of {self._factory.settings.cell_limit:,}."
-                    )
-                self._trail.served_cells(len(answer.cells))
+            self._within_budget(lambda _remaining: answer)
         return answer  # type: ignore[return-value]
+
+    def _within_budget(self, produce: Callable[[int], _Answer]) -> _Answer:
+        """The request's cell budget, the one place it is kept: ``produce(remaining)`` runs under
+        the lock, and its cells are refused or spent (and counted for the audit trail)."""
+        settings = self._factory.settings
+        with self._trail.execute_lock:
+            remaining = settings.cell_limit - self._trail.cells
+            if remaining <= 0:
+                raise LimitExceededError(f"This request already returned the limit of {settings.cell_limit:,} cells.")
+            answer = produce(remaining)
+            if len(answer.cells) > remaining:
+                raise LimitExceededError(
+                    f"The query returns {len(answer.cells):,} cells; {remaining:,} remain of this request's limit "
+                    f"of {settings.cell_limit:,}."
+                )
+            self._trail.served_cells(len(answer.cells))
+        return answer
 
     @property
     def version_memo(self) -> VersionMemo | None:
