@@ -154,3 +154,27 @@ def test_the_mdx_and_graphql_paths_serve_the_same_cells(
         for c, column in enumerate(result.axes[0].tuples)
     }
     assert found == expected
+
+
+EXCEL_FILTERED_PIVOT = """SELECT
+  NON EMPTY CrossJoin(Hierarchize(AddCalculatedMembers({DrilldownLevel({[Køn].[Køn].[All]})})), {[Measures].[Indrejste],[Measures].[Udrejste]}) DIMENSION PROPERTIES PARENT_UNIQUE_NAME ON COLUMNS ,
+  NON EMPTY Hierarchize(AddCalculatedMembers({DrilldownLevel({DrilldownLevel({[Tid].[Tid].[All]})},[Tid].[Tid].[År])})) DIMENSION PROPERTIES PARENT_UNIQUE_NAME ON ROWS
+FROM (SELECT ({[Aldersgruppe].[Aldersgruppe].&[0-17], [Aldersgruppe].[Aldersgruppe].&[18-29]}) ON COLUMNS FROM [Ukraine])
+CELL PROPERTIES VALUE, FORMAT_STRING, LANGUAGE, BACK_COLOR, FORE_COLOR, FONT_FLAGS"""
+
+
+def test_excel_filtered_pivot_with_subtotals_on_the_demo_cube(world: World) -> None:
+    session, _ = session_for(world, "some101")
+    result = run_mdx(session, UKRAINE, EXCEL_FILTERED_PIVOT)
+    columns = [tuple(m.unique_name for m in t) for t in result.axes[0].tuples]
+    assert columns[:2] == [("[Køn].[Køn].[All]", "[Measures].[Indrejste]"), ("[Køn].[Køn].[All]", "[Measures].[Udrejste]")]
+    rows = [t[0] for t in result.axes[1].tuples]
+    assert rows[0].is_all and rows[0].drilled_down and rows[1].level_number == 1
+    assert {r.level_number for r in rows} == {0, 1, 2}  # All, years, quarters of the drilled years
+    filtered = "FROM haendelser WHERE aldersgruppe IN ('0-17', '18-29')"
+    assert result.cell(0, 0).value == world.oracle(UKRAINE, f"SELECT SUM(indrejst) {filtered}")
+    assert result.cell(1, 0).value == world.oracle(UKRAINE, f"SELECT SUM(udrejst) {filtered}")
+    kvinde = columns.index(("[Køn].[Køn].&[K]", "[Measures].[Indrejste]"))
+    assert result.cell(kvinde, 0).value == world.oracle(UKRAINE, f"SELECT SUM(indrejst) {filtered} AND koen = 'K'")
+    years = [i for i, r in enumerate(rows) if r.level_number == 1]
+    assert sum(result.cell(0, i).value or 0 for i in years) == result.cell(0, 0).value
