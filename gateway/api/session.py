@@ -30,7 +30,7 @@ from gateway.engine.execute import Limits, query_timeout, run_query
 from gateway.engine.query import CubeQuery
 from gateway.engine.cache import EngineCache, VersionMemo
 from gateway.engine.members import count_level_members, get_member, list_members, member_children, member_parent
-from gateway.engine.resolve import LevelRef, find_cube, resolve_level, resolve_measure, resolve_member
+from gateway.engine.resolve import LevelRef, find_cube, resolve_level, resolve_member
 from gateway.engine.totals import with_totals
 from gateway.errors import AccessDeniedError, LimitExceededError, QueryTimeoutError
 from gateway.model import Catalog, DatabaseRef
@@ -268,9 +268,7 @@ class DataSession:
     def query_totals(self, catalog: OpenCatalog, cube_query: CubeQuery) -> engine_cellset.CellSet:
         """The query with an All member (subtotals, grand total) on every axis level, each total
         its own engine query through :meth:`query_catalog` (``gateway.engine.totals``)."""
-        model = catalog.cube(cube_query.cube)
-        measures = [resolve_measure(model, name) for name in cube_query.measures]
-        return with_totals(cube_query, measures, lambda grain: self.query_catalog(catalog, grain))
+        return with_totals(cube_query, catalog.cube(cube_query.cube), lambda grain: self.query_catalog(catalog, grain))
 
     @property
     def cell_limit(self) -> int:
