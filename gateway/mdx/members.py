@@ -180,7 +180,7 @@ class MemberReader:
     _top_counts: dict[str, int] = field(default_factory=dict)
     _levels: dict[tuple[str, bool], tuple[MdxMember, ...]] = field(default_factory=dict)
     _by_key: dict[str, dict[str, MdxMember]] = field(default_factory=dict)
-    statements: int = 0
+    statements: int = 0  # statements this reader ran (the memo saves them across requests)
 
     def all_member(self, hierarchy: HierarchyRef) -> MdxMember:
         return MdxMember(hierarchy.all_unique_name, ALL_NAME, hierarchy, -1, (), (), self._top_count(hierarchy))
