@@ -15,7 +15,7 @@ from collections.abc import Callable, Hashable, Iterator, Sized
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Protocol, TypeVar
+from typing import Generic, Protocol, TypeVar
 
 from sqlalchemy.engine import Connection
 
@@ -51,6 +51,18 @@ class _HasCells(Protocol):
 
 
 _Answer = TypeVar("_Answer", bound=_HasCells)
+
+
+@dataclass(frozen=True)
+class _Remembered(Generic[_Answer]):
+    """A cached answer with the audit marks computing it left (its cells weigh it in the cache)."""
+
+    answer: _Answer
+    operations: tuple[str, ...]
+
+    @property
+    def cells(self) -> Sized:
+        return self.answer.cells
 
 
 @dataclass(frozen=True)
@@ -128,6 +140,7 @@ class DataSession:
         self._trail = trail
         self._now = now  # one instant per request: every decision in it sees the same time
         self._revision = revision
+        self._noted: list[str] = []  # audit marks noted while computing (replayed with a cached answer)
 
     @cached_property
     def _grants(self) -> tuple[GrantView, ...]:
@@ -280,25 +293,29 @@ class DataSession:
         as the caller may see it, from the result cache or from ``compute``.
 
         Access was decided already (``open_catalog``). ``compute`` spends the request's cell budget
-        through :meth:`query`; an answer from the cache spends its own cells, so the limit and the
-        audit trail's count hold either way.
+        through :meth:`query_catalog`; an answer from the cache spends its own cells and leaves the
+        same marks on the audit trail (person-level reads), so limit and audit hold either way.
         """
         cache = self._factory.cache
         if cache is None:
             return compute()
         computed = False
 
-        def first_time() -> _Answer:
+        def first_time() -> _Remembered[_Answer]:
             nonlocal computed
             computed = True
-            return compute()
+            start = len(self._noted)
+            answer = compute()
+            return _Remembered(answer, tuple(self._noted[start:]))
 
         entry = catalog.registered
         cache_key = (entry.identity, key, catalog.allow_individual, self._factory.settings.cell_limit)
-        answer = cache.results.get_or_compute(cache_key, first_time)  # type: ignore[arg-type]
+        found: _Remembered[_Answer] = cache.results.get_or_compute(cache_key, first_time)  # type: ignore[arg-type]
         if not computed:
-            self._within_budget(lambda _remaining: answer)
-        return answer  # type: ignore[return-value]
+            for operation in found.operations:
+                self._trail.touched(operation, catalog.ref.name)
+            self._within_budget(lambda _remaining: found.answer)
+        return found.answer
 
     def _within_budget(self, produce: Callable[[int], _Answer]) -> _Answer:
         """The request's cell budget, the one place it is kept: ``produce(remaining)`` runs under
@@ -322,6 +339,13 @@ class DataSession:
         """Answers about immutable database versions (member lists), shared between requests."""
         cache = self._factory.cache
         return cache.memo if cache is not None else None
+
+    def note_member_read(self, catalog: OpenCatalog, level: LevelRef) -> None:
+        """A query language door read a level's members (from the database or the memo):
+        person-level hierarchies go on the audit record, as Discover's member lookups do."""
+        if any(lv.individual for lv in level.hierarchy.levels):
+            self._noted.append("read_individual")
+            self._trail.touched("read_individual", catalog.ref.name)
 
     @contextmanager
     def member_connection(self, catalog: OpenCatalog) -> Iterator[Connection]:

@@ -51,6 +51,7 @@ def _run(session: DataSession, catalog: OpenCatalog, cube: Cube, select: Select)
             cube,
             memo=session.version_memo,
             version=catalog.registered.identity,
+            on_read=lambda level: session.note_member_read(catalog, level),
         )
         binder = Binder(cube, reader, lambda query: session.query_catalog(catalog, query))
         return execute_select(

@@ -75,9 +75,10 @@ def test_person_level_is_invisible_without_an_individual_grant(world: World) -> 
     session, _ = session_for(world, "some101")  # aggregated Voksenhandicap
     with pytest.raises(NotFoundError, match=r"\[Borger\]"):
         run_mdx(session, OWN_VH, PERSON_LEVEL)
-    individual, _ = session_for(world, "full101")
+    individual, trail = session_for(world, "full101")
     result = run_mdx(individual, OWN_VH, PERSON_LEVEL)
     assert len(result.axes[1]) == 2 and all(c.value == 1 for c in result.cells)
+    assert "read_individual" in trail.operations  # person-level members read: on the audit record
 
 
 def test_graphql_totals_on_request(world: World) -> None:
@@ -104,6 +105,7 @@ def test_a_remembered_answer_is_counted_and_never_crosses_grant_levels(world: Wo
     again, trail = session_for(world, "full101")
     assert run_mdx(again, OWN_VH, PERSON_LEVEL) == first
     assert trail.cells == len(first.cells)  # served from the cache, still on the request's count
+    assert "read_individual" in trail.operations  # and still on the audit record as a person-level read
     aggregated, _ = session_for(world, "some101")
     with pytest.raises(NotFoundError):
         run_mdx(aggregated, OWN_VH, PERSON_LEVEL)
