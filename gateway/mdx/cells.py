@@ -115,7 +115,7 @@ def _locate(
         keys.append(key)
         shape.append((name, ref.level.name))
     slicer_key: object = "common" if not extra else tuple((r.unique_name, k) for r, k in slicers)
-    return (tuple(shape), slicer_key), tuple(levels), tuple(keys), slicers, measure.measure.unique_name
+    return (tuple(shape), slicer_key), tuple(levels), tuple(keys), slicers, measure.unique_name
 
 
 def _answer(
