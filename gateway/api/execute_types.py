@@ -46,9 +46,19 @@ class CubeQueryInput:
     order_by: list[OrderInput] = strawberry.field(default_factory=list)
     limit: int | None = None
     offset: int = 0
+    totals: bool = strawberry.field(
+        default=False,
+        description=(
+            "Add the All member (total) after the members of every axis level: subtotals and grand totals, "
+            "each computed by the database at its own grain (distinct counts, ratios and running totals stay "
+            "right). Not with orderBy, limit or offset; at most 4 axis levels."
+        ),
+    )
 
 
-@strawberry.type(description="A member on an axis (measures appear as members of [Measures]).")
+@strawberry.type(
+    description="A member on an axis (measures appear as members of [Measures]; a total is the All member, depth -1)."
+)
 class AxisMember:
     unique_name: str
     caption: str
@@ -149,5 +159,5 @@ def _member(member: engine.Member) -> AxisMember:
         caption=member.caption,
         level_unique_name=member.level_unique_name,
         depth=member.level_depth,
-        key=member.key,
+        key=None if member.level_depth < 0 else member.key,  # an All member (totals) has no key
     )

@@ -16,21 +16,23 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
-from collections.abc import Callable
-from contextlib import AbstractContextManager
+from collections.abc import Callable, Hashable, Iterator, Sized
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Generic, Protocol, TypeVar
 
 from sqlalchemy.engine import Connection
 
 from gateway.access import Action, Decision, Disclosure, GrantView, decide
 from gateway.api.context import RequestTrail
-from gateway.engine.cache import EngineCache
+from gateway.engine.cache import EngineCache, VersionMemo
 from gateway.engine.cellset import CellSet, Member
 from gateway.engine.execute import Limits, query_timeout, run_query
 from gateway.engine.members import count_level_members, get_member, list_members, member_children, member_parent
 from gateway.engine.query import CubeQuery
 from gateway.engine.resolve import LevelRef, find_cube, resolve_level, resolve_member
+from gateway.engine.totals import with_totals
 from gateway.errors import AccessDeniedError, LimitExceededError, QueryTimeoutError
 from gateway.model import Catalog, DatabaseRef
 from gateway.model import Kommune as KommuneModel
@@ -43,6 +45,26 @@ from gateway.store.store import MetadataStore
 
 
 MAX_CACHED_GRANT_SETS = 10_000
+
+
+class _HasCells(Protocol):
+    @property
+    def cells(self) -> Sized: ...
+
+
+_Answer = TypeVar("_Answer", bound=_HasCells)
+
+
+@dataclass(frozen=True)
+class _Remembered(Generic[_Answer]):
+    """A cached answer with the audit marks computing it left (its cells weigh it in the cache)."""
+
+    answer: _Answer
+    operations: tuple[str, ...]
+
+    @property
+    def cells(self) -> Sized:
+        return self.answer.cells
 
 
 @dataclass(frozen=True)
@@ -169,6 +191,7 @@ class DataSession:
         self._trail = trail
         self._now = now  # one instant per request: every decision in it sees the same time
         self._revision = revision
+        self._noted: list[str] = []  # audit marks noted while computing (replayed with a cached answer)
 
     @cached_property
     def _grants(self) -> tuple[GrantView, ...]:
@@ -289,27 +312,96 @@ class DataSession:
 
     # -- Execute ----------------------------------------------------------------------------
     def query(self, catalog_name: str, cube_query: CubeQuery) -> CellSet:
-        """access → plan → engine (disclosure control included); the cell count goes to the audit trail."""
+        """access → plan → engine, for every door; the cell count goes to the audit trail."""
         return self.query_catalog(self.open_catalog(catalog_name, Action.EXECUTE), cube_query)
 
     def query_catalog(self, catalog: OpenCatalog, cube_query: CubeQuery) -> CellSet:
         """:meth:`query` on a catalog this session opened with ``Action.EXECUTE``.
 
-        The cell limit holds for the whole request, not per query: aliases cannot multiply it.
+        The cell limit holds for the whole request, not per query: aliases (GraphQL) or the
+        several grains of one MDX statement cannot multiply it.
         """
+        return self._within_budget(lambda remaining: self._cell_set(catalog, cube_query, cell_limit=remaining))
+
+    def query_totals(self, catalog: OpenCatalog, cube_query: CubeQuery) -> CellSet:
+        """The query with an All member (subtotals, grand total) on every axis level, each total
+        its own engine query through :meth:`query_catalog` (``gateway.engine.totals``)."""
+        return with_totals(cube_query, catalog.cube(cube_query.cube), lambda grain: self.query_catalog(catalog, grain))
+
+    @property
+    def cell_limit(self) -> int:
+        """Cells one request may return (a query language door checks its own result against it)."""
+        return self._factory.settings.cell_limit
+
+    def remembered(self, catalog: OpenCatalog, key: Hashable, compute: Callable[[], _Answer]) -> _Answer:
+        """A door's whole answer (e.g. one MDX statement's result) for this exact database version,
+        as the caller may see it, from the result cache or from ``compute``.
+
+        Access was decided already (``open_catalog``). ``compute`` spends the request's cell budget
+        through :meth:`query_catalog`; an answer from the cache spends its own cells and leaves the
+        same marks on the audit trail (person-level reads), so limit and audit hold either way.
+        """
+        cache = self._factory.cache
+        if cache is None:
+            return compute()
+        computed = False
+
+        def first_time() -> _Remembered[_Answer]:
+            nonlocal computed
+            computed = True
+            start = len(self._noted)
+            answer = compute()
+            return _Remembered(answer, tuple(self._noted[start:]))
+
+        entry = catalog.registered
+        cache_key = (entry.identity, key, catalog.disclosure, self._factory.settings.cell_limit)
+        found: _Remembered[_Answer] = cache.results.get_or_compute(cache_key, first_time)  # type: ignore[arg-type]
+        if not computed:
+            for operation in found.operations:
+                self._trail.touched(operation, catalog.ref.name)
+            self._within_budget(lambda _remaining: found.answer)
+        return found.answer
+
+    def _within_budget(self, produce: Callable[[int], _Answer]) -> _Answer:
+        """The request's cell budget, the one place it is kept: ``produce(remaining)`` runs under
+        the lock, and its cells are refused or spent (and counted for the audit trail)."""
         settings = self._factory.settings
         with self._trail.execute_lock:
             remaining = settings.cell_limit - self._trail.cells
             if remaining <= 0:
                 raise LimitExceededError(f"This request already returned the limit of {settings.cell_limit:,} cells.")
-            cellset = self._cell_set(catalog, cube_query, cell_limit=remaining)
-            if len(cellset.cells) > remaining:
+            answer = produce(remaining)
+            if len(answer.cells) > remaining:
                 raise LimitExceededError(
-                    f"The query returns {len(cellset.cells):,} cells; {remaining:,} remain of this request's limit "
+                    f"The query returns {len(answer.cells):,} cells; {remaining:,} remain of this request's limit "
                     f"of {settings.cell_limit:,}."
                 )
-            self._trail.served_cells(len(cellset.cells))
-        return cellset
+            self._trail.served_cells(len(answer.cells))
+        return answer
+
+    @property
+    def version_memo(self) -> VersionMemo | None:
+        """Answers about immutable database versions (member lists), shared between requests."""
+        cache = self._factory.cache
+        return cache.memo if cache is not None else None
+
+    def note_member_read(self, catalog: OpenCatalog, level: LevelRef) -> None:
+        """A query language door read a level's members (from the database or the memo):
+        person-level hierarchies go on the audit record, as Discover's member lookups do."""
+        if any(lv.individual for lv in level.hierarchy.levels):
+            self._noted.append("read_individual")
+            self._trail.touched("read_individual", catalog.ref.name)
+
+    @contextmanager
+    def member_connection(self, catalog: OpenCatalog) -> Iterator[Connection]:
+        """A connection for reading dimension members (MDX navigation), under the request's timeout.
+
+        The catalog came from :meth:`open_catalog`, so access was decided; the cube models the
+        caller reads members through are the catalog's pruned ones.
+        """
+        self._trail.touched("members", catalog.ref.name)
+        with self._factory.registry.connect(catalog.registered) as connection, self._timeout(connection):
+            yield connection
 
     # -- internals --------------------------------------------------------------------------
     def _cell_set(self, catalog: OpenCatalog, query: CubeQuery, *, cell_limit: int) -> CellSet:
