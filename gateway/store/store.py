@@ -24,6 +24,7 @@ from gateway.store.views import Actor, CertificateView, GrantInfo, KommuneView, 
 
 if TYPE_CHECKING:
     from gateway.audit import AuditLog
+    from gateway.store.xmla_sessions import XmlaSessions
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
@@ -85,6 +86,11 @@ class MetadataStore(StoreIdentitySource):
         from gateway.audit import AuditLog
 
         return AuditLog(self.database)
+
+    def xmla_sessions(self) -> XmlaSessions:
+        from gateway.store.xmla_sessions import XmlaSessions
+
+        return XmlaSessions(self.database)
 
     def now(self) -> dt.datetime:
         return self.database.clock()

@@ -142,3 +142,17 @@ class AuditChainHeadRow(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     seq: Mapped[int] = mapped_column(sa.BigInteger())
     hash: Mapped[str] = mapped_column(sa.String(64))
+
+
+class XmlaSessionRow(Base):
+    """An open XMLA session (BeginSession .. EndSession), owned by the certificate that opened it.
+
+    Kept here, not in a worker's memory, so any gateway worker can continue it.
+    """
+
+    __tablename__ = "xmla_sessions"
+
+    id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)  # random, 128 bits, hex
+    cert_fingerprint: Mapped[str] = mapped_column(sa.String(64), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    last_used_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), index=True)
