@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Callable
-from contextlib import AbstractContextManager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -235,13 +235,20 @@ class DataSession:
 
     # -- Execute ----------------------------------------------------------------------------
     def execute(self, catalog_name: str, query: CubeQueryInput) -> ExecuteResult:
-        """access → plan → engine; the cell count goes to the audit trail.
+        """GraphQL's execute: its input as an engine query, its answer as GraphQL shapes."""
+        catalog, cellset = self._query(catalog_name, cube_query_from_input(query))
+        return execute_result(catalog.ref.name, cellset)
 
-        The cell limit holds for the whole request, not per ``execute``: aliases cannot
-        multiply it.
+    def query(self, catalog_name: str, cube_query: CubeQuery) -> engine_cellset.CellSet:
+        """access → plan → engine, for every door; the cell count goes to the audit trail.
+
+        The cell limit holds for the whole request, not per query: aliases (GraphQL) or the
+        several grains of one MDX statement cannot multiply it.
         """
+        return self._query(catalog_name, cube_query)[1]
+
+    def _query(self, catalog_name: str, cube_query: CubeQuery) -> tuple[OpenCatalog, engine_cellset.CellSet]:
         catalog = self.open_catalog(catalog_name, Action.EXECUTE)
-        cube_query = cube_query_from_input(query)
         settings = self._factory.settings
         with self._trail.execute_lock:
             remaining = settings.cell_limit - self._trail.cells
@@ -254,7 +261,23 @@ class DataSession:
                     f"of {settings.cell_limit:,}."
                 )
             self._trail.served_cells(len(cellset.cells))
-        return execute_result(catalog.ref.name, cellset)
+        return catalog, cellset
+
+    @property
+    def cell_limit(self) -> int:
+        """Cells one request may return (a query language door checks its own result against it)."""
+        return self._factory.settings.cell_limit
+
+    @contextmanager
+    def member_connection(self, catalog: OpenCatalog) -> Iterator[Connection]:
+        """A connection for reading dimension members (MDX navigation), under the request's timeout.
+
+        The catalog came from :meth:`open_catalog`, so access was decided; the cube models the
+        caller reads members through are the catalog's pruned ones.
+        """
+        self._trail.touched("members", catalog.ref.name)
+        with self._factory.registry.connect(catalog.registered) as connection, self._timeout(connection):
+            yield connection
 
     # -- internals --------------------------------------------------------------------------
     def _cell_set(self, catalog: OpenCatalog, query: CubeQuery, *, cell_limit: int) -> engine_cellset.CellSet:

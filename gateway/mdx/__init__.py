@@ -5,3 +5,40 @@ bound against the caller's pruned cube model (``bind.py``), and its cells comput
 same engine as GraphQL, one statement per grain (``cells.py``). ``result.py`` holds the answer
 the XMLA writer renders.
 """
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
+from gateway.access import Action
+from gateway.mdx.bind import Binder
+from gateway.mdx.execute import cube_name, execute_select
+from gateway.mdx.members import MemberReader
+from gateway.mdx.parser import parse_query
+from gateway.mdx.result import MdxResult
+
+if TYPE_CHECKING:
+    from gateway.api.session import DataSession
+
+__all__ = ["MdxResult", "run_mdx"]
+
+
+def run_mdx(
+    session: DataSession, catalog_name: str, text: str, *, properties: Mapping[str, str] | None = None
+) -> MdxResult:
+    """Parse, bind and run one MDX statement against a database the caller may read.
+
+    Access, limits, caching and audit are the session's: the catalog is opened through
+    :meth:`DataSession.open_catalog` (the uniform denial for anything not readable), member
+    navigation reads through its connection, and every cell comes from :meth:`DataSession.query`.
+    ``properties`` are the XMLA Execute properties; none changes the answer today.
+    """
+    select = parse_query(text)
+    catalog = session.open_catalog(catalog_name, Action.EXECUTE)
+    cube = catalog.cube(cube_name(select))
+    with session.member_connection(catalog) as connection:
+        binder = Binder(cube, MemberReader(connection, cube), lambda query: session.query(catalog_name, query))
+        return execute_select(
+            select, binder, catalog=catalog.ref.name, cell_limit=session.cell_limit, data_as_of=catalog.data_as_of
+        )
