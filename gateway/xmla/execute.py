@@ -7,6 +7,11 @@ or flattened into a rowset (``Format=Tabular``).
 
 from __future__ import annotations
 
+from functools import lru_cache
+
+from gateway.access import Action
+from gateway.mdx import run_mdx
+from gateway.mdx.parser import parse_query
 from gateway.model.catalog import name_key
 from gateway.xmla import writer
 from gateway.xmla.discover import DiscoverContext, columns_of, discover
@@ -34,15 +39,41 @@ def _format(context: DiscoverContext) -> str:
 
 
 def _mdx(context: DiscoverContext, statement: str) -> str:
-    from gateway.mdx import run_mdx
-
     output = _format(context)
-    result = run_mdx(context.session, context.properties.get("Catalog") or None, statement,
-                     properties=dict(context.properties))
+    result = run_mdx(context.session, _catalog(context, statement), statement, properties=dict(context.properties))
     if output == "Tabular":
         columns, rows = writer.mddataset_as_rowset(result)
         return writer.rowset(columns, rows)
     return writer.mddataset(result)
+
+
+def _catalog(context: DiscoverContext, statement: str) -> str:
+    """The database the statement reads: the ``Catalog`` property, checked against ``FROM``.
+
+    ``FROM [database].[cube]`` or, without a Catalog property, ``FROM [database]`` names a
+    database: it passes the same gate as the property, so a foreign or missing one is the
+    uniform denial wherever it is written.
+    """
+    catalog = (context.properties.get("Catalog") or "").strip() or None
+    source = _from_segments(statement)
+    named = source[0] if len(source) == 2 or (catalog is None and len(source) == 1) else None
+    if named is not None and (catalog is None or name_key(named) != name_key(catalog)):
+        context.session.open_catalog(named, Action.EXECUTE)  # the uniform denial unless readable
+        if catalog is None and len(source) == 1:
+            raise XmlaClientError(
+                f"FROM names the database '{named}': set the Catalog property (the connection's database) "
+                "and name a cube in FROM."
+            )
+        catalog = catalog or named
+    if catalog is None:
+        raise XmlaClientError("Set the Catalog property (the connection's database) to run MDX.")
+    return catalog
+
+
+@lru_cache(maxsize=1024)  # clients repeat the same few statements; the engine parses it again anyway
+def _from_segments(statement: str) -> tuple[str, ...]:
+    name = parse_query(statement).cube_name
+    return tuple(segment.text for segment in name.segments)
 
 
 def _dmv(context: DiscoverContext, statement: str) -> str:
