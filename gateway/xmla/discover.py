@@ -89,8 +89,8 @@ def _matches(row: Row, rowset: Rowset, restrictions: Mapping[str, tuple[str, ...
             if not _mask_matches(row, name, values):
                 return False
             continue
-        if name not in rowset.column_names:
-            continue
+        if name not in rowset.column_names or (name == "MEMBER_UNIQUE_NAME" and "TREE_OP" in restrictions):
+            continue  # with TREE_OP the member is where the tree walk starts, not a filter
         value = row.get(name)
         wanted = {name_key(v) for v in values}
         if value is None or name_key(_text(value)) not in wanted:

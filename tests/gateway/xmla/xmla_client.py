@@ -129,3 +129,30 @@ def discover(client: httpx.Client, request_type: str, restrictions: Mapping[str,
 def execute(client: httpx.Client, statement: str, properties: Mapping[str, str] | None = None,
             **head: object) -> Answer:
     return post(client, execute_body(statement, properties, **head), action="Execute")
+
+
+def axis_tuples(md: etree._Element, name: str) -> list[list[dict[str, str]]]:
+    """The tuples of one axis of an mddataset: per tuple, per member, its properties."""
+    axis = md.find(f"md:Axes/md:Axis[@name='{name}']", NS)
+    assert axis is not None, f"no axis {name}"
+    return [
+        [{etree.QName(p).localname: (p.text or "") for p in member} | {"Hierarchy": member.get("Hierarchy", "")}
+         for member in tuple_]
+        for tuple_ in axis.findall("md:Tuples/md:Tuple", NS)
+    ]
+
+
+def cells(md: etree._Element) -> dict[int, dict[str, str]]:
+    """Ordinal -> the cell's properties (``Value`` also with its ``type``); missing ordinals are empty."""
+    found: dict[int, dict[str, str]] = {}
+    for cell in md.findall("md:CellData/md:Cell", NS):
+        properties = {etree.QName(p).localname: (p.text or "") for p in cell}
+        value = cell.find("md:Value", NS)
+        if value is not None:
+            properties["type"] = value.get(f"{{{XSI}}}type", "")
+        found[int(cell.get("CellOrdinal"))] = properties
+    return found
+
+
+def number(cell: dict[str, str] | None) -> float | None:
+    return None if cell is None or "Value" not in cell else float(cell["Value"])
