@@ -268,6 +268,18 @@ class DataSession:
         """Cells one request may return (a query language door checks its own result against it)."""
         return self._factory.settings.cell_limit
 
+    def serve_cached_cells(self, cells: int) -> None:
+        """A door handing out an answer it kept (XMLA's MDX answers) still spends the request's
+        cell budget and puts the count on the audit trail, exactly as a fresh answer would."""
+        limit = self._factory.settings.cell_limit
+        with self._trail.execute_lock:
+            remaining = limit - self._trail.cells
+            if cells > remaining:
+                raise LimitExceededError(
+                    f"The query returns {cells:,} cells; {remaining:,} remain of this request's limit of {limit:,}."
+                )
+            self._trail.served_cells(cells)
+
     @contextmanager
     def member_connection(self, catalog: OpenCatalog) -> Iterator[Connection]:
         """A connection for reading dimension members (MDX navigation), under the request's timeout.

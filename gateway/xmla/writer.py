@@ -215,9 +215,14 @@ def mddataset(result: MdxResult) -> str:
     for axis in axes:
         parts.append(f'<Axis name="{axis.name}"><Tuples>')
         chosen = properties[axis.name]
+        written: dict[MemberInfo, str] = {}  # a member recurs in many tuples: write it once
         for members in axis.tuples:
             parts.append("<Tuple>")
-            parts.extend(_member(member, chosen) for member in members)
+            for member in members:
+                text = written.get(member)
+                if text is None:
+                    text = written[member] = _member(member, chosen)
+                parts.append(text)
             parts.append("</Tuple>")
         parts.append("</Tuples></Axis>")
     parts.append("</Axes><CellData>")

@@ -142,3 +142,22 @@ def test_mdx_errors_are_clear_faults_not_500s(world: World) -> None:
     # without a Catalog property, FROM names the database: it passes the same gate
     assert no_catalog.fault == DENIAL.format(login=world.user("full101").login, database="Ukraine")
     assert "Sideways" in bad_format.fault
+
+
+def test_a_kept_mdx_answer_is_still_behind_the_gate_and_counted(world: World) -> None:
+    from tests.gateway.api.api_world import OPERATOR
+
+    user = world.new_user("101", (("ukraine", "aggregated"),), prefix="xmla")
+    mdx = "SELECT {[Measures].[Udrejste]} ON 0, [Køn].[Køn].[Køn].Members ON 1 FROM [Ukraine]"
+    with world.client(user) as client:
+        first = execute(client, mdx, {"Catalog": "FLIS Ukraine-101"})
+        again = execute(client, mdx, {"Catalog": "FLIS Ukraine-101"})  # the kept answer
+        assert first.fault is None and again.fault is None
+        assert cells(first.mddataset()) == cells(again.mddataset())
+        counted = [audit_events_for(world, a.response.headers["x-request-id"])[0].event.cells for a in (first, again)]
+        assert counted[1] == 2 and counted[0] >= 2  # the kept answer's cells are on its audit event too
+        (grant,) = world.store.list_grants(OPERATOR, login=user.login)
+        world.store.revoke_grant(OPERATOR, grant.id)
+        refused = execute(client, mdx, {"Catalog": "FLIS Ukraine-101"})
+    assert refused.fault == DENIAL.format(login=user.login, database="FLIS Ukraine-101")
+    assert "CellData" not in refused.response.text
