@@ -8,8 +8,7 @@ from dataclasses import dataclass
 DATA_SOURCE_NAME = "dataadgang"
 DATA_SOURCE_DESCRIPTION = "dataadgang: kommunernes data over XMLA (SOAP), MDX og GraphQL"
 PROVIDER_NAME = "dataadgang XMLA"
-# What MSOLAP and ADOMD.NET read to choose an MDX dialect: SQL Server 2008 R2 Analysis Services
-# behaviour without subselects (Excel then filters with WHERE and sets, which the parser reads).
+# What MSOLAP and ADOMD.NET read to choose an MDX dialect: SQL Server 2008 R2 Analysis Services.
 DBMS_VERSION = "10.50.1600.1"
 
 
@@ -36,10 +35,10 @@ PROPERTIES: tuple[Property, ...] = (
     Property("ProviderVersion", "string", "Read", DBMS_VERSION, "The provider's version."),
     Property("DBMSVersion", "string", "Read", DBMS_VERSION, "The server version clients choose a dialect by."),
     Property("StateSupport", "string", "Read", "Sessions", "BeginSession, Session and EndSession are supported."),
-    Property("MdpropMdxSubqueries", "int", "Read", "0", "Subselects (SELECT ... FROM (SELECT ...)) are not supported."),
-    Property("DbpropMsmdSubqueries", "int", "ReadWrite", "0", "Subselects are not supported."),
-    Property("MdpropMdxNamedSets", "int", "Read", "1", "WITH SET in a query is supported; session sets are not."),
-    Property("MdpropMdxFormulas", "int", "Read", "1", "WITH MEMBER in a query is supported."),
+    # SSAS 2008's subselect level (filters and slicers as Excel writes them); the MDX engine binds them
+    Property("MdpropMdxSubqueries", "int", "Read", "15", "Subselects (FROM (SELECT ...)) as Excel writes filters."),
+    Property("DbpropMsmdSubqueries", "int", "ReadWrite", "1", "Accepted; the client's choice is echoed."),
+    Property("MdpropMdxDrillFunctions", "int", "Read", "3", "DrilldownLevel and DrilldownMember."),
     Property("DbpropMsmdMDXCompatibility", "int", "ReadWrite", "1", "Accepted."),
     Property("ShowHiddenCubes", "boolean", "ReadWrite", "false", "Accepted; no cube is hidden."),
     Property("SspropInitAppName", "string", "ReadWrite", "", "Accepted: the client's name."),

@@ -219,3 +219,32 @@ def test_danish_letters_round_trip(world: World, excel) -> None:  # type: ignore
     rows = axis_tuples(md, "Axis1")
     assert {t[0]["Hierarchy"] for t in rows} == {"[Ægtefælle].[Ægtefælle]"}
     assert etree.fromstring(answer.response.content) is not None
+
+
+def test_filter_as_excel_2010_writes_it_with_a_subselect(world: World, excel) -> None:  # type: ignore[no-untyped-def]
+    """Excel's label filter / slicer on Aldersgruppe while Køn is on columns: a subselect."""
+    mdx = (
+        "SELECT NON EMPTY Hierarchize({DrilldownLevel({[Køn].[Køn].[All]},,,INCLUDE_CALC_MEMBERS)}) "
+        "DIMENSION PROPERTIES PARENT_UNIQUE_NAME,HIERARCHY_UNIQUE_NAME ON COLUMNS "
+        "FROM (SELECT ({[Aldersgruppe].[Aldersgruppe].&[0-17], [Aldersgruppe].[Aldersgruppe].&[18-29]}) ON COLUMNS "
+        f"FROM [Ukraine]) WHERE ([Measures].[Indrejste]) {EXCEL_CELL_PROPERTIES}"
+    )
+    answer = execute(excel, mdx, EXCEL_PROPERTIES)
+    assert answer.fault is None, answer.fault
+    md = answer.mddataset()
+    columns = axis_tuples(md, "Axis0")
+    found = cells(md)
+    where = "aldersgruppe in ('0-17', '18-29')"
+    assert number(found.get(0)) == world.oracle(CATALOG, f"select sum(indrejst) from haendelser where {where}")
+    for index, member in enumerate(columns[1:], start=1):
+        koen = member[0]["UName"].split("&[")[1].rstrip("]")
+        expected = world.oracle(
+            CATALOG, f"select coalesce(sum(indrejst), 0) from haendelser where {where} and koen = '{koen}'")
+        assert (number(found.get(index)) or 0) == expected
+
+
+def test_an_unsupported_construct_is_named_in_the_fault(excel) -> None:  # type: ignore[no-untyped-def]
+    mdx = "SELECT Generate([Køn].[Køn].[Køn].Members, {[Køn].[Køn].CurrentMember}) ON 0 FROM [Ukraine]"
+    answer = execute(excel, mdx, EXCEL_PROPERTIES)
+    assert answer.response.status_code == 200
+    assert answer.fault == "The MDX construct 'Generate' is not supported."
