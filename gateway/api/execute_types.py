@@ -42,9 +42,19 @@ class CubeQueryInput:
     order_by: list[OrderInput] = strawberry.field(default_factory=list)
     limit: int | None = None
     offset: int = 0
+    totals: bool = strawberry.field(
+        default=False,
+        description=(
+            "Add the All member (total) after the members of every axis level: subtotals and grand totals, "
+            "each computed by the database at its own grain (distinct counts, ratios and running totals stay "
+            "right). Not with orderBy, limit or offset; at most 4 axis levels."
+        ),
+    )
 
 
-@strawberry.type(description="A member on an axis (measures appear as members of [Measures]).")
+@strawberry.type(
+    description="A member on an axis (measures appear as members of [Measures]; a total is the All member, depth -1)."
+)
 class AxisMember:
     unique_name: str
     caption: str

@@ -101,5 +101,5 @@ def _member(member: engine.Member) -> AxisMember:
         caption=member.caption,
         level_unique_name=member.level_unique_name,
         depth=member.level_depth,
-        key=member.key,
+        key=None if member.level_depth < 0 else member.key,
     )

@@ -29,7 +29,8 @@ from gateway.engine.execute import Limits, query_timeout, run_query
 from gateway.engine.query import CubeQuery
 from gateway.engine.cache import EngineCache
 from gateway.engine.members import count_level_members, get_member, list_members, member_children, member_parent
-from gateway.engine.resolve import LevelRef, find_cube, resolve_level, resolve_member
+from gateway.engine.resolve import LevelRef, find_cube, resolve_level, resolve_measure, resolve_member
+from gateway.engine.totals import with_totals
 from gateway.errors import AccessDeniedError, LimitExceededError, QueryTimeoutError
 from gateway.model import Catalog, DatabaseRef
 from gateway.model import Kommune as KommuneModel
@@ -236,7 +237,14 @@ class DataSession:
     # -- Execute ----------------------------------------------------------------------------
     def execute(self, catalog_name: str, query: CubeQueryInput) -> ExecuteResult:
         """GraphQL's execute: its input as an engine query, its answer as GraphQL shapes."""
-        catalog, cellset = self._query(catalog_name, cube_query_from_input(query))
+        cube_query = cube_query_from_input(query)
+        if query.totals:
+            catalog = self.open_catalog(catalog_name, Action.EXECUTE)
+            model = catalog.cube(cube_query.cube)
+            measures = [resolve_measure(model, name) for name in cube_query.measures]
+            totals = with_totals(cube_query, measures, lambda grain: self.query(catalog_name, grain))
+            return execute_result(catalog.ref.name, totals)
+        catalog, cellset = self._query(catalog_name, cube_query)
         return execute_result(catalog.ref.name, cellset)
 
     def query(self, catalog_name: str, cube_query: CubeQuery) -> engine_cellset.CellSet:

@@ -149,7 +149,14 @@ def _plain(plan: Plan, labels: Labels) -> Select:
         .select_from(source.joined)
         .where(*_filters(plan, source))
         .group_by(*keys)
+        .having(*_has_rows(keys))
     )
+
+
+def _has_rows(keys: list[ColumnElement]) -> list[ColumnElement[bool]]:
+    """Without grouping keys an aggregate returns one row even over no rows (COUNT gives 0):
+    keep a grand total over nothing empty, like every other cell without rows."""
+    return [] if keys else [sa.func.count() > 0]
 
 
 def _to_period_end(plan: Plan, labels: Labels, time: Dimension) -> Select:
@@ -177,6 +184,7 @@ def _to_period_end(plan: Plan, labels: Labels, time: Dimension) -> Select:
         .select_from(source.joined)
         .where(*_filters(plan, source, except_dimension=time.name), up_to_end)
         .group_by(*keys)
+        .having(*_has_rows(keys))
     )
 
 

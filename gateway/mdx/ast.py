@@ -110,7 +110,16 @@ class Range:
     depth: int = 1
 
 
-Expr = Name | Call | Method | SetLiteral | TupleLiteral | Number | String | Null | Binary | Unary | Range
+@dataclass(frozen=True, slots=True)
+class Alias:
+    """``set AS [name]`` inside a function's arguments (Excel's top-N filters use it)."""
+
+    expression: Expr
+    name: Name
+    depth: int = 1
+
+
+Expr = Alias | Name | Call | Method | SetLiteral | TupleLiteral | Number | String | Null | Binary | Unary | Range
 
 
 @dataclass(frozen=True, slots=True)

@@ -144,6 +144,8 @@ class Binder:
             return node.value
         if isinstance(node, ast.Null):
             return None
+        if isinstance(node, ast.Alias):
+            raise MdxUnsupportedError("AS", "Sets named inline inside a function (set AS [name]) are not supported.")
         raise MdxUnsupportedError(_describe(node), "It is allowed only inside calculated members and Filter conditions.")
 
     def as_set(self, value: Value) -> SetValue:

@@ -204,6 +204,10 @@ class _Build(Transformer):  # type: ignore[type-arg]
     def argument(self, children: list[Any]) -> ast.Expr | None:
         return children[0] if children else None
 
+    def alias(self, children: list[Any]) -> ast.Alias:
+        expression, name = children
+        return ast.Alias(expression, name, _depth(expression))
+
     def set(self, children: list[Any]) -> ast.SetLiteral:
         items = tuple(c for c in children if c is not None)
         return ast.SetLiteral(items, _depth(*items))

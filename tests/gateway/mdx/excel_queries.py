@@ -1,0 +1,103 @@
+"""MDX as Excel PivotTables and Power BI send it, translated to the engine fixture's cubes.
+
+The shapes follow recorded client traffic kept in open XMLA servers' test suites (Kyligence
+mdx-kylin ``semantic-mdx/mdx/src/test/resources/query``: Excel's first pivot, drill-down by
+DrilldownLevel/DrilldownMember, filters sent as nested subselects, slicers, top-N) and the
+statement Power BI's import mode builds over an Analysis Services source. Names, keys and
+cube are ours; the structure, keywords, spacing and CELL PROPERTIES lists are the clients'.
+"""
+
+from __future__ import annotations
+
+CELL_PROPERTIES = "CELL PROPERTIES VALUE, FORMAT_STRING, LANGUAGE, BACK_COLOR, FORE_COLOR, FONT_FLAGS"
+
+# A new pivot: one field on columns, the measure in the WHERE clause.
+FIRST_PIVOT = f"""SELECT NON EMPTY Hierarchize(AddCalculatedMembers({{DrilldownLevel({{[Køn].[Køn].[All]}})}}))
+DIMENSION PROPERTIES PARENT_UNIQUE_NAME,HIERARCHY_UNIQUE_NAME ON COLUMNS
+FROM [Ukraine] WHERE ([Measures].[Indrejste]) {CELL_PROPERTIES}"""
+
+# Two measures crossed with a field on columns, time drilled to quarters on rows, and a filter
+# on a field that is not shown (Excel sends it as a subselect).
+FILTERED_PIVOT = f"""SELECT
+  NON EMPTY CrossJoin(Hierarchize(AddCalculatedMembers({{DrilldownLevel({{[Køn].[Køn].[All]}})}})), {{[Measures].[Indrejste],[Measures].[Udrejste]}}) DIMENSION PROPERTIES PARENT_UNIQUE_NAME ON COLUMNS ,
+  NON EMPTY Hierarchize(AddCalculatedMembers({{DrilldownLevel({{DrilldownLevel({{[Tid].[Tid].[All]}})}},[Tid].[Tid].[År])}})) DIMENSION PROPERTIES PARENT_UNIQUE_NAME ON ROWS
+FROM (
+  SELECT
+    ({{[Aldersgruppe].[Aldersgruppe].&[voksen], [Aldersgruppe].[Aldersgruppe].&[barn]}}) ON COLUMNS
+  FROM [Ukraine]
+)
+{CELL_PROPERTIES}"""
+
+# Expanding one year ("+" in the pivot), with a filter on time that mixes months and a quarter.
+DRILL_DOWN = f"""SELECT
+  NON EMPTY Hierarchize(AddCalculatedMembers(DrilldownMember(
+    {{{{DrilldownLevel({{[Tid].[Tid].[All]}})}}}},
+    {{[Tid].[Tid].[År].&[2022]}}
+  ))) DIMENSION PROPERTIES PARENT_UNIQUE_NAME ON COLUMNS
+FROM (
+  SELECT
+    ({{[Tid].[Tid].[Måned].&[2022-01],
+      [Tid].[Tid].[Måned].&[2022-02],
+      [Tid].[Tid].[Kvartal].&[2022-K2]}}
+    ) ON COLUMNS
+  FROM [Ukraine]
+)
+WHERE ([Measures].[Indrejste])
+{CELL_PROPERTIES}"""
+
+# Three fields crossjoined on rows with subtotals, and two nested subselect filters.
+SUBTOTALS = f"""SELECT
+  {{[Measures].[Indrejste],[Measures].[Nettotilvækst],[Measures].[Akkumuleret tilvækst]}} DIMENSION PROPERTIES PARENT_UNIQUE_NAME ON COLUMNS ,
+  NON EMPTY CrossJoin(
+    CrossJoin(
+      Hierarchize(AddCalculatedMembers({{DrilldownLevel({{[Tid].[Tid].[All]}})}})),
+      Hierarchize(AddCalculatedMembers({{DrilldownLevel({{[Køn].[Køn].[All]}})}}))),
+    Hierarchize(AddCalculatedMembers({{DrilldownLevel({{[Ægtefælle].[Ægtefælle].[All]}})}}))
+  ) DIMENSION PROPERTIES PARENT_UNIQUE_NAME ON ROWS
+FROM (
+  SELECT
+    ({{[Aldersgruppe].[Aldersgruppe].&[voksen], [Aldersgruppe].[Aldersgruppe].&[barn]}}) ON COLUMNS
+  FROM (
+    SELECT
+      ({{[Til kommune].[Til kommune].[Kommune].&[101], [Til kommune].[Til kommune].[Kommune].&[999]}}) ON COLUMNS
+    FROM [Ukraine]
+  )
+) {CELL_PROPERTIES}"""
+
+# Power BI's import mode over an Analysis Services source.
+POWER_BI_IMPORT = """SELECT NON EMPTY { [Measures].[Indrejste], [Measures].[Udrejste] } ON COLUMNS, NON EMPTY { ([Tid].[Tid].[Måned].ALLMEMBERS * [Køn].[Køn].[Køn].ALLMEMBERS ) } DIMENSION PROPERTIES MEMBER_CAPTION, MEMBER_UNIQUE_NAME ON ROWS FROM [Ukraine] CELL PROPERTIES VALUE, BACK_COLOR, FORE_COLOR, FORMATTED_VALUE, FORMAT_STRING, FONT_NAME, FONT_SIZE, FONT_FLAGS"""
+
+# Excel's "Top 2" value filter: a Generate over a helper set, which this gateway does not run.
+TOP_N_FILTER = f"""SELECT
+  NON EMPTY Hierarchize(AddCalculatedMembers({{DrilldownLevel({{[Aldersgruppe].[Aldersgruppe].[All]}})}})) DIMENSION PROPERTIES PARENT_UNIQUE_NAME ON COLUMNS
+FROM (
+  SELECT
+    Generate(
+      Hierarchize({{[Aldersgruppe].[Aldersgruppe].[All]}}) AS [XL_Filter_Set_0],
+      TopCount(Filter(Except(DrilldownLevel([XL_Filter_Set_0].Current AS [XL_Filter_HelperSet_0], , 0), [XL_Filter_HelperSet_0]), Not IsEmpty([Measures].[Indrejste])), 2, [Measures].[Indrejste])
+    ) ON COLUMNS
+  FROM [Ukraine]
+  WHERE ([Measures].[Indrejste])
+)
+WHERE ([Measures].[Indrejste])
+{CELL_PROPERTIES}"""
+
+# Excel's label filter ("ends with 01") on quarters, sent as Filter over captions.
+LABEL_FILTER = f"""SELECT
+  NON EMPTY Hierarchize(AddCalculatedMembers({{DrilldownLevel({{[Tid].[Tid].[All]}})}})) DIMENSION PROPERTIES PARENT_UNIQUE_NAME ON COLUMNS
+FROM (
+  SELECT
+    Filter([Tid].[Tid].[Kvartal].Members, (Right([Tid].[Tid].CurrentMember.member_caption,2)="01")) ON COLUMNS
+  FROM [Ukraine]
+)
+{CELL_PROPERTIES}"""
+
+ALL_SHAPES = {
+    "first pivot": FIRST_PIVOT,
+    "filtered pivot": FILTERED_PIVOT,
+    "drill down": DRILL_DOWN,
+    "subtotals": SUBTOTALS,
+    "power bi import": POWER_BI_IMPORT,
+    "top n filter": TOP_N_FILTER,
+    "label filter": LABEL_FILTER,
+}

@@ -1,0 +1,116 @@
+"""Excel- and Power BI-shaped MDX bound against the fixture cubes, on DuckDB and PostgreSQL.
+
+Every expected number is counted by hand from ``engine_fixtures.EVENTS`` (ten events).
+"""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy.engine import Connection
+
+from gateway.engine.query import CubeQuery
+from gateway.mdx.errors import MdxUnsupportedError
+from tests.gateway.mdx.conftest import RunMdx, captions, grid, run_mdx_on
+from tests.gateway.mdx.excel_queries import (
+    DRILL_DOWN,
+    FILTERED_PIVOT,
+    FIRST_PIVOT,
+    LABEL_FILTER,
+    POWER_BI_IMPORT,
+    SUBTOTALS,
+    TOP_N_FILTER,
+)
+
+
+def test_first_pivot_has_the_grand_total_and_each_member(mdx: RunMdx) -> None:
+    result = mdx(FIRST_PIVOT)
+    assert captions(result, 0) == ["All", "Kvinde", "Mand"]
+    assert [c.value for c in result.cells] == [6, 3, 3]
+    all_member, kvinde, _ = (t[0] for t in result.axes[0].tuples)
+    assert all_member.is_all and all_member.unique_name == "[Køn].[Køn].[All]"
+    assert all_member.level_unique_name == "[Køn].[Køn].[(All)]" and all_member.level_number == 0
+    assert all_member.children_cardinality == 2 and all_member.drilled_down
+    assert kvinde.unique_name == "[Køn].[Køn].&[K]" and kvinde.parent_unique_name == "[Køn].[Køn].[All]"
+    assert kvinde.level_unique_name == "[Køn].[Køn].[Køn]" and kvinde.level_number == 1
+    assert result.axes[0].properties == ("PARENT_UNIQUE_NAME", "HIERARCHY_UNIQUE_NAME")
+    assert result.slicer is not None
+    slicer_members = {m.hierarchy_unique_name: m.unique_name for m in result.slicer.tuples[0]}
+    assert slicer_members["[Measures]"] == "[Measures].[Indrejste]"
+    assert slicer_members["[Tid].[Tid]"] == "[Tid].[Tid].[All]"
+    assert "[Køn].[Køn]" not in slicer_members
+
+
+def test_filtered_pivot_with_subtotals(mdx: RunMdx) -> None:
+    """Filter on age (voksen, barn) by subselect; totals are over the filtered rows only."""
+    result = mdx(FILTERED_PIVOT)
+    assert captions(result, 0) == [
+        "All / Indrejste", "All / Udrejste", "Kvinde / Indrejste", "Kvinde / Udrejste", "Mand / Indrejste",
+        "Mand / Udrejste",
+    ]
+    assert captions(result, 1) == ["All", "2022", "1. kvartal 2022", "2. kvartal 2022"]
+    assert grid(result) == [
+        [6, 1, 3, 1, 3, 0],
+        [6, 1, 3, 1, 3, 0],
+        [6, 0, 3, 0, 3, 0],
+        [0, 1, 0, 1, None, None],
+    ]
+    assert [c.formatted_value for c in result.cells[:6]] == ["6", "1", "3", "1", "3", "0"]
+    assert [c.ordinal for c in result.cells] == list(range(24))
+    assert result.ordinal((3, 2)) == 15 and result.cell(4, 3).value is None  # axis 0 varies fastest
+    assert result.cells[0].format_string == "#,##0"
+
+
+def test_drill_down_under_a_filter_mixing_levels(mdx: RunMdx) -> None:
+    """Months Jan, Feb and all of Q2 are filtered in: the year shows their visual total."""
+    result = mdx(DRILL_DOWN)
+    assert captions(result, 0) == ["All", "2022", "1. kvartal 2022", "2. kvartal 2022"]
+    assert [c.value for c in result.cells] == [4, 4, 4, 0]
+    flags = [t[0].drilled_down for t in result.axes[0].tuples]
+    assert flags == [True, True, False, False]
+    assert result.axes[0].tuples[1][0].children_cardinality == 2  # quarters of 2022 under the filter
+
+
+def test_subtotals_of_three_crossjoined_fields(mdx: RunMdx) -> None:
+    result = mdx(SUBTOTALS)
+    rows = captions(result, 1)
+    values = dict(zip(rows, grid(result)))
+    # kept: events 1-4, 6, 7, 9, 10 (5 is aeldre, 8 moved to 751); net = 6 arrivals - 1 departure + 1 moved in
+    assert values["All / All / All"] == [6, 6, 6]
+    assert values["All / Kvinde / All"] == [3, 2, 2]
+    assert values["All / Kvinde / Ja"] == [1, 1, 1]
+    assert values["2022 / Mand / Nej"] == [1, 2, 2]
+    assert rows[0] == "All / All / All"
+    assert len(rows) == len(set(rows))
+
+
+def test_power_bi_import_query(mdx: RunMdx) -> None:
+    result = mdx(POWER_BI_IMPORT)
+    assert captions(result, 0) == ["Indrejste", "Udrejste"]
+    rows = dict(zip(captions(result, 1), grid(result)))
+    assert rows == {
+        "januar 2022 / Kvinde": [2, 0],
+        "januar 2022 / Mand": [1, 0],
+        "februar 2022 / Kvinde": [1, 0],
+        "februar 2022 / Mand": [0, 1],
+        "marts 2022 / Kvinde": [0, 0],
+        "marts 2022 / Mand": [2, 0],
+        "april 2022 / Kvinde": [0, 1],
+    }
+
+
+@pytest.mark.parametrize(("text", "construct"), [(TOP_N_FILTER, "Generate"), (LABEL_FILTER, "Right")])
+def test_filters_this_gateway_does_not_run_are_named(mdx: RunMdx, text: str, construct: str) -> None:
+    with pytest.raises(MdxUnsupportedError) as raised:
+        mdx(text)
+    assert raised.value.construct == construct
+    assert raised.value.code == "MDX_UNSUPPORTED"
+
+
+def test_one_engine_query_per_grain(duck: Connection) -> None:
+    queries: list[CubeQuery] = []
+    run_mdx_on(duck, FILTERED_PIVOT, queries=queries)
+    # Tid at All/År/Kvartal × Køn at All/Køn: six grains, each asked once for both measures
+    assert len(queries) == 6
+    assert all(q.slicers == ("[Aldersgruppe].[Aldersgruppe].&[barn]", "[Aldersgruppe].[Aldersgruppe].&[voksen]")
+               for q in queries)
+    assert {len(q.rows) for q in queries} == {0, 1, 2}
