@@ -57,7 +57,6 @@ class XmlaRequest:
     request_type: str | None = None  # Discover: DISCOVER_..., MDSCHEMA_..., DBSCHEMA_...
     restrictions: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # Discover
     statement: str | None = None  # Execute: the MDX or DMV text ('' for the empty statement)
-    binary_offered: bool = False  # the client offered binary XML or compression in ProtocolCapabilities
 
 
 def parse_request(body: bytes) -> XmlaRequest:
@@ -75,7 +74,7 @@ def parse_request(body: bytes) -> XmlaRequest:
     body_element = root.find(f"{{{SOAP_ENV}}}Body")
     if body_element is None:
         raise XmlaClientError("The SOAP envelope has no Body.")
-    session, binary_offered = _read_header(header)
+    session = _read_header(header)
     calls = [child for child in body_element if isinstance(child.tag, str)]
     if len(calls) != 1:
         raise XmlaClientError("The SOAP Body must hold exactly one Discover or Execute element.")
@@ -90,7 +89,6 @@ def parse_request(body: bytes) -> XmlaRequest:
             properties=_properties(call),
             request_type=request_type.strip(),
             restrictions=_restrictions(call),
-            binary_offered=binary_offered,
         )
     if call.tag == f"{{{XMLA}}}Execute":
         command = call.find(f"{{{XMLA}}}Command")
@@ -103,17 +101,17 @@ def parse_request(body: bytes) -> XmlaRequest:
             session=session,
             properties=_properties(call),
             statement=_text(statement_element) if statement_element is not None else "",
-            binary_offered=binary_offered,
         )
     raise XmlaClientError(f"'{etree.QName(call).localname}' is not an XMLA method; use Discover or Execute.")
 
 
-def _read_header(header: etree._Element | None) -> tuple[SessionHeader, bool]:
+def _read_header(header: etree._Element | None) -> SessionHeader:
+    """The session headers. SSAS's own headers (Version, ProtocolCapabilities offering binary XML
+    or compression) are accepted and need no answer: every response says plain XML."""
     begin = False
     session_id = end_id = None
-    binary = False
     if header is None:
-        return SessionHeader(), False
+        return SessionHeader()
     for element in header:
         if not isinstance(element.tag, str):
             continue
@@ -125,12 +123,11 @@ def _read_header(header: etree._Element | None) -> tuple[SessionHeader, bool]:
         elif name.namespace == XMLA and name.localname == "EndSession":
             end_id = _session_id(element, "EndSession")
         elif name.namespace in ENGINE_NAMESPACES:
-            if name.localname == "ProtocolCapabilities":
-                binary = any(isinstance(c.tag, str) for c in element)
+            continue
         elif _must_understand(element):
             raise XmlaClientError(f"The SOAP header '{name.localname}' is marked mustUnderstand and is not understood.",
                                   code="MustUnderstand")
-    return SessionHeader(begin=begin, session_id=session_id, end_id=end_id), binary
+    return SessionHeader(begin=begin, session_id=session_id, end_id=end_id)
 
 
 def _must_understand(element: etree._Element) -> bool:
