@@ -4,17 +4,20 @@ audit event. Person-level levels stay out of sight without an individual grant."
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+import httpx
 import pytest
 from lxml import etree
 
 from tests.gateway.api.api_world import World, audit_events_for
-from xmla_client import DENIAL, cells, discover, execute, number, post
+from xmla_client import DENIAL, Answer, cells, discover, execute, number, post
 
 DENIED = ("FLIS Ukraine-147", "FLIS Ukraine-999", "FLIS Borger-101", "FLIS KL Databank", "FLIS Nothing")
 PLACEHOLDER = "\u2063DATABASE\u2063"
 
 
-def _denial_shape(answer, name: str) -> tuple[int, bytes]:  # type: ignore[no-untyped-def]
+def _denial_shape(answer: Answer, name: str) -> tuple[int, bytes]:
     """Status and body with the asked-for name replaced: the rest must be byte-identical."""
     body = answer.response.content.decode()
     assert name in body
@@ -50,7 +53,9 @@ def test_catalog_lists_hold_only_the_callers_readable_databases(world: World) ->
     ids=["restriction", "catalogs-restriction", "members", "property", "execute-property", "execute-from",
          "execute-from-beside-own-catalog", "execute-from-database", "dmv-where"],
 )
-def test_denied_and_missing_databases_get_the_same_fault_everywhere(world: World, ask) -> None:  # type: ignore[no-untyped-def]
+def test_denied_and_missing_databases_get_the_same_fault_everywhere(
+    world: World, ask: Callable[[httpx.Client, str], Answer]
+) -> None:
     user = world.user("some101")
     with world.client(user) as client:
         answers = {name: ask(client, name) for name in DENIED}

@@ -11,6 +11,9 @@ against the database itself.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
+import httpx
 import pytest
 from lxml import etree
 
@@ -25,12 +28,12 @@ EXCEL_PROPERTIES = {"Catalog": CATALOG, "Format": "Multidimensional", "AxisForma
 
 
 @pytest.fixture(scope="module")
-def excel(world: World):  # type: ignore[no-untyped-def]
+def excel(world: World) -> Iterator[httpx.Client]:
     with world.client(world.user("full101")) as client:
         yield client
 
 
-def test_connect_time_discovery_as_excel_does_it(world: World, excel) -> None:  # type: ignore[no-untyped-def]
+def test_connect_time_discovery_as_excel_does_it(world: World, excel: httpx.Client) -> None:
     # Excel's first request: the server's properties, before any session
     properties = discover(excel, "DISCOVER_PROPERTIES", {"PropertyName": ["DBMSVersion", "MdpropMdxSubqueries"]},
                           {"LocaleIdentifier": "1030", "DbpropMsmdSubqueries": "2"})
@@ -85,7 +88,7 @@ def test_connect_time_discovery_as_excel_does_it(world: World, excel) -> None:  
     assert ended.fault is None and ended.session_id is None
 
 
-def test_first_pivot_has_members_totals_and_grand_total(world: World, excel) -> None:  # type: ignore[no-untyped-def]
+def test_first_pivot_has_members_totals_and_grand_total(world: World, excel: httpx.Client) -> None:
     mdx = (
         "SELECT NON EMPTY Hierarchize({DrilldownLevel({[Køn].[Køn].[All]},,,INCLUDE_CALC_MEMBERS)}) "
         "DIMENSION PROPERTIES PARENT_UNIQUE_NAME,HIERARCHY_UNIQUE_NAME ON COLUMNS, "
@@ -124,7 +127,7 @@ def test_first_pivot_has_members_totals_and_grand_total(world: World, excel) -> 
     assert md.find("md:OlapInfo/md:CellInfo/md:FormatString", NS) is not None
 
 
-def test_drill_down_one_year(world: World, excel) -> None:  # type: ignore[no-untyped-def]
+def test_drill_down_one_year(world: World, excel: httpx.Client) -> None:
     # Excel 2007's form; later versions add ",,,INCLUDE_CALC_MEMBERS" to DrilldownMember as well
     mdx = (
         "SELECT NON EMPTY Hierarchize(DrilldownMember({{DrilldownLevel({[Tid].[Tid].[All]},,,INCLUDE_CALC_MEMBERS)}}, "
@@ -152,7 +155,7 @@ def test_drill_down_one_year(world: World, excel) -> None:  # type: ignore[no-un
             assert (number(found.get(index)) or 0) == expected
 
 
-def test_filter_in_where_and_subtotals_on_rows(world: World, excel) -> None:  # type: ignore[no-untyped-def]
+def test_filter_in_where_and_subtotals_on_rows(world: World, excel: httpx.Client) -> None:
     mdx = (
         "SELECT {[Measures].[Indrejste], [Measures].[Nettoindvandring]} ON COLUMNS, "
         "NON EMPTY {[Aldersgruppe].[Aldersgruppe].[All], [Aldersgruppe].[Aldersgruppe].[Aldersgruppe].Members} "
@@ -173,7 +176,7 @@ def test_filter_in_where_and_subtotals_on_rows(world: World, excel) -> None:  # 
     assert found[0]["FmtValue"] and found[0]["FormatString"] == "#,##0"
 
 
-def test_tabular_format_is_a_rowset(world: World, excel) -> None:  # type: ignore[no-untyped-def]
+def test_tabular_format_is_a_rowset(world: World, excel: httpx.Client) -> None:
     mdx = "SELECT {[Measures].[Indrejste]} ON 0, [Køn].[Køn].[Køn].Members ON 1 FROM [Ukraine]"
     answer = execute(excel, mdx, {"Catalog": CATALOG, "Format": "Tabular"})
     assert answer.fault is None, answer.fault
@@ -182,7 +185,7 @@ def test_tabular_format_is_a_rowset(world: World, excel) -> None:  # type: ignor
     assert sum(float(list(r.values())[1]) for r in rows) == world.oracle(CATALOG, "select sum(indrejst) from haendelser")
 
 
-def test_power_bi_dmv_and_import_queries(world: World, excel) -> None:  # type: ignore[no-untyped-def]
+def test_power_bi_dmv_and_import_queries(world: World, excel: httpx.Client) -> None:
     """Power BI Desktop (import from an SSAS multidimensional source) lists databases and cubes
     with DMV statements, then imports with a flat MDX query."""
     catalogs = execute(excel, "select [CATALOG_NAME], [DESCRIPTION] from $System.DBSCHEMA_CATALOGS", {})
@@ -210,7 +213,7 @@ def test_power_bi_dmv_and_import_queries(world: World, excel) -> None:  # type: 
         CATALOG, "select sum(indrejst) from haendelser")
 
 
-def test_danish_letters_round_trip(world: World, excel) -> None:  # type: ignore[no-untyped-def]
+def test_danish_letters_round_trip(world: World, excel: httpx.Client) -> None:
     mdx = "SELECT {[Measures].[Indrejste]} ON 0, [Ægtefælle].[Ægtefælle].[Ægtefælle].Members ON 1 FROM [Ukraine]"
     answer = execute(excel, mdx, {"Catalog": CATALOG})
     assert answer.fault is None, answer.fault
@@ -221,7 +224,7 @@ def test_danish_letters_round_trip(world: World, excel) -> None:  # type: ignore
     assert etree.fromstring(answer.response.content) is not None
 
 
-def test_filter_as_excel_2010_writes_it_with_a_subselect(world: World, excel) -> None:  # type: ignore[no-untyped-def]
+def test_filter_as_excel_2010_writes_it_with_a_subselect(world: World, excel: httpx.Client) -> None:
     """Excel's label filter / slicer on Aldersgruppe while Køn is on columns: a subselect."""
     mdx = (
         "SELECT NON EMPTY Hierarchize({DrilldownLevel({[Køn].[Køn].[All]},,,INCLUDE_CALC_MEMBERS)}) "
@@ -243,7 +246,7 @@ def test_filter_as_excel_2010_writes_it_with_a_subselect(world: World, excel) ->
         assert (number(found.get(index)) or 0) == expected
 
 
-def test_an_unsupported_construct_is_named_in_the_fault(excel) -> None:  # type: ignore[no-untyped-def]
+def test_an_unsupported_construct_is_named_in_the_fault(excel: httpx.Client) -> None:
     mdx = "SELECT Generate([Køn].[Køn].[Køn].Members, {[Køn].[Køn].CurrentMember}) ON 0 FROM [Ukraine]"
     answer = execute(excel, mdx, EXCEL_PROPERTIES)
     assert answer.response.status_code == 200
