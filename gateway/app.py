@@ -26,7 +26,7 @@ from gateway.api.schema import build_schema
 from gateway.api.session import SessionFactory
 from gateway.audit import AuditEvent, AuditLog
 from gateway.audit_writer import AuditWriter
-from gateway.engine.cache import EngineCache, WeightedLRU
+from gateway.engine.cache import EngineCache
 from gateway.identity.middleware import identity_middleware
 from gateway.model import Catalog, load_catalog
 from gateway.registry import DatabaseRegistry
@@ -97,8 +97,6 @@ def create_app(settings: Settings, *, gateway: Gateway | None = None, ca_certifi
         config=XmlaConfig(
             max_body_bytes=settings.max_body_bytes, request_timeout_seconds=settings.query_timeout_seconds + 5
         ),
-        # MDX answers per immutable database version, bounded like the engine's result cache
-        answers=WeightedLRU(max_entries=4096, max_weight=settings.result_cache_cells) if settings.result_cache_cells else None,
     )
 
     async def server_root(request: Request) -> Response:

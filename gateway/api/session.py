@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Hashable, Iterator, Sized
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Protocol, TypeVar
 
 from sqlalchemy.engine import Connection
 
@@ -27,7 +28,7 @@ from gateway.api.results import cube_query_from_input, execute_result
 from gateway.engine import cellset as engine_cellset
 from gateway.engine.execute import Limits, query_timeout, run_query
 from gateway.engine.query import CubeQuery
-from gateway.engine.cache import EngineCache
+from gateway.engine.cache import EngineCache, VersionMemo
 from gateway.engine.members import count_level_members, get_member, list_members, member_children, member_parent
 from gateway.engine.resolve import LevelRef, find_cube, resolve_level, resolve_measure, resolve_member
 from gateway.engine.totals import with_totals
@@ -42,6 +43,14 @@ from gateway.store.store import MetadataStore
 
 
 MAX_CACHED_GRANT_SETS = 10_000
+
+
+class _HasCells(Protocol):
+    @property
+    def cells(self) -> Sized: ...
+
+
+_Answer = TypeVar("_Answer", bound=_HasCells)
 
 
 @dataclass(frozen=True)
@@ -276,17 +285,43 @@ class DataSession:
         """Cells one request may return (a query language door checks its own result against it)."""
         return self._factory.settings.cell_limit
 
-    def serve_cached_cells(self, cells: int) -> None:
-        """A door handing out an answer it kept (XMLA's MDX answers) still spends the request's
-        cell budget and puts the count on the audit trail, exactly as a fresh answer would."""
-        limit = self._factory.settings.cell_limit
-        with self._trail.execute_lock:
-            remaining = limit - self._trail.cells
-            if cells > remaining:
-                raise LimitExceededError(
-                    f"The query returns {cells:,} cells; {remaining:,} remain of this request's limit of {limit:,}."
-                )
-            self._trail.served_cells(cells)
+    def remembered(self, catalog: OpenCatalog, key: Hashable, compute: Callable[[], _Answer]) -> _Answer:
+        """A door's whole answer (e.g. one MDX statement's result) for this exact database version,
+        as the caller may see it, from the result cache or from ``compute``.
+
+        Access was decided already (``open_catalog``). ``compute`` spends the request's cell budget
+        through :meth:`query`; an answer from the cache spends its own cells, so the limit and the
+        audit trail's count hold either way.
+        """
+        cache = self._factory.cache
+        if cache is None:
+            return compute()
+        computed = False
+
+        def first_time() -> _Answer:
+            nonlocal computed
+            computed = True
+            return compute()
+
+        entry = catalog.registered
+        cache_key = (entry.identity, key, catalog.allow_individual, self._factory.settings.cell_limit)
+        answer = cache.results.get_or_compute(cache_key, first_time)  # type: ignore[arg-type]
+        if not computed:
+            with self._trail.execute_lock:
+                remaining = self._factory.settings.cell_limit - self._trail.cells
+                if len(answer.cells) > remaining:
+                    raise LimitExceededError(
+                        f"The query returns {len(answer.cells):,} cells; {remaining:,} remain of this request's "
+                        f"limit of {self._factory.settings.cell_limit:,}."
+                    )
+                self._trail.served_cells(len(answer.cells))
+        return answer  # type: ignore[return-value]
+
+    @property
+    def version_memo(self) -> VersionMemo | None:
+        """Answers about immutable database versions (member lists), shared between requests."""
+        cache = self._factory.cache
+        return cache.memo if cache is not None else None
 
     @contextmanager
     def member_connection(self, catalog: OpenCatalog) -> Iterator[Connection]:

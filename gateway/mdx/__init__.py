@@ -9,6 +9,7 @@ the XMLA writer renders.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from contextlib import ExitStack
 from typing import TYPE_CHECKING
 
 from gateway.access import Action
@@ -19,7 +20,9 @@ from gateway.mdx.parser import parse_query
 from gateway.mdx.result import MdxResult
 
 if TYPE_CHECKING:
-    from gateway.api.session import DataSession
+    from gateway.api.session import DataSession, OpenCatalog
+    from gateway.mdx.ast import Select
+    from gateway.model.types import Cube
 
 __all__ = ["MdxResult", "run_mdx"]
 
@@ -31,14 +34,25 @@ def run_mdx(
 
     Access, limits, caching and audit are the session's: the catalog is opened through
     :meth:`DataSession.open_catalog` (the uniform denial for anything not readable), member
-    navigation reads through its connection, and every cell comes from :meth:`DataSession.query`.
-    ``properties`` are the XMLA Execute properties; none changes the answer today.
+    navigation reads through its connection, every cell comes from :meth:`DataSession.query`, and
+    the whole answer is remembered per database version and statement text
+    (:meth:`DataSession.remembered`). ``properties`` are the XMLA Execute properties; none changes the answer today.
     """
     select = parse_query(text)
     catalog = session.open_catalog(catalog_name, Action.EXECUTE)
     cube = catalog.cube(cube_name(select))
-    with session.member_connection(catalog) as connection:
-        binder = Binder(cube, MemberReader(connection, cube), lambda query: session.query(catalog_name, query))
+    return session.remembered(catalog, ("mdx", text), lambda: _run(session, catalog, cube, select))
+
+
+def _run(session: DataSession, catalog: OpenCatalog, cube: Cube, select: Select) -> MdxResult:
+    with ExitStack() as stack:  # a connection is opened only if a member list is not remembered
+        reader = MemberReader(
+            lambda: stack.enter_context(session.member_connection(catalog)),
+            cube,
+            memo=session.version_memo,
+            version=catalog.registered.identity,
+        )
+        binder = Binder(cube, reader, lambda query: session.query(catalog.ref.name, query))
         return execute_select(
             select, binder, catalog=catalog.ref.name, cell_limit=session.cell_limit, data_as_of=catalog.data_as_of
         )

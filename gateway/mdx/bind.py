@@ -32,7 +32,7 @@ from gateway.mdx.values import (
 )
 from gateway.model.types import Cube, bracket
 
-MAX_SET_SIZE = 1_000_000
+MAX_SET_SIZE = 500_000
 MAX_CALCULATION_DEPTH = 16
 CALCULATED_FORMAT = "#,##0.00"
 Context = dict[str, MdxMember]
@@ -51,9 +51,6 @@ class Binder:
         self._set_definitions: dict[str, ast.Expr] = {}
         self._sets: dict[str, SetValue] = {}
         self._calculated: dict[str, tuple[MdxMember, ast.Expr | None]] = {}
-        self._hierarchies = {
-            h.unique_name.casefold(): h for h in (HierarchyRef(d, x) for d in cube.dimensions for x in d.hierarchies)
-        }
         self.default_measure = measure_member(cube.measures[0]) if cube.measures else None
 
     # -- statement parts ------------------------------------------------------------------------
@@ -83,14 +80,13 @@ class Binder:
             for member in tuples[0]:
                 self._put(self.context, member, "the WHERE clause")
             return
-        by_hierarchy: dict[str, list[MdxMember]] = {}
-        for members in tuples:
-            for member in members:
-                by_hierarchy.setdefault(member.hierarchy_name, []).append(member)
-        for name, members in by_hierarchy.items():
+        for name, members in _by_hierarchy(tuples, "WHERE").items():
             if name == MEASURES_HIERARCHY:
-                raise MdxUnsupportedError("WHERE with several measures")
-            self.context[name] = self._aggregate_member(members, f"{name}.[Slicer]")
+                if len(members) > 1:
+                    raise MdxUnsupportedError("WHERE with several measures")
+                self.context[name] = members[0]
+            else:
+                self.context[name] = self._aggregate_member(members, f"{name}.[Slicer]")
 
     def axis_set(self, expression: ast.Expr) -> SetValue:
         found = self.as_set(self.evaluate(expression))
@@ -120,7 +116,7 @@ class Binder:
             _check_distinct(members)
             return TupleValue(tuple(members))
         if isinstance(node, ast.Call):
-            return self._call(node.function, node.args, current, node)
+            return self._call(node.function, node.args, current)
         if isinstance(node, ast.Method):
             target = self.evaluate(node.target, current)
             return self._method(target, node.function, node.args, current)
@@ -140,6 +136,8 @@ class Binder:
                                self.as_member(self.evaluate(node.last, current)))
         if isinstance(node, ast.Number):
             return node.value
+        if isinstance(node, ast.Unary) and node.op in ("-", "+") and isinstance(node.operand, ast.Number):
+            return -node.operand.value if node.op == "-" else node.operand.value
         if isinstance(node, ast.String):
             return node.value
         if isinstance(node, ast.Null):
@@ -167,10 +165,10 @@ class Binder:
     def as_member(self, value: Value) -> MdxMember:
         if isinstance(value, MdxMember):
             return value
-        if isinstance(value, TupleValue | SetValue):
-            members = value.members if isinstance(value, TupleValue) else (value.tuples[0] if len(value.tuples) == 1 else ())
-            if len(members) == 1:
-                return members[0]
+        if isinstance(value, TupleValue) and len(value.members) == 1:
+            return value.members[0]
+        if isinstance(value, SetValue) and len(value.tuples) == 1 and len(value.tuples[0]) == 1:
+            return value.tuples[0][0]
         if isinstance(value, DimensionValue):
             value = self._only_hierarchy(value)
         if isinstance(value, HierarchyValue):
@@ -371,9 +369,8 @@ class Binder:
         return _bounded(tuple((m,) for m in found))
 
     # -- functions ------------------------------------------------------------------------------
-    def _call(self, function: str, args: tuple[ast.Expr | None, ...], current: Context | None, node: ast.Call) -> Value:
-        name = function.casefold()
-        handler = _FUNCTIONS.get(name)
+    def _call(self, function: str, args: tuple[ast.Expr | None, ...], current: Context | None) -> Value:
+        handler = _FUNCTIONS.get(function.casefold())
         if handler is None:
             raise MdxUnsupportedError(function)
         return handler(self, args, current)
@@ -435,12 +432,9 @@ class Binder:
         return tuple(restrictions)
 
     def _add_restrictions(self, found: SetValue) -> None:
-        by_hierarchy: dict[str, list[MdxMember]] = {}
-        for members in found.tuples:
-            for member in members:
-                if not member.is_measure:
-                    by_hierarchy.setdefault(member.hierarchy_name, []).append(member)
-        for members in by_hierarchy.values():
+        for name, members in _by_hierarchy(found.tuples, "subselect").items():
+            if name == MEASURES_HIERARCHY:
+                continue
             for restriction in self.restriction_of(members):
                 self.restrictions.append(restriction)
                 self.reader.restrictions.setdefault(restriction[0].dimension.name, []).append(restriction)
@@ -464,7 +458,11 @@ class Binder:
 
     def cell_values(self, coordinates: Sequence[Context]) -> list[Any]:
         """Values of whole coordinates; calculated measures are evaluated from their parts."""
-        needed: dict[tuple[tuple[str, str], ...], Context] = {}
+        if all(c[MEASURES_HIERARCHY].calculated is None for c in coordinates):
+            return compute_cells(
+                self.cube, coordinates, run=self.run, restrictions=self.restrictions, level_size=self.reader.known_size
+            )
+        needed: dict[frozenset[MdxMember], Context] = {}
 
         def record(coordinate: Coordinate) -> None:
             needed.setdefault(_coordinate_key(coordinate), dict(coordinate))
@@ -473,7 +471,9 @@ class Binder:
         for coordinate in coordinates:
             self._cell(coordinate, record, 0)
         base = list(needed.values())
-        found = compute_cells(self.cube, base, run=self.run, restrictions=self.restrictions)
+        found = compute_cells(
+            self.cube, base, run=self.run, restrictions=self.restrictions, level_size=self.reader.known_size
+        )
         values = {key: value for key, value in zip(needed, found)}
         return [self._cell(c, lambda c2: values.get(_coordinate_key(c2)), 0) for c in coordinates]
 
@@ -552,7 +552,7 @@ class Binder:
         contexts = [self.coordinate(t, base=current or self.context) for t in found.tuples]
         if expression is None:
             return self.cell_values(contexts)
-        needed: dict[tuple[tuple[str, str], ...], Context] = {}
+        needed: dict[frozenset[MdxMember], Context] = {}
 
         def record(coordinate: Coordinate) -> None:
             needed.setdefault(_coordinate_key(coordinate), dict(coordinate))
@@ -637,13 +637,20 @@ def _drilldown_member(binder: Binder, args: Sequence[ast.Expr | None], current: 
 
 
 def _except(binder: Binder, args: Sequence[ast.Expr | None], current: Context | None) -> Value:
-    removed = set(binder._arg_set(args, 1, current).tuples)
-    return SetValue(tuple(t for t in _distinct(binder._arg_set(args, 0, current).tuples) if t not in removed))
+    removed = {_names(t) for t in binder._arg_set(args, 1, current).tuples}
+    return SetValue(tuple(t for t in _distinct(binder._arg_set(args, 0, current).tuples) if _names(t) not in removed))
+
+
+def _names(members: MdxTuple) -> tuple[str, ...]:
+    return tuple(m.unique_name for m in members)
 
 
 def _intersect(binder: Binder, args: Sequence[ast.Expr | None], current: Context | None) -> Value:
-    kept = set(binder._arg_set(args, 1, current).tuples)
-    return SetValue(tuple(t for t in _distinct(binder._arg_set(args, 0, current).tuples) if t in kept))
+    """Tuples of the first set, in its order, that the second holds, as the second holds them:
+    ``Intersect(DrilldownLevel(...), [VisualTotals set])`` keeps the visual totals (Excel's pattern)."""
+    kept = {_names(t): t for t in binder._arg_set(args, 1, current).tuples}
+    first = _distinct(binder._arg_set(args, 0, current).tuples)
+    return SetValue(tuple(kept[_names(t)] for t in first if _names(t) in kept))
 
 
 def _union(binder: Binder, args: Sequence[ast.Expr | None], current: Context | None) -> Value:
@@ -812,6 +819,12 @@ def _aggregate(binder: Binder, args: Sequence[ast.Expr | None], current: Context
     return binder._aggregate_member(members, "[Aggregate]")
 
 
+def _non_empty_crossjoin(binder: Binder, args: Sequence[ast.Expr | None], current: Context | None) -> Value:
+    joined = binder._crossjoin([binder._arg_set(args, i, current) for i in range(len(args))])
+    values = binder.cell_values([binder.coordinate(t, base=current or binder.context) for t in joined.tuples])
+    return SetValue(tuple(t for t, v in zip(joined.tuples, values) if v is not None))
+
+
 _FUNCTIONS: dict[str, Callable[[Binder, Sequence[ast.Expr | None], Context | None], Value]] = {
     "hierarchize": _hierarchize,
     "addcalculatedmembers": _identity,
@@ -823,7 +836,7 @@ _FUNCTIONS: dict[str, Callable[[Binder, Sequence[ast.Expr | None], Context | Non
     "union": _union,
     "distinct": _distinct_set,
     "crossjoin": _crossjoin,
-    "nonemptycrossjoin": lambda b, a, c: _non_empty_crossjoin(b, a, c),
+    "nonemptycrossjoin": _non_empty_crossjoin,
     "filter": _filter,
     "nonempty": _non_empty,
     "topcount": _top_count,
@@ -838,20 +851,26 @@ _FUNCTIONS: dict[str, Callable[[Binder, Sequence[ast.Expr | None], Context | Non
 }
 
 
-def _non_empty_crossjoin(binder: Binder, args: Sequence[ast.Expr | None], current: Context | None) -> Value:
-    joined = binder._crossjoin([binder._arg_set(args, i, current) for i in range(len(args))])
-    values = binder.cell_values([binder.coordinate(t, base=current or binder.context) for t in joined.tuples])
-    return SetValue(tuple(t for t, v in zip(joined.tuples, values) if v is not None))
-
-
 # -- helpers ------------------------------------------------------------------------------------
+def _by_hierarchy(tuples: Sequence[MdxTuple], where: str) -> dict[str, list[MdxMember]]:
+    """The distinct members of each hierarchy in a set that must be a crossjoin of them (as Excel
+    sends filters): restricting each hierarchy separately then means exactly the set."""
+    found: dict[str, dict[MdxMember, None]] = {}
+    for members in tuples:
+        for member in members:
+            found.setdefault(member.hierarchy_name, {})[member] = None
+    if math.prod(len(members) for members in found.values()) != len(set(tuples)):
+        raise MdxUnsupportedError(f"{where} set of tuples", "Give one set per hierarchy (a crossjoin of them).")
+    return {name: list(members) for name, members in found.items()}
+
+
 def _key(name: ast.Name) -> str:
     """How WITH names are matched: by their parts, case-insensitively, quoted or not."""
     return ".".join(bracket(s.text) for s in name.segments).casefold()
 
 
-def _coordinate_key(coordinate: Coordinate) -> tuple[tuple[str, str], ...]:
-    return tuple(sorted((h, m.unique_name + ("\x00aggregate" if m.aggregate else "")) for h, m in coordinate.items()))
+def _coordinate_key(coordinate: Coordinate) -> frozenset[MdxMember]:
+    return frozenset(coordinate.values())
 
 
 def _sort_key(member: MdxMember, post: bool = False) -> tuple[Any, ...]:

@@ -39,18 +39,27 @@ class _Grain:
 
 
 def compute_cells(
-    cube: Cube, coordinates: Sequence[Coordinate], *, run: RunQuery, restrictions: Sequence[Restriction] = ()
+    cube: Cube,
+    coordinates: Sequence[Coordinate],
+    *,
+    run: RunQuery,
+    restrictions: Sequence[Restriction] = (),
+    level_size: Callable[[LevelRef], int | None] = lambda ref: None,
 ) -> list[Value]:
-    """The value of each coordinate; every measure must be a model measure (not a calculated member)."""
+    """The value of each coordinate; every measure must be a model measure (not a calculated member).
+
+    ``level_size`` tells how many members a level shows (under the restrictions), when known:
+    a grain needing all of them asks for the level, not a list of keys the planner must look up.
+    """
     grains: dict[tuple[object, ...], _Grain] = {}
     placed: list[tuple[tuple[object, ...], tuple[str, ...], str] | None] = []
+    common = _merged(restrictions)
     for coordinate in coordinates:
-        located = _locate(coordinate, restrictions)
+        located = _locate(coordinate, restrictions, common)
         if located is None:
             placed.append(None)  # contradictory restrictions: no row can match
             continue
-        levels, keys, slicers, measure = located
-        grain_key = (tuple(ref.unique_name for ref in levels), tuple((r.unique_name, k) for r, k in slicers))
+        grain_key, levels, keys, slicers, measure = located
         grain = grains.get(grain_key)
         if grain is None:
             if len(grains) >= MAX_GRAINS:
@@ -63,47 +72,59 @@ def compute_cells(
             wanted[key] = None
         grain.measures[measure] = None
         placed.append((grain_key, keys, measure))
-    answers = {grain_key: _answer(cube, grain, run) for grain_key, grain in grains.items()}
+    answers = {grain_key: _answer(cube, grain, run, level_size) for grain_key, grain in grains.items()}
     return [None if p is None else answers[p[0]].get((p[1], p[2])) for p in placed]
 
 
-def _locate(
-    coordinate: Coordinate, restrictions: Sequence[Restriction]
-) -> tuple[tuple[LevelRef, ...], tuple[str, ...], tuple[Restriction, ...], str] | None:
-    """(levels in hierarchy order, their keys, merged slicers, measure unique name) or None if empty."""
-    rows: list[tuple[LevelRef, str]] = []
-    slicers: list[Restriction] = list(restrictions)
-    measure = None
-    for name in sorted(coordinate):
-        member = coordinate[name]
-        if member.is_measure:
-            measure = member
-        elif member.aggregate:
-            slicers.extend(member.aggregate)
-        elif member.depth >= 0 and member.level is not None:
-            rows.append((member.level, member.path[-1]))
-    if measure is None or measure.measure is None:
-        raise ValueError("compute_cells needs one model measure per coordinate")
+def _merged(restrictions: Sequence[Restriction]) -> tuple[Restriction, ...] | None:
+    """Restrictions on one level intersected, in a stable order; None when they exclude everything."""
     merged: dict[str, tuple[LevelRef, frozenset[str]]] = {}
-    for ref, keys in slicers:
+    for ref, keys in restrictions:
         previous = merged.get(ref.unique_name)
         merged[ref.unique_name] = (ref, keys if previous is None else previous[1] & keys)
     if any(not keys for _, keys in merged.values()):
         return None
-    ordered = tuple(merged[name] for name in sorted(merged))
-    return (
-        tuple(ref for ref, _ in rows),
-        tuple(key for _, key in rows),
-        ordered,
-        measure.measure.unique_name,
-    )
+    return tuple(merged[name] for name in sorted(merged))
 
 
-def _answer(cube: Cube, grain: _Grain, run: RunQuery) -> dict[tuple[tuple[str, ...], str], Value]:
+def _locate(
+    coordinate: Coordinate, restrictions: Sequence[Restriction], common: tuple[Restriction, ...] | None
+) -> tuple[tuple[object, ...], tuple[LevelRef, ...], tuple[str, ...], tuple[Restriction, ...], str] | None:
+    """(grain key, levels in hierarchy order, their keys, slicers, measure unique name), or None if empty."""
+    rows: list[tuple[str, LevelRef, str]] = []
+    extra: list[Restriction] = []
+    measure = None
+    for member in coordinate.values():
+        if member.hierarchy is None:
+            measure = member
+        elif member.aggregate:
+            extra.extend(member.aggregate)
+        elif member.level is not None:
+            rows.append((member.hierarchy_name, member.level, member.path[-1]))
+    if measure is None or measure.measure is None:
+        raise ValueError("compute_cells needs one model measure per coordinate")
+    slicers = common if not extra else _merged([*restrictions, *extra])
+    if slicers is None:
+        return None
+    rows.sort()
+    levels = []
+    keys = []
+    shape = []
+    for name, ref, key in rows:
+        levels.append(ref)
+        keys.append(key)
+        shape.append((name, ref.level.name))
+    slicer_key: object = "common" if not extra else tuple((r.unique_name, k) for r, k in slicers)
+    return (tuple(shape), slicer_key), tuple(levels), tuple(keys), slicers, measure.measure.unique_name
+
+
+def _answer(
+    cube: Cube, grain: _Grain, run: RunQuery, level_size: Callable[[LevelRef], int | None]
+) -> dict[tuple[tuple[str, ...], str], Value]:
     """One engine query for the grain: values by (row keys, measure unique name)."""
     items: list[AxisItem] = []
     for ref, keys in zip(grain.levels, grain.keys):
-        if len(keys) > MAX_EXPLICIT_MEMBERS:
+        if len(keys) > MAX_EXPLICIT_MEMBERS or len(keys) == level_size(ref):
             items.append(LevelItem(ref.unique_name))
         else:
             items.append(

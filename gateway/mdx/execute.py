@@ -123,9 +123,17 @@ def _plain(value: Any) -> int | float | None:
 
 def _axis(ordinal: int, tuples: Sequence[MdxTuple], properties: tuple[str, ...]) -> MdxAxis:
     infos: list[tuple[MemberInfo, ...]] = []
+    made: dict[tuple[MdxMember, bool], MemberInfo] = {}  # crossjoins repeat members many times
     for index, members in enumerate(tuples):
         following = tuples[index + 1] if index + 1 < len(tuples) else None
-        infos.append(tuple(m.info(drilled_down=_drilled(members, following, p)) for p, m in enumerate(members)))
+        row = []
+        for position, member in enumerate(members):
+            key = (member, _drilled(members, following, position))
+            info = made.get(key)
+            if info is None:
+                info = made[key] = member.info(drilled_down=key[1])
+            row.append(info)
+        infos.append(tuple(row))
     hierarchy_infos = tuple(_hierarchy_info(m) for m in tuples[0]) if tuples else ()
     return MdxAxis(ordinal, hierarchy_infos, tuple(infos), properties)
 

@@ -11,7 +11,7 @@ navigation shows only members that exist under the filter, as SSAS's autoexists 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -19,6 +19,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from gateway.engine.cache import VersionMemo
 from gateway.engine.names import hierarchy_unique_name, key_text, member_unique_name
 from gateway.engine.resolve import LevelRef
 from gateway.engine.tables import dimension_alias
@@ -33,12 +34,20 @@ ALL_LEVEL_NAME = "(All)"
 
 @dataclass(frozen=True, slots=True)
 class HierarchyRef:
+    """A hierarchy located in its cube; names and level references are worked out once."""
+
     dimension: Dimension
     hierarchy: Hierarchy
+    unique_name: str = field(init=False, compare=False, repr=False)
+    levels: tuple[LevelRef, ...] = field(init=False, compare=False, repr=False)
 
-    @property
-    def unique_name(self) -> str:
-        return hierarchy_unique_name(self.dimension, self.hierarchy)
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "unique_name", hierarchy_unique_name(self.dimension, self.hierarchy))
+        refs = tuple(LevelRef(self.dimension, self.hierarchy, level) for level in self.hierarchy.levels)
+        object.__setattr__(self, "levels", refs)
+
+    def __hash__(self) -> int:
+        return hash(self.unique_name)
 
     @property
     def all_unique_name(self) -> str:
@@ -49,7 +58,7 @@ class HierarchyRef:
         return self.unique_name + "." + bracket(ALL_LEVEL_NAME)
 
     def level(self, depth: int) -> LevelRef:
-        return LevelRef(self.dimension, self.hierarchy, self.hierarchy.levels[depth])
+        return self.levels[depth]
 
     @property
     def bottom(self) -> int:
@@ -63,9 +72,9 @@ Restriction = tuple[LevelRef, frozenset[str]]  # rows of the dimension whose lev
 class MdxMember:
     """A member of a hierarchy (``depth`` -1 is its All member) or a measure.
 
-    Equality and hashing go by unique name only. ``aggregate`` marks a member standing for
-    several members of one level (a WHERE set, ``Aggregate(...)``, a visual total): its cells
-    are computed over those members' rows.
+    Equality goes by unique name and ``aggregate``, hashing by unique name. ``aggregate`` marks a
+    member standing for several members of one level (a WHERE set, ``Aggregate(...)``, a visual
+    total): its cells are computed over those members' rows.
     """
 
     unique_name: str
@@ -79,16 +88,21 @@ class MdxMember:
     calculated: str | None = None  # name of a WITH MEMBER calculated measure
     format_string: str | None = None
     aggregate: tuple[Restriction, ...] = ()
+    hierarchy_name: str = field(init=False, repr=False)
+    level: LevelRef | None = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        hierarchy = self.hierarchy
+        object.__setattr__(self, "hierarchy_name", MEASURES_HIERARCHY if hierarchy is None else hierarchy.unique_name)
+        object.__setattr__(self, "level", None if hierarchy is None or self.depth < 0 else hierarchy.level(self.depth))
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, MdxMember) and other.unique_name == self.unique_name
+        return (
+            isinstance(other, MdxMember) and other.unique_name == self.unique_name and other.aggregate == self.aggregate
+        )
 
     def __hash__(self) -> int:
         return hash(self.unique_name)
-
-    @property
-    def hierarchy_name(self) -> str:
-        return MEASURES_HIERARCHY if self.hierarchy is None else self.hierarchy.unique_name
 
     @property
     def is_measure(self) -> bool:
@@ -101,10 +115,6 @@ class MdxMember:
     @property
     def key(self) -> str | None:
         return self.path[-1] if self.path else None
-
-    @property
-    def level(self) -> LevelRef | None:
-        return None if self.hierarchy is None or self.depth < 0 else self.hierarchy.level(self.depth)
 
     @property
     def parent_unique_name(self) -> str | None:
@@ -161,16 +171,65 @@ def hierarchies(cube: Cube) -> tuple[HierarchyRef, ...]:
 class MemberReader:
     """Reads and remembers levels for one statement; ``restrictions`` filter navigation by dimension."""
 
-    connection: Connection
+    connect: Callable[[], Connection]  # called once, on the first read the memo does not answer
     cube: Cube
     restrictions: dict[str, list[Restriction]] = field(default_factory=dict)
+    memo: VersionMemo | None = None  # level reads of database versions, shared between requests
+    version: Hashable | None = None  # the identity of the version read (None: nothing is shared)
+    _connection: Connection | None = None
+    _top_counts: dict[str, int] = field(default_factory=dict)
     _levels: dict[tuple[str, bool], tuple[MdxMember, ...]] = field(default_factory=dict)
     _by_key: dict[str, dict[str, MdxMember]] = field(default_factory=dict)
     statements: int = 0
 
     def all_member(self, hierarchy: HierarchyRef) -> MdxMember:
-        top = self.level(hierarchy.level(0))
-        return MdxMember(hierarchy.all_unique_name, ALL_NAME, hierarchy, -1, (), (), len(top))
+        return MdxMember(hierarchy.all_unique_name, ALL_NAME, hierarchy, -1, (), (), self._top_count(hierarchy))
+
+    def known_size(self, ref: LevelRef) -> int | None:
+        """How many members the level shows under the restrictions, if it was read already."""
+        restricted = bool(self.restrictions.get(ref.dimension.name))
+        found = self._levels.get((ref.unique_name, restricted))
+        return None if found is None else len(found)
+
+    def _top_count(self, hierarchy: HierarchyRef) -> int:
+        """Children of the All member: the top level's size, read with every other hierarchy's."""
+        known = self.known_size(hierarchy.level(0))
+        if known is not None:
+            return known
+        counts = self._top_counts.get(hierarchy.unique_name)
+        if counts is None:
+            everything = tuple(HierarchyRef(d, h) for d in self.cube.dimensions for h in d.hierarchies)
+            shape = tuple(
+                (name, tuple(sorted((r.unique_name, tuple(sorted(k))) for r, k in found)))
+                for name, found in sorted(self.restrictions.items())
+            )
+            if self.memo is not None and self.version is not None:
+                self._top_counts = self.memo.get_or_compute(
+                    (self.version, "mdx-top", self.cube.name, shape), lambda: self._count_tops(everything)
+                )
+            else:
+                self._top_counts = self._count_tops(everything)
+            counts = self._top_counts[hierarchy.unique_name]
+        return counts
+
+    def _count_tops(self, hierarchies: Sequence[HierarchyRef]) -> dict[str, int]:
+        """One statement: the number of top-level members of every hierarchy, under the restrictions."""
+        self.statements += 1
+        columns = []
+        for index, hierarchy in enumerate(hierarchies):
+            table = dimension_alias(self.cube, hierarchy.dimension, f"t{index}")
+            key = table.c[hierarchy.hierarchy.levels[0].key_column]
+            count = sa.select(sa.func.count(sa.distinct(key)))
+            for level_ref, texts in self.restrictions.get(hierarchy.dimension.name, []):
+                count = count.where(sa.cast(table.c[level_ref.level.key_column], sa.String).in_(sorted(texts)))
+            columns.append(count.scalar_subquery().label(f"c{index}"))
+        row = self._connect().execute(sa.select(*columns)).one()
+        return {h.unique_name: int(row[i] or 0) for i, h in enumerate(hierarchies)}
+
+    def _connect(self) -> Connection:
+        if self._connection is None:
+            self._connection = self.connect()
+        return self._connection
 
     def level(self, ref: LevelRef, *, restricted: bool = True) -> tuple[MdxMember, ...]:
         """The level's members in hierarchical order; unrestricted lists serve name lookups."""
@@ -178,12 +237,24 @@ class MemberReader:
         cache_key = (ref.unique_name, bool(restrictions))
         found = self._levels.get(cache_key)
         if found is None:
-            found = self._levels[cache_key] = self._read(ref, restrictions)
+            found = self._levels[cache_key] = self._remembered(ref, restrictions)
         return found
+
+    def _remembered(self, ref: LevelRef, restrictions: Sequence[Restriction]) -> tuple[MdxMember, ...]:
+        """A level's read depends only on the database version, the level and the restrictions."""
+        if self.version is None or self.memo is None:
+            return self._read(ref, restrictions)
+        shape = tuple(sorted((r.unique_name, tuple(sorted(keys))) for r, keys in restrictions))
+        return self.memo.get_or_compute(
+            (self.version, "mdx-level", self.cube.name, ref.unique_name, shape),
+            lambda: self._read(ref, restrictions),
+            weight=len,
+        )
 
     def forget(self) -> None:
         """Drop restricted level lists after the restrictions changed (unrestricted ones stay valid)."""
         self._levels = {k: v for k, v in self._levels.items() if not k[1]}
+        self._top_counts = {}
 
     def lookup(self, ref: LevelRef, key: str) -> MdxMember | None:
         index = self._by_key.get(ref.unique_name)
@@ -240,7 +311,7 @@ class MemberReader:
         statement = sa.select(*columns).group_by(*keys).limit(MAX_LEVEL_MEMBERS + 1)
         for level_ref, texts in restrictions:
             statement = statement.where(sa.cast(table.c[level_ref.level.key_column], sa.String).in_(sorted(texts)))
-        rows = self.connection.execute(statement).all()
+        rows = self._connect().execute(statement).all()
         if len(rows) > MAX_LEVEL_MEMBERS:
             raise LimitExceededError(
                 f"The level '{ref.unique_name}' has more than {MAX_LEVEL_MEMBERS:,} members; MDX reads it whole."

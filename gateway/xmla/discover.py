@@ -16,7 +16,6 @@ from typing import Any
 
 from gateway.api.discover import Member
 from gateway.api.session import DataSession, OpenCatalog
-from gateway.engine.cache import WeightedLRU
 from gateway.errors import LimitExceededError, NotFoundError
 from gateway.model.catalog import name_key
 from gateway.model.types import Cube, Dimension, Hierarchy, MeasureKind, bracket
@@ -48,7 +47,6 @@ class DiscoverContext:
     restrictions: Mapping[str, tuple[str, ...]]
     properties: Mapping[str, str]
     server_url: str
-    answers: WeightedLRU | None = None  # MDX answers per database version (None: keep nothing)
     _counts: dict[tuple[str, str, str], int] = field(default_factory=dict)
 
     def first(self, name: str) -> str | None:

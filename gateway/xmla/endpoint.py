@@ -30,7 +30,6 @@ from gateway.api.context import RequestTrail
 from gateway.api.session import SessionFactory
 from gateway.audit import AuditEvent
 from gateway.audit_writer import AuditWriter
-from gateway.engine.cache import WeightedLRU
 from gateway.errors import AccessDeniedError, LimitExceededError, NotFoundError, UserError
 from gateway.identity.middleware import REVISION_SCOPE_KEY
 from gateway.principal import Principal
@@ -78,14 +77,12 @@ class XmlaEndpoint:
         xmla_sessions: XmlaSessions,
         audit: AuditWriter,
         config: XmlaConfig,
-        answers: WeightedLRU | None = None,
         clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
     ) -> None:
         self._sessions = sessions
         self._xmla_sessions = xmla_sessions
         self._audit = audit
         self._config = config
-        self._answers = answers
         self._clock = clock
 
     @staticmethod
@@ -136,7 +133,6 @@ class XmlaEndpoint:
                 restrictions=xmla_request.restrictions,
                 properties=xmla_request.properties,
                 server_url=str(request.base_url).rstrip("/") + "/xmla",
-                answers=self._answers,
             )
             content = await asyncio.wait_for(
                 run_in_threadpool(_dispatch, xmla_request, context), timeout=self._config.request_timeout_seconds

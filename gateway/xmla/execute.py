@@ -10,7 +10,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 from gateway.access import Action
-from gateway.mdx import MdxResult, run_mdx
+from gateway.mdx import run_mdx
 from gateway.mdx.parser import parse_query
 from gateway.model.catalog import name_key
 from gateway.xmla import writer
@@ -40,35 +40,12 @@ def _format(context: DiscoverContext) -> str:
 
 def _mdx(context: DiscoverContext, statement: str) -> str:
     output = _format(context)
-    result = _answer(context, _catalog(context, statement), statement)
+    # run_mdx remembers the answer per database version (DataSession.remembered), after access
+    result = run_mdx(context.session, _catalog(context, statement), statement, properties=dict(context.properties))
     if output == "Tabular":
         columns, rows = writer.mddataset_as_rowset(result)
         return writer.rowset(columns, rows)
     return writer.mddataset(result)
-
-
-def _answer(context: DiscoverContext, catalog_name: str, statement: str) -> MdxResult:
-    """The statement's answer: kept per immutable database version, like the engine's cell sets.
-
-    Access is decided first, on every request (``open_catalog``); a kept answer is handed out
-    only for the same version, statement and person-level visibility, and its cells still
-    count against the request's limit and go to its audit event.
-    """
-    cache = context.answers
-    if cache is None:
-        return run_mdx(context.session, catalog_name, statement, properties=dict(context.properties))
-    catalog = context.session.open_catalog(catalog_name, Action.EXECUTE)
-    key = (catalog.registered.identity, catalog.allow_individual, statement, context.session.cell_limit)
-    fresh: list[MdxResult] = []
-
-    def compute() -> MdxResult:
-        fresh.append(run_mdx(context.session, catalog_name, statement, properties=dict(context.properties)))
-        return fresh[0]
-
-    result = cache.get_or_compute(key, compute, weight=lambda r: len(r.cells))
-    if not fresh:
-        context.session.serve_cached_cells(len(result.cells))
-    return result
 
 
 def _catalog(context: DiscoverContext, statement: str) -> str:
@@ -121,7 +98,6 @@ def _dmv(context: DiscoverContext, statement: str) -> str:
         restrictions={name: tuple(values) for name, values in restrictions.items()},
         properties=context.properties,
         server_url=context.server_url,
-        answers=context.answers,
     )
     _, rows = discover(scoped, query.rowset)
     for column, value in filters:

@@ -93,3 +93,14 @@ def test_graphql_totals_on_request(world: World) -> None:
     persons = world.oracle(OWN_VH, "SELECT COUNT(DISTINCT person_noegle) FROM forloeb_maaned")
     assert values[-1] == persons
     assert sum(values[:-1]) >= persons  # a person may receive services of several categories
+
+
+def test_a_remembered_answer_is_counted_and_never_crosses_grant_levels(world: World) -> None:
+    individual, _ = session_for(world, "full101")
+    first = run_mdx(individual, OWN_VH, PERSON_LEVEL)
+    again, trail = session_for(world, "full101")
+    assert run_mdx(again, OWN_VH, PERSON_LEVEL) == first
+    assert trail.cells == len(first.cells)  # served from the cache, still on the request's count
+    aggregated, _ = session_for(world, "some101")
+    with pytest.raises(NotFoundError):
+        run_mdx(aggregated, OWN_VH, PERSON_LEVEL)

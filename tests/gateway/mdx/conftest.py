@@ -15,6 +15,7 @@ from sqlalchemy.engine import Connection, Engine
 from gateway.engine.cellset import CellSet
 from gateway.engine.execute import Limits, run_query
 from gateway.engine.query import CubeQuery
+from gateway.engine.resolve import find_cube
 from gateway.mdx.bind import Binder
 from gateway.mdx.execute import cube_name, execute_select
 from gateway.mdx.members import MemberReader
@@ -79,8 +80,8 @@ def engine_runner(connection: Connection, queries: list[CubeQuery] | None = None
 def run_mdx_on(connection: Connection, text: str, *, queries: list[CubeQuery] | None = None,
                cell_limit: int = LIMITS.cell_limit) -> MdxResult:
     select = parse_query(text)
-    cube = next(c for c in CUBES if c.name == cube_name(select))
-    binder = Binder(cube, MemberReader(connection, cube), engine_runner(connection, queries))
+    cube = find_cube(CUBES, cube_name(select))
+    binder = Binder(cube, MemberReader(lambda: connection, cube), engine_runner(connection, queries))
     return execute_select(select, binder, catalog="fixture", cell_limit=cell_limit, data_as_of=None)
 
 

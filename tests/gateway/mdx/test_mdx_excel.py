@@ -114,3 +114,36 @@ def test_one_engine_query_per_grain(duck: Connection) -> None:
     assert all(q.slicers == ("[Aldersgruppe].[Aldersgruppe].&[barn]", "[Aldersgruppe].[Aldersgruppe].&[voksen]")
                for q in queries)
     assert {len(q.rows) for q in queries} == {0, 1, 2}
+
+
+VISUAL_TOTALS = """WITH SET [XL_Col_Dim_0] AS 'VisualTotals(Distinct(Hierarchize({Ascendants([Tid].[Tid].[Måned].&[2022-01]), Descendants([Tid].[Tid].[Måned].&[2022-01]), Ascendants([Tid].[Tid].[Måned].&[2022-03]), Descendants([Tid].[Tid].[Måned].&[2022-03])})))'
+SELECT NON EMPTY Hierarchize(Intersect(AddCalculatedMembers(DrilldownMember({{DrilldownLevel({[Tid].[Tid].[All]})}}, {[Tid].[Tid].[År].&[2022]})), [XL_Col_Dim_0])) DIMENSION PROPERTIES PARENT_UNIQUE_NAME ON COLUMNS
+FROM [Ukraine] WHERE ([Measures].[Indrejste]) CELL PROPERTIES VALUE, FORMAT_STRING"""
+
+
+def test_visual_totals_show_the_total_of_what_is_selected(mdx: RunMdx) -> None:
+    """Older Excel filters: parents show the total of January and March only (3 + 2 arrivals)."""
+    result = mdx(VISUAL_TOTALS)
+    assert captions(result, 0) == ["All", "2022", "1. kvartal 2022"]
+    assert [c.value for c in result.cells] == [5, 5, 5]
+    assert result.axes[0].tuples[0][0].unique_name == "[Tid].[Tid].[All]"
+
+
+def test_where_set_and_calculated_measure(mdx: RunMdx) -> None:
+    result = mdx(
+        "WITH MEMBER [Measures].[Andel] AS '[Measures].[Indrejste] / ([Measures].[Indrejste], [Køn].[Køn].[All])',"
+        " FORMAT_STRING = \"0.0%\""
+        " SELECT {[Measures].[Indrejste], [Measures].[Andel]} ON 0, [Køn].[Køn].Members ON 1 FROM [Ukraine]"
+        " WHERE {[Tid].[Tid].[Måned].&[2022-01], [Tid].[Tid].[Måned].&[2022-03]}"
+    )
+    assert grid(result) == [[5, 1.0], [2, 0.4], [3, 0.6]]
+    assert [c.formatted_value for c in result.cells] == ["5", "100,0%", "2", "40,0%", "3", "60,0%"]
+
+
+@pytest.mark.postgres
+def test_identical_answers_on_duckdb_and_postgresql(duck: Connection, request: pytest.FixtureRequest) -> None:
+    pg_engine = request.getfixturevalue("pg_engine")
+    with pg_engine.connect() as pg:
+        for text in (FIRST_PIVOT, FILTERED_PIVOT, DRILL_DOWN, SUBTOTALS, POWER_BI_IMPORT, VISUAL_TOTALS):
+            on_duck, on_pg = run_mdx_on(duck, text), run_mdx_on(pg, text)
+            assert on_duck == on_pg
