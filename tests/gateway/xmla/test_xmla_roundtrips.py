@@ -251,3 +251,18 @@ def test_an_unsupported_construct_is_named_in_the_fault(excel: httpx.Client) -> 
     answer = execute(excel, mdx, EXCEL_PROPERTIES)
     assert answer.response.status_code == 200
     assert answer.fault == "The MDX construct 'Generate' is not supported."
+
+
+def test_the_demos_xmla_example_gives_the_pivot_with_totals_and_the_denial(world: World, excel: httpx.Client) -> None:
+    from gateway.demo import example_xmla_body
+    from xmla_client import DENIAL, post
+
+    answer = post(excel, example_xmla_body(), action="Execute")
+    assert answer.fault is None, answer.fault
+    md = answer.mddataset()
+    assert [t[0]["Caption"] for t in axis_tuples(md, "Axis0")] == ["All", "Kvinde", "Mand"]
+    assert axis_tuples(md, "Axis1")[0][0]["Caption"] == "All"
+    net = world.oracle(CATALOG, "select sum(indrejst) - sum(udrejst) from haendelser")
+    assert number(cells(md).get(0)) == net  # the grand total
+    denied = post(excel, example_xmla_body("FLIS Ukraine-147"), action="Execute")
+    assert denied.fault == DENIAL.format(login=world.user("full101").login, database="FLIS Ukraine-147")
