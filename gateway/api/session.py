@@ -15,7 +15,7 @@ from collections.abc import Callable, Hashable, Iterator, Sized
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Protocol, TypeVar
+from typing import Generic, Protocol, TypeVar
 
 from sqlalchemy.engine import Connection
 
@@ -30,7 +30,7 @@ from gateway.engine.execute import Limits, query_timeout, run_query
 from gateway.engine.query import CubeQuery
 from gateway.engine.cache import EngineCache, VersionMemo
 from gateway.engine.members import count_level_members, get_member, list_members, member_children, member_parent
-from gateway.engine.resolve import LevelRef, find_cube, resolve_level, resolve_measure, resolve_member
+from gateway.engine.resolve import LevelRef, find_cube, resolve_level, resolve_member
 from gateway.engine.totals import with_totals
 from gateway.errors import AccessDeniedError, LimitExceededError, QueryTimeoutError
 from gateway.model import Catalog, DatabaseRef
@@ -51,6 +51,18 @@ class _HasCells(Protocol):
 
 
 _Answer = TypeVar("_Answer", bound=_HasCells)
+
+
+@dataclass(frozen=True)
+class _Remembered(Generic[_Answer]):
+    """A cached answer with the audit marks computing it left (its cells weigh it in the cache)."""
+
+    answer: _Answer
+    operations: tuple[str, ...]
+
+    @property
+    def cells(self) -> Sized:
+        return self.answer.cells
 
 
 @dataclass(frozen=True)
@@ -128,6 +140,7 @@ class DataSession:
         self._trail = trail
         self._now = now  # one instant per request: every decision in it sees the same time
         self._revision = revision
+        self._noted: list[str] = []  # audit marks noted while computing (replayed with a cached answer)
 
     @cached_property
     def _grants(self) -> tuple[GrantView, ...]:
@@ -245,40 +258,30 @@ class DataSession:
 
     # -- Execute ----------------------------------------------------------------------------
     def execute(self, catalog_name: str, query: CubeQueryInput) -> ExecuteResult:
-        """GraphQL's execute: its input as an engine query, its answer as GraphQL shapes."""
+        """GraphQL's execute. Access first (the uniform denial beats any complaint about the
+        query), then the query, with totals when the input asks for them."""
+        catalog = self.open_catalog(catalog_name, Action.EXECUTE)
         cube_query = cube_query_from_input(query)
         if query.totals:
-            catalog = self.open_catalog(catalog_name, Action.EXECUTE)
-            model = catalog.cube(cube_query.cube)
-            measures = [resolve_measure(model, name) for name in cube_query.measures]
-            totals = with_totals(cube_query, measures, lambda grain: self.query(catalog_name, grain))
-            return execute_result(catalog.ref.name, totals)
-        catalog, cellset = self._query(catalog_name, cube_query)
-        return execute_result(catalog.ref.name, cellset)
+            return execute_result(catalog.ref.name, self.query_totals(catalog, cube_query))
+        return execute_result(catalog.ref.name, self.query_catalog(catalog, cube_query))
 
     def query(self, catalog_name: str, cube_query: CubeQuery) -> engine_cellset.CellSet:
-        """access → plan → engine, for every door; the cell count goes to the audit trail.
+        """access → plan → engine, for every door; the cell count goes to the audit trail."""
+        return self.query_catalog(self.open_catalog(catalog_name, Action.EXECUTE), cube_query)
+
+    def query_catalog(self, catalog: OpenCatalog, cube_query: CubeQuery) -> engine_cellset.CellSet:
+        """:meth:`query` on a catalog this session opened with ``Action.EXECUTE``.
 
         The cell limit holds for the whole request, not per query: aliases (GraphQL) or the
         several grains of one MDX statement cannot multiply it.
         """
-        return self._query(catalog_name, cube_query)[1]
+        return self._within_budget(lambda remaining: self._cell_set(catalog, cube_query, cell_limit=remaining))
 
-    def _query(self, catalog_name: str, cube_query: CubeQuery) -> tuple[OpenCatalog, engine_cellset.CellSet]:
-        catalog = self.open_catalog(catalog_name, Action.EXECUTE)
-        settings = self._factory.settings
-        with self._trail.execute_lock:
-            remaining = settings.cell_limit - self._trail.cells
-            if remaining <= 0:
-                raise LimitExceededError(f"This request already returned the limit of {settings.cell_limit:,} cells.")
-            cellset = self._cell_set(catalog, cube_query, cell_limit=remaining)
-            if len(cellset.cells) > remaining:
-                raise LimitExceededError(
-                    f"The query returns {len(cellset.cells):,} cells; {remaining:,} remain of this request's limit "
-                    f"of {settings.cell_limit:,}."
-                )
-            self._trail.served_cells(len(cellset.cells))
-        return catalog, cellset
+    def query_totals(self, catalog: OpenCatalog, cube_query: CubeQuery) -> engine_cellset.CellSet:
+        """The query with an All member (subtotals, grand total) on every axis level, each total
+        its own engine query through :meth:`query_catalog` (``gateway.engine.totals``)."""
+        return with_totals(cube_query, catalog.cube(cube_query.cube), lambda grain: self.query_catalog(catalog, grain))
 
     @property
     def cell_limit(self) -> int:
@@ -290,38 +293,59 @@ class DataSession:
         as the caller may see it, from the result cache or from ``compute``.
 
         Access was decided already (``open_catalog``). ``compute`` spends the request's cell budget
-        through :meth:`query`; an answer from the cache spends its own cells, so the limit and the
-        audit trail's count hold either way.
+        through :meth:`query_catalog`; an answer from the cache spends its own cells and leaves the
+        same marks on the audit trail (person-level reads), so limit and audit hold either way.
         """
         cache = self._factory.cache
         if cache is None:
             return compute()
         computed = False
 
-        def first_time() -> _Answer:
+        def first_time() -> _Remembered[_Answer]:
             nonlocal computed
             computed = True
-            return compute()
+            start = len(self._noted)
+            answer = compute()
+            return _Remembered(answer, tuple(self._noted[start:]))
 
         entry = catalog.registered
         cache_key = (entry.identity, key, catalog.allow_individual, self._factory.settings.cell_limit)
-        answer = cache.results.get_or_compute(cache_key, first_time)  # type: ignore[arg-type]
+        found: _Remembered[_Answer] = cache.results.get_or_compute(cache_key, first_time)  # type: ignore[arg-type]
         if not computed:
-            with self._trail.execute_lock:
-                remaining = self._factory.settings.cell_limit - self._trail.cells
-                if len(answer.cells) > remaining:
-                    raise LimitExceededError(
-                        f"The query returns {len(answer.cells):,} cells; {remaining:,} remain of this request's "
-                        f"limit of {self._factory.settings.cell_limit:,}."
-                    )
-                self._trail.served_cells(len(answer.cells))
-        return answer  # type: ignore[return-value]
+            for operation in found.operations:
+                self._trail.touched(operation, catalog.ref.name)
+            self._within_budget(lambda _remaining: found.answer)
+        return found.answer
+
+    def _within_budget(self, produce: Callable[[int], _Answer]) -> _Answer:
+        """The request's cell budget, the one place it is kept: ``produce(remaining)`` runs under
+        the lock, and its cells are refused or spent (and counted for the audit trail)."""
+        settings = self._factory.settings
+        with self._trail.execute_lock:
+            remaining = settings.cell_limit - self._trail.cells
+            if remaining <= 0:
+                raise LimitExceededError(f"This request already returned the limit of {settings.cell_limit:,} cells.")
+            answer = produce(remaining)
+            if len(answer.cells) > remaining:
+                raise LimitExceededError(
+                    f"The query returns {len(answer.cells):,} cells; {remaining:,} remain of this request's limit "
+                    f"of {settings.cell_limit:,}."
+                )
+            self._trail.served_cells(len(answer.cells))
+        return answer
 
     @property
     def version_memo(self) -> VersionMemo | None:
         """Answers about immutable database versions (member lists), shared between requests."""
         cache = self._factory.cache
         return cache.memo if cache is not None else None
+
+    def note_member_read(self, catalog: OpenCatalog, level: LevelRef) -> None:
+        """A query language door read a level's members (from the database or the memo):
+        person-level hierarchies go on the audit record, as Discover's member lookups do."""
+        if any(lv.individual for lv in level.hierarchy.levels):
+            self._noted.append("read_individual")
+            self._trail.touched("read_individual", catalog.ref.name)
 
     @contextmanager
     def member_connection(self, catalog: OpenCatalog) -> Iterator[Connection]:

@@ -21,17 +21,19 @@ from gateway.engine.format import format_value
 from gateway.engine.names import parse_unique_name
 from gateway.engine.query import AxisItem, CubeQuery, MemberSetItem
 from gateway.errors import QueryError
-from gateway.model.types import Measure, bracket
+from gateway.engine.resolve import resolve_measure, resolve_member
+from gateway.model.types import Cube, bracket
 
 MAX_TOTAL_LEVELS = 4  # 2**4 = 16 statements at most
 ALL_CAPTION = "All"
 RunQuery = Callable[[CubeQuery], CellSet]
 
 
-def with_totals(query: CubeQuery, measures: Sequence[Measure], run: RunQuery) -> CellSet:
-    """``measures`` are the model's measures the query names, in its order (for members and formats)."""
+def with_totals(query: CubeQuery, cube: Cube, run: RunQuery) -> CellSet:
+    """``cube`` is the model the query names (as the caller sees it), for measures and members."""
     if query.order or query.limit is not None or query.offset:
         raise QueryError("Totals cannot be combined with orderBy, limit or offset.")
+    measures = [resolve_measure(cube, name) for name in query.measures]
     items = query.columns + query.rows
     if len(items) > MAX_TOTAL_LEVELS:
         raise QueryError(f"Totals are available for at most {MAX_TOTAL_LEVELS} axis levels.")
@@ -44,7 +46,8 @@ def with_totals(query: CubeQuery, measures: Sequence[Measure], run: RunQuery) ->
     for kept in itertools.product((True, False), repeat=len(items)):
         if all(kept):
             continue
-        grains[kept] = _values(run(_rolled_up(query, kept)), sum(kept[: len(query.columns)]))
+        rolled = _rolled_up(query, cube, kept)
+        grains[kept] = {} if rolled is None else _values(run(rolled), sum(kept[: len(query.columns)]))
     width = len(measures)
     measure_members = [measure_member(m.name, m.unique_name) for m in measures]
     column_lists = [list(ms) + [a] for ms, a in zip(levels[: len(query.columns)], alls)]
@@ -98,15 +101,36 @@ def _all_member(members: Sequence[Member]) -> Member:
     return Member(hierarchy + ".[All]", ALL_CAPTION, hierarchy + ".[(All)]", -1, "")
 
 
-def _rolled_up(query: CubeQuery, kept: tuple[bool, ...]) -> CubeQuery:
+def _rolled_up(query: CubeQuery, cube: Cube, kept: tuple[bool, ...]) -> CubeQuery | None:
+    """The query at a coarser grain; None when its slicers leave no row (the totals are empty).
+
+    A rolled-up member set becomes a slicer. Slicers of one level are OR-ed, so where the query
+    already slices that level the two are intersected here instead.
+    """
     items = query.columns + query.rows
     slicers = list(query.slicers)
     for item, keep in zip(items, kept):
-        if not keep and isinstance(item, MemberSetItem):
+        if keep or not isinstance(item, MemberSetItem):
+            continue
+        shown = {_member_key(cube, name) for name in item.members}
+        level = next(iter(shown))[0]
+        same_level = [name for name in slicers if _member_key(cube, name)[0] == level]
+        if same_level:
+            wanted = {_member_key(cube, name) for name in same_level} & shown
+            if not wanted:
+                return None
+            slicers = [name for name in slicers if name not in same_level]
+            slicers.extend(name for name in item.members if _member_key(cube, name) in wanted)
+        else:
             slicers.extend(item.members)
     columns: tuple[AxisItem, ...] = tuple(i for i, k in zip(query.columns, kept) if k)
     rows: tuple[AxisItem, ...] = tuple(i for i, k in zip(query.rows, kept[len(query.columns) :]) if k)
     return replace(query, columns=columns, rows=rows, slicers=tuple(slicers), non_empty=True)
+
+
+def _member_key(cube: Cube, name: str) -> tuple[str, str]:
+    member = resolve_member(cube, name)
+    return member.level.unique_name, member.key
 
 
 def _values(result: CellSet, column_levels: int) -> dict[tuple[str, ...], tuple[Value, ...]]:

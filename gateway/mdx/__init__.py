@@ -34,7 +34,7 @@ def run_mdx(
 
     Access, limits, caching and audit are the session's: the catalog is opened through
     :meth:`DataSession.open_catalog` (the uniform denial for anything not readable), member
-    navigation reads through its connection, every cell comes from :meth:`DataSession.query`, and
+    navigation reads through its connection, every cell comes from :meth:`DataSession.query_catalog`, and
     the whole answer is remembered per database version and statement text
     (:meth:`DataSession.remembered`). ``properties`` are the XMLA Execute properties; none changes the answer today.
     """
@@ -51,8 +51,9 @@ def _run(session: DataSession, catalog: OpenCatalog, cube: Cube, select: Select)
             cube,
             memo=session.version_memo,
             version=catalog.registered.identity,
+            on_read=lambda level: session.note_member_read(catalog, level),
         )
-        binder = Binder(cube, reader, lambda query: session.query(catalog.ref.name, query))
+        binder = Binder(cube, reader, lambda query: session.query_catalog(catalog, query))
         return execute_select(
             select, binder, catalog=catalog.ref.name, cell_limit=session.cell_limit, data_as_of=catalog.data_as_of
         )

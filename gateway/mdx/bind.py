@@ -910,11 +910,8 @@ def _flag(node: ast.Expr | None) -> str:
 
 
 def _truth(value: Any) -> bool:
-    if value is None:
-        return False
-    if isinstance(value, str):
-        return bool(value)
-    return bool(value)
+    """MDX truth: an empty cell is false, as are 0 and the empty string."""
+    return value is not None and bool(value)
 
 
 def _number(value: Any) -> float | int:

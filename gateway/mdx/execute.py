@@ -52,7 +52,7 @@ def execute_select(
     kept = _non_empty(sets, values, [axis.non_empty for axis in select.axes])
     cells = _cells(sets, kept, values, coordinates)
     axes = tuple(
-        _axis(index, [sets[index].tuples[p] for p in positions], select.axes[index].properties)
+        _axis(index, [sets[index].tuples[p] for p in positions], select.axes[index].properties, sets[index])
         for index, positions in enumerate(kept)
     )
     return MdxResult(
@@ -121,7 +121,9 @@ def _plain(value: Any) -> int | float | None:
     return None
 
 
-def _axis(ordinal: int, tuples: Sequence[MdxTuple], properties: tuple[str, ...]) -> MdxAxis:
+def _axis(ordinal: int, tuples: Sequence[MdxTuple], properties: tuple[str, ...], unfiltered: SetValue) -> MdxAxis:
+    """The axis as shown; its hierarchies come from the set before NON EMPTY, so an axis left
+    empty still says which hierarchies it holds."""
     infos: list[tuple[MemberInfo, ...]] = []
     made: dict[tuple[MdxMember, bool], MemberInfo] = {}  # crossjoins repeat members many times
     for index, members in enumerate(tuples):
@@ -134,7 +136,7 @@ def _axis(ordinal: int, tuples: Sequence[MdxTuple], properties: tuple[str, ...])
                 info = made[key] = member.info(drilled_down=key[1])
             row.append(info)
         infos.append(tuple(row))
-    hierarchy_infos = tuple(_hierarchy_info(m) for m in tuples[0]) if tuples else ()
+    hierarchy_infos = tuple(_hierarchy_info(m) for m in unfiltered.tuples[0]) if unfiltered.tuples else ()
     return MdxAxis(ordinal, hierarchy_infos, tuple(infos), properties)
 
 

@@ -176,11 +176,12 @@ class MemberReader:
     restrictions: dict[str, list[Restriction]] = field(default_factory=dict)
     memo: VersionMemo | None = None  # level reads of database versions, shared between requests
     version: Hashable | None = None  # the identity of the version read (None: nothing is shared)
+    on_read: Callable[[LevelRef], None] = lambda ref: None  # told of every level read, memo or not (audit)
     _connection: Connection | None = None
     _top_counts: dict[str, int] = field(default_factory=dict)
     _levels: dict[tuple[str, bool], tuple[MdxMember, ...]] = field(default_factory=dict)
     _by_key: dict[str, dict[str, MdxMember]] = field(default_factory=dict)
-    statements: int = 0
+    statements: int = 0  # statements this reader ran (the memo saves them across requests)
 
     def all_member(self, hierarchy: HierarchyRef) -> MdxMember:
         return MdxMember(hierarchy.all_unique_name, ALL_NAME, hierarchy, -1, (), (), self._top_count(hierarchy))
@@ -237,6 +238,7 @@ class MemberReader:
         cache_key = (ref.unique_name, bool(restrictions))
         found = self._levels.get(cache_key)
         if found is None:
+            self.on_read(ref)
             found = self._levels[cache_key] = self._remembered(ref, restrictions)
         return found
 

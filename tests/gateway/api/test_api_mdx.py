@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import pytest
 from api_world import World, gql_data
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from gateway.api.context import RequestTrail
+from gateway.api.execute_types import AxisItemInput, CubeQueryInput
 from gateway.api.session import DataSession
 from gateway.errors import AccessDeniedError, NotFoundError
 from gateway.mdx import run_mdx
@@ -72,9 +75,10 @@ def test_person_level_is_invisible_without_an_individual_grant(world: World) -> 
     session, _ = session_for(world, "some101")  # aggregated Voksenhandicap
     with pytest.raises(NotFoundError, match=r"\[Borger\]"):
         run_mdx(session, OWN_VH, PERSON_LEVEL)
-    individual, _ = session_for(world, "full101")
+    individual, trail = session_for(world, "full101")
     result = run_mdx(individual, OWN_VH, PERSON_LEVEL)
     assert len(result.axes[1]) == 2 and all(c.value == 1 for c in result.cells)
+    assert "read_individual" in trail.operations  # person-level members read: on the audit record
 
 
 def test_graphql_totals_on_request(world: World) -> None:
@@ -101,6 +105,78 @@ def test_a_remembered_answer_is_counted_and_never_crosses_grant_levels(world: Wo
     again, trail = session_for(world, "full101")
     assert run_mdx(again, OWN_VH, PERSON_LEVEL) == first
     assert trail.cells == len(first.cells)  # served from the cache, still on the request's count
+    assert "read_individual" in trail.operations  # and still on the audit record as a person-level read
     aggregated, _ = session_for(world, "some101")
     with pytest.raises(NotFoundError):
         run_mdx(aggregated, OWN_VH, PERSON_LEVEL)
+
+
+LEVELS = {
+    "Tid": ["[Tid].[Tid].[År]", "[Tid].[Tid].[Kvartal]"],
+    "Aldersgruppe": ["[Aldersgruppe].[Aldersgruppe].[Aldersgruppe]"],
+    "Køn": ["[Køn].[Køn].[Køn]"],
+    "Fra kommune": ["[Fra kommune].[Fra kommune].[Region]"],
+}
+MEASURES = ["Indrejste", "Udrejste", "Nettotilvækst", "Akkumuleret tilvækst"]
+
+
+@settings(max_examples=12, deadline=None)
+@given(
+    dimensions=st.permutations(list(LEVELS)),
+    rows=st.integers(1, 2),
+    columns=st.integers(0, 1),
+    measures=st.lists(st.sampled_from(MEASURES), min_size=1, max_size=2, unique=True),
+    pick=st.integers(0, 1),
+)
+def test_the_mdx_and_graphql_paths_serve_the_same_cells(
+    world: World, dimensions: list[str], rows: int, columns: int, measures: list[str], pick: int
+) -> None:
+    row_levels = [LEVELS[d][pick % len(LEVELS[d])] for d in dimensions[:rows]]
+    column_levels = [LEVELS[d][pick % len(LEVELS[d])] for d in dimensions[rows : rows + columns]]
+    session, _ = session_for(world, "some101")
+    graphql = session.execute(UKRAINE, CubeQueryInput(
+        cube="Ukraine", measures=[f"[Measures].[{m}]" for m in measures], non_empty=False,
+        rows=[AxisItemInput(level=level) for level in row_levels],
+        columns=[AxisItemInput(level=level) for level in column_levels],
+    ))._result
+    expected = {
+        frozenset(m.unique_name for m in row.members + column.members): graphql.cell(c, r).value
+        for r, row in enumerate(graphql.axes[1].tuples)
+        for c, column in enumerate(graphql.axes[0].tuples)
+    }
+    measure_set = "{" + ", ".join(f"[Measures].[{m}]" for m in measures) + "}"
+    on_columns = " * ".join([f"{level}.Members" for level in column_levels] + [measure_set])
+    on_rows = " * ".join(f"{level}.Members" for level in row_levels)
+    mdx_session, _ = session_for(world, "some101")
+    result = run_mdx(mdx_session, UKRAINE, f"SELECT {on_columns} ON COLUMNS, {on_rows} ON ROWS FROM [Ukraine]")
+    width = len(result.axes[0])
+    found = {
+        frozenset(m.unique_name for m in row + column): result.cells[r * width + c].value
+        for r, row in enumerate(result.axes[1].tuples)
+        for c, column in enumerate(result.axes[0].tuples)
+    }
+    assert found == expected
+
+
+EXCEL_FILTERED_PIVOT = """SELECT
+  NON EMPTY CrossJoin(Hierarchize(AddCalculatedMembers({DrilldownLevel({[Køn].[Køn].[All]})})), {[Measures].[Indrejste],[Measures].[Udrejste]}) DIMENSION PROPERTIES PARENT_UNIQUE_NAME ON COLUMNS ,
+  NON EMPTY Hierarchize(AddCalculatedMembers({DrilldownLevel({DrilldownLevel({[Tid].[Tid].[All]})},[Tid].[Tid].[År])})) DIMENSION PROPERTIES PARENT_UNIQUE_NAME ON ROWS
+FROM (SELECT ({[Aldersgruppe].[Aldersgruppe].&[0-17], [Aldersgruppe].[Aldersgruppe].&[18-29]}) ON COLUMNS FROM [Ukraine])
+CELL PROPERTIES VALUE, FORMAT_STRING, LANGUAGE, BACK_COLOR, FORE_COLOR, FONT_FLAGS"""
+
+
+def test_excel_filtered_pivot_with_subtotals_on_the_demo_cube(world: World) -> None:
+    session, _ = session_for(world, "some101")
+    result = run_mdx(session, UKRAINE, EXCEL_FILTERED_PIVOT)
+    columns = [tuple(m.unique_name for m in t) for t in result.axes[0].tuples]
+    assert columns[:2] == [("[Køn].[Køn].[All]", "[Measures].[Indrejste]"), ("[Køn].[Køn].[All]", "[Measures].[Udrejste]")]
+    rows = [t[0] for t in result.axes[1].tuples]
+    assert rows[0].is_all and rows[0].drilled_down and rows[1].level_number == 1
+    assert {r.level_number for r in rows} == {0, 1, 2}  # All, years, quarters of the drilled years
+    filtered = "FROM haendelser WHERE aldersgruppe IN ('0-17', '18-29')"
+    assert result.cell(0, 0).value == world.oracle(UKRAINE, f"SELECT SUM(indrejst) {filtered}")
+    assert result.cell(1, 0).value == world.oracle(UKRAINE, f"SELECT SUM(udrejst) {filtered}")
+    kvinde = columns.index(("[Køn].[Køn].&[K]", "[Measures].[Indrejste]"))
+    assert result.cell(kvinde, 0).value == world.oracle(UKRAINE, f"SELECT SUM(indrejst) {filtered} AND koen = 'K'")
+    years = [i for i, r in enumerate(rows) if r.level_number == 1]
+    assert sum(result.cell(0, i).value or 0 for i in years) == result.cell(0, 0).value

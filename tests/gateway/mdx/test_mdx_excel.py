@@ -147,3 +147,11 @@ def test_identical_answers_on_duckdb_and_postgresql(duck: Connection, request: p
         for text in (FIRST_PIVOT, FILTERED_PIVOT, DRILL_DOWN, SUBTOTALS, POWER_BI_IMPORT, VISUAL_TOTALS):
             on_duck, on_pg = run_mdx_on(duck, text), run_mdx_on(pg, text)
             assert on_duck == on_pg
+
+
+def test_an_axis_emptied_by_non_empty_still_names_its_hierarchies(mdx: RunMdx) -> None:
+    result = mdx("SELECT {[Measures].[Indrejste]} ON 0, NON EMPTY [Køn].[Køn].[Køn].Members ON 1"
+                 " FROM [Ukraine] WHERE ([Tid].[Tid].[Måned].&[2022-04], [Aldersgruppe].[Aldersgruppe].&[aeldre])")
+    assert result.axes[1].tuples == ()
+    assert [h.unique_name for h in result.axes[1].hierarchies] == ["[Køn].[Køn]"]
+    assert result.cells == ()
