@@ -32,6 +32,7 @@ from gateway.model import Catalog, load_catalog
 from gateway.registry import DatabaseRegistry
 from gateway.settings import Settings
 from gateway.store.store import MetadataStore
+from gateway.xmla.endpoint import XmlaConfig, XmlaEndpoint
 
 logger = logging.getLogger("gateway")
 
@@ -80,7 +81,8 @@ def load_ca_certificates(settings: Settings) -> list[x509.Certificate]:
 
 
 def create_app(settings: Settings, *, gateway: Gateway | None = None, ca_certificates: list[x509.Certificate] | None = None) -> Any:
-    """The ASGI app: identity middleware around a small Starlette app serving ``/graphql``."""
+    """The ASGI app: identity middleware around a small Starlette app serving ``/graphql`` and
+``/xmla`` (also ``POST /`` with an XML body, the bare server URL Excel and Power BI are given)."""
     gateway = gateway or build_gateway(settings)
     schema = build_schema(
         max_depth=settings.max_query_depth, max_aliases=settings.max_aliases, max_tokens=settings.max_tokens
@@ -108,6 +110,21 @@ def create_app(settings: Settings, *, gateway: Gateway | None = None, ca_certifi
         request_timeout_seconds=settings.query_timeout_seconds + 5,
     )
 
+    xmla = XmlaEndpoint(
+        sessions=gateway.sessions,
+        xmla_sessions=gateway.store.xmla_sessions(),
+        audit=audit,
+        config=XmlaConfig(
+            max_body_bytes=settings.max_body_bytes, request_timeout_seconds=settings.query_timeout_seconds + 5
+        ),
+    )
+
+    async def server_root(request: Request) -> Response:
+        """The bare server URL: XMLA clients (Excel, Power BI) POST their SOAP here."""
+        if XmlaEndpoint.is_xmla(request):
+            return await xmla.handle(request)
+        return await endpoint.not_found(request)
+
     async def graphiql(request: Request) -> Response:
         if request.method == "GET" and "text/html" in request.headers.get("accept", "") and "query" not in request.query_params:
             return HTMLResponse(get_graphql_ide_html("graphiql"))
@@ -129,6 +146,8 @@ def create_app(settings: Settings, *, gateway: Gateway | None = None, ca_certifi
         Route("/datapakker", downloads.packages, methods=ALL_METHODS),
         Route("/datapakker/{package}", downloads.package, methods=ALL_METHODS),
         Route("/export", downloads.export, methods=ALL_METHODS),
+        Route("/xmla", xmla.handle, methods=ALL_METHODS),
+        Route("/", server_root, methods=ALL_METHODS),
         Route("/healthz", healthz, methods=["GET"]),
         Route("/{path:path}", endpoint.not_found, methods=ALL_METHODS),  # last: anything else, audited
     ]

@@ -170,3 +170,42 @@ def example_request(settings: Settings, credentials: DemoCredentials, *, catalog
             f"https://{host}:{settings.port}/graphql",
         ]
     )
+
+
+# What Excel sends for a first pivot with subtotals (Køn on columns, Aldersgruppe on rows, All
+# members for the totals), as one XMLA Execute: paste it to see the mddataset Excel reads.
+EXAMPLE_MDX = (
+    "SELECT NON EMPTY Hierarchize({DrilldownLevel({[Køn].[Køn].[All]})}) DIMENSION PROPERTIES PARENT_UNIQUE_NAME "
+    "ON COLUMNS, NON EMPTY Hierarchize({DrilldownLevel({[Aldersgruppe].[Aldersgruppe].[All]})}) "
+    "DIMENSION PROPERTIES PARENT_UNIQUE_NAME ON ROWS FROM [Ukraine] WHERE ([Measures].[Nettoindvandring]) "
+    "CELL PROPERTIES VALUE, FORMATTED_VALUE"
+)
+
+
+def example_xmla_body(catalog: str = "FLIS Ukraine-101") -> str:
+    from xml.sax.saxutils import escape
+
+    return (
+        '<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body>'
+        '<Execute xmlns="urn:schemas-microsoft-com:xml-analysis">'
+        f"<Command><Statement>{escape(EXAMPLE_MDX)}</Statement></Command>"
+        f"<Properties><PropertyList><Catalog>{escape(catalog)}</Catalog></PropertyList></Properties>"
+        "</Execute></soap:Body></soap:Envelope>"
+    )
+
+
+def example_xmla_request(settings: Settings, credentials: DemoCredentials, *, catalog: str = "FLIS Ukraine-101") -> str:
+    """The same pivot over XMLA (as Excel asks for it), as a curl command that works as pasted."""
+    host = "127.0.0.1" if settings.host in ("0.0.0.0", "127.0.0.1") else settings.host
+    return " \\\n  ".join(
+        [
+            "curl -sS",
+            f"--cacert {shlex.quote(str(settings.ca_dir / 'ca.crt.pem'))}",
+            f"--cert {shlex.quote(str(credentials.certificate))}",
+            f"--key {shlex.quote(str(credentials.key))}",
+            f'--pass "$(cat {shlex.quote(str(credentials.password_file))})"',
+            "-H 'content-type: text/xml'",
+            f"--data-binary {shlex.quote(example_xmla_body(catalog))}",
+            f"https://{host}:{settings.port}/xmla",
+        ]
+    )

@@ -13,7 +13,6 @@ import datetime as dt
 import json
 import logging
 import time
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -31,7 +30,7 @@ from gateway.api.schema import GatewaySchema
 from gateway.api.session import SessionFactory
 from gateway.audit import AuditBroker, Outcome, request_event
 from gateway.errors import error_body
-from gateway.identity.middleware import REQUEST_ID_SCOPE_KEY, REVISION_SCOPE_KEY
+from gateway.identity.middleware import REVISION_SCOPE_KEY, request_id_of
 from gateway.principal import Principal
 
 logger = logging.getLogger("gateway.api")
@@ -77,7 +76,7 @@ class GraphQLEndpoint:
 
     async def handle(self, request: Request, *, rejected: RequestRejected | None = None) -> Response:
         started = time.perf_counter()
-        request_id = request.scope.get(REQUEST_ID_SCOPE_KEY) or uuid.uuid4().hex  # the identity step gave it one
+        request_id = request_id_of(request.scope)
         principal: Principal = request.scope["principal"]  # set by the identity middleware, or never here
         trail = RequestTrail(deadline=time.monotonic() + self._config.request_timeout_seconds)
         graphql_request: GraphQLRequest | None = None

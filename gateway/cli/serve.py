@@ -100,7 +100,7 @@ def check_server_key(keyfile: Path, passphrase: str | None) -> None:
 def demo(settings: Settings, rebuild: bool, no_serve: bool, kommuner: tuple[str, ...]) -> None:
     """Demo PKI, data for all 98 kommuner, users per role, and the gateway on https://127.0.0.1:8443."""
     from gateway.data.demo import build_demo_data
-    from gateway.demo import example_request, prepare_pki, prepare_users
+    from gateway.demo import example_request, example_xmla_request, prepare_pki, prepare_users
     from gateway.registry import DatabaseRegistry
     from gateway.store.store import MetadataStore
 
@@ -137,6 +137,10 @@ def demo(settings: Settings, rebuild: bool, no_serve: bool, kommuner: tuple[str,
     say("The same user asking for Frederiksberg's database gets the uniform denial:")
     say("")
     say(example_request(settings, analyst, catalog="FLIS Ukraine-147"))
+    say("")
+    say("The pivot Excel asks for over XMLA (MDX, with subtotals and the grand total from the All members):")
+    say("")
+    say(example_xmla_request(settings, analyst))
     say("")
     if no_serve:
         return

@@ -18,7 +18,6 @@ import email.utils
 import json
 import logging
 import time
-import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -35,6 +34,7 @@ from gateway.api.session import SessionFactory
 from gateway.audit import AuditBroker, request_event
 from gateway.deliveries import export, graphql_export, service
 from gateway.errors import AccessDeniedError, QueryTimeoutError, UserError, error_body
+from gateway.identity.middleware import request_id_of
 from gateway.identity.middleware import REVISION_SCOPE_KEY
 from gateway.principal import Principal
 
@@ -180,7 +180,7 @@ class DeliveryDoor:
         graphql: bool = False,
     ) -> Response:
         started = time.perf_counter()
-        request_id = uuid.uuid4().hex
+        request_id = request_id_of(request.scope)
         principal: Principal = request.scope["principal"]  # set by the identity middleware, or never here
         trail = RequestTrail(deadline=time.monotonic() + self._timeout)
         graphql_request: GraphQLRequest | None = None

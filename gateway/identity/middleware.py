@@ -46,6 +46,12 @@ REVISION_SCOPE_KEY = "dataadgang.revision"
 REQUEST_ID_SCOPE_KEY = "dataadgang.request_id"
 
 
+def request_id_of(scope: Any) -> str:
+    """The request's id: the one the identity step gave it (and put on the 401 if it refused),
+    so the response header and the audit event always name the same id, whichever door."""
+    return scope.get(REQUEST_ID_SCOPE_KEY) or os.urandom(16).hex()
+
+
 def _utcnow() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
 

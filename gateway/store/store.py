@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from gateway.audit import AuditLog
     from gateway.store.refresh import RefreshLog
     from gateway.settings import Settings
+    from gateway.store.xmla_sessions import XmlaSessions
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
@@ -114,6 +115,11 @@ class MetadataStore(StoreIdentitySource):
         from gateway.store.refresh import RefreshLog
 
         return RefreshLog(self.database)
+
+    def xmla_sessions(self) -> XmlaSessions:
+        from gateway.store.xmla_sessions import XmlaSessions
+
+        return XmlaSessions(self.database)
 
     def now(self) -> dt.datetime:
         return self.database.clock()

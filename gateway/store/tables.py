@@ -178,3 +178,17 @@ class RefreshInputRow(Base):
     last_error: Mapped[str | None] = mapped_column(sa.Text())
     failed_hash: Mapped[str | None] = mapped_column(sa.String(64))  # the input that failed, not retried unchanged
     last_run_id: Mapped[int | None] = mapped_column(sa.Integer())
+
+
+class XmlaSessionRow(Base):
+    """An open XMLA session (BeginSession .. EndSession), owned by the certificate that opened it.
+
+    Kept here, not in a worker's memory, so any gateway worker can continue it.
+    """
+
+    __tablename__ = "xmla_sessions"
+
+    id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)  # random, 128 bits, hex
+    cert_fingerprint: Mapped[str] = mapped_column(sa.String(64), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    last_used_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), index=True)

@@ -296,3 +296,39 @@ def test_a_user_suspended_by_the_cli_is_refused_by_every_worker_on_the_next_requ
             assert connection.post(EXECUTE).status_code == 200
     with _client(server, users["bystander"]) as other:
         assert other.post("/graphql", json={"query": EXECUTE}).status_code == 200
+
+
+_XMLA = (
+    '<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Header>{header}</soap:Header>'
+    '<soap:Body><Execute xmlns="urn:schemas-microsoft-com:xml-analysis"><Command><Statement>{statement}</Statement>'
+    "</Command><Properties><PropertyList><Catalog>FLIS Ukraine-101</Catalog></PropertyList></Properties></Execute>"
+    "</soap:Body></soap:Envelope>"
+)
+
+
+def _xmla(connection: Connection, header: str, statement: str = "") -> str:
+    response = connection.client.post(
+        "/xmla", content=_XMLA.format(header=header, statement=statement).encode(), headers={"content-type": "text/xml"}
+    )
+    assert response.status_code == 200, response.text
+    return response.text
+
+
+def test_an_xmla_session_begun_in_one_worker_continues_in_the_other(served: tuple[Server, dict[str, User]]) -> None:
+    from lxml import etree
+
+    server, users = served
+    with _connections_on_every_worker(server, users["bystander"]) as (connections, owners):
+        by_worker: dict[int, Connection] = {}
+        for connection in connections:
+            by_worker.setdefault(owners[connection.client_port], connection)
+        first, second = list(by_worker.values())[:2]
+        begun = etree.fromstring(_xmla(first, '<BeginSession xmlns="urn:schemas-microsoft-com:xml-analysis"/>').encode())
+        session = begun.find(".//{urn:schemas-microsoft-com:xml-analysis}Session").get("SessionId")
+        header = f'<Session xmlns="urn:schemas-microsoft-com:xml-analysis" SessionId="{session}"/>'
+        answer = _xmla(second, header, "SELECT {[Measures].[Indrejste]} ON 0 FROM [Ukraine]")
+        assert "<soap:Fault>" not in answer and f'SessionId="{session}"' in answer and "<CellData>" in answer
+        assert _worker_of(server, [first, second]) == {c.client_port: owners[c.client_port] for c in (first, second)}
+        ended = _xmla(first, f'<EndSession xmlns="urn:schemas-microsoft-com:xml-analysis" SessionId="{session}"/>')
+        assert "<soap:Fault>" not in ended
+        assert "was not found" in _xmla(second, header)

@@ -1,0 +1,1 @@
+"""The XMLA door (SOAP Discover/Execute over HTTP) for Excel, Power BI and other XMLA clients."""
