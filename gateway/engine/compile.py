@@ -5,8 +5,14 @@ axis level (labels ``k0..``, columns' levels first, then rows') and a value colu
 (``m0..``). Identifiers come from the model (``tables.py``); member keys are bound parameters
 holding values the database itself returned during planning.
 
+The best SQL for the question: a level whose key is its dimension's key (Aldersgruppe, Køn,
+Kommune) is grouped and filtered on the fact table's own foreign key, and its dimension table is
+joined only when a level of it needs an attribute the fact table does not carry (Måned, Region).
+The loader guarantees every foreign key has its dimension row (``gateway.data.validate``), so
+the join adds nothing but work; captions come from the axis members the planner already read.
+
 Three shapes:
-- plain: fact ⋈ dimensions, WHERE filters, GROUP BY axis keys;
+- plain: fact ⋈ the dimensions that are needed, WHERE filters on keys, GROUP BY axis keys;
 - running total with time on an axis: the same grouping *without* time filters, made dense over
   all time members, summed by a window along time order, then filtered to the visible members
   (so the total counts from the beginning of data, whatever the filter);
@@ -38,7 +44,7 @@ class Labels:
 
 @dataclass(frozen=True)
 class _Source:
-    """The joined fact and dimension tables of one grouped select."""
+    """The fact table and the dimension tables joined to it for one grouped select."""
 
     cube: Cube
     fact: FromClause
@@ -46,6 +52,9 @@ class _Source:
     joined: FromClause
 
     def column(self, dimension: Dimension, column: str) -> ColumnElement:
+        """A dimension column: the fact's own foreign key for the dimension's key, else the joined table's."""
+        if column == dimension.key_column:
+            return self.fact.c[dimension.foreign_key]
         return self.aliases[dimension.name].c[column]
 
 
@@ -67,7 +76,8 @@ def compile_plan(plan: Plan) -> tuple[Select, Labels]:
 def _source(plan: Plan) -> _Source:
     cube = plan.cube
     fact = fact_table(cube)
-    used = {a.ref.dimension.name for a in plan.axis_levels} | {s.ref.dimension.name for s in plan.slicers}
+    refs = [a.ref for a in plan.axis_levels] + [s.ref for s in plan.slicers]
+    used = {ref.dimension.name for ref in refs if ref.level.key_column != ref.dimension.key_column}
     aliases: dict[str, FromClause] = {}
     joined: FromClause = fact
     for dimension in cube.dimensions:
@@ -88,6 +98,15 @@ def _filters(plan: Plan, source: _Source, *, except_dimension: str | None = None
         if slicer.ref.dimension.name != except_dimension:
             conditions.append(source.column(slicer.ref.dimension, slicer.ref.level.key_column).in_(list(slicer.keys)))
     return conditions
+
+
+def _slicers_on(plan: Plan, dimension: Dimension, source: _Source) -> list[ColumnElement[bool]]:
+    """The slicers on one dimension, on the source's key columns."""
+    return [
+        source.column(dimension, s.ref.level.key_column).in_(list(s.keys))
+        for s in plan.slicers
+        if s.ref.dimension.name == dimension.name
+    ]
 
 
 def _slicer_filters(plan: Plan, dimension: Dimension, table: FromClause) -> list[ColumnElement[bool]]:
@@ -158,7 +177,7 @@ def _to_period_end(plan: Plan, labels: Labels, time: Dimension) -> Select:
         return _plain(plan, labels)  # no time restriction: the running total is the grand total
     source, days = _with_days(plan, _source(plan))
     time_key = source.column(time, time.key_column)
-    in_period = sa.and_(*_slicer_filters(plan, time, source.aliases[time.name]))
+    in_period = sa.and_(*_slicers_on(plan, time, source))
     end_table = dimension_alias(plan.cube, time, "e")
     end = (
         sa.select(sa.func.max(end_table.c[time.key_column]))
