@@ -17,6 +17,7 @@ from pathlib import Path
 import duckdb
 
 from gateway.data import versions
+from gateway.data.aggregate import build_in_duckdb, build_in_postgres
 from gateway.data.layout import source_layout
 from gateway.data.pgcopy import copy_to_postgres, drop_old_schemas
 from gateway.data.transform import BUILDERS
@@ -24,6 +25,7 @@ from gateway.data.validate import stage
 from gateway.errors import LoadError
 from gateway.model.catalog import kommune_database_name
 from gateway.model.load import load_area
+from gateway.model.types import Cube
 from gateway.registry import DatabaseRegistry, RegisteredDatabase
 
 Step = Callable[[str], None]
@@ -56,6 +58,12 @@ def database_name(schema_dir: Path, area: str, kommune_kode: str | None) -> str:
     return kommune_database_name(model.naming.kommune, kommune_kode)
 
 
+def _cubes(schema_dir: Path, request: LoadRequest) -> tuple[Cube, ...]:
+    """The cubes the database holds, whose aggregations the load builds."""
+    model = load_area(schema_dir / f"{request.area}.yaml")
+    return model.kommune_cubes if request.kommune_kode is not None else model.benchmark_cubes
+
+
 def _manifest(source_dir: Path) -> dict[str, object]:
     path = source_dir / "manifest.json"
     if not path.is_file():
@@ -77,7 +85,15 @@ def _source_bytes(directory: Path) -> int:
 
 
 def _build_file(
-    path: Path, request: LoadRequest, *, version: int, as_of: date, source: str, step: Step, pseudonym_key: str
+    path: Path,
+    request: LoadRequest,
+    *,
+    version: int,
+    as_of: date,
+    source: str,
+    step: Step,
+    pseudonym_key: str,
+    cubes: tuple[Cube, ...],
 ) -> dict[str, int]:
     """Stage, validate and transform in memory; write only the finished tables to ``path``."""
     layout = source_layout(request.area, benchmark=request.kommune_kode is None)
@@ -93,6 +109,9 @@ def _build_file(
             )
         except duckdb.Error as error:
             raise LoadError(str(request.source_dir), f"cannot build the cube tables: {str(error).splitlines()[0]}") from None
+        if request.target is None:  # PostgreSQL builds its own after the copy: its cell keys hash differently
+            step("building aggregations")
+            build_in_duckdb(con, cubes)
         con.execute(
             """CREATE TABLE _dataadgang AS SELECT $area::VARCHAR AS area, $kode::VARCHAR AS kommune_kode,
                $version::INTEGER AS version, $built::TIMESTAMP AS built_at, $as_of::DATE AS data_as_of, $source::VARCHAR AS source""",
@@ -139,6 +158,7 @@ def load_database(
     except ValueError:
         raise LoadError(str(request.source_dir / "manifest.json"), "data_as_of is not a date (yyyy-mm-dd)") from None
     source = str(manifest.get("source") or f"files in {request.source_dir.resolve()}")
+    cubes = _cubes(schema_dir, request)
     directory = versions.database_dir(registry.data_dir, name)
     with versions.locked(directory / ".lock"):
         current = registry.get(name)
@@ -149,7 +169,7 @@ def load_database(
         try:
             rows = _build_file(
                 partial, request, version=version, as_of=as_of, source=source, step=step,
-                pseudonym_key=versions.pseudonym_key(registry.data_dir),
+                pseudonym_key=versions.pseudonym_key(registry.data_dir), cubes=cubes,
             )
             if request.target is None:
                 partial.replace(final)
@@ -158,6 +178,8 @@ def load_database(
                 step("copying to PostgreSQL")
                 schema = versions.schema_name(name, version, versions.deployment_id(registry.data_dir))
                 copy_to_postgres(partial, request.target, schema)
+                step("building aggregations")
+                rows.update(build_in_postgres(request.target, schema, cubes))
                 url = request.target
         finally:
             partial.unlink(missing_ok=True)

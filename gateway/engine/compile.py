@@ -22,17 +22,17 @@ Three shapes:
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import dataclasses
 from dataclasses import dataclass
 
 import sqlalchemy as sa
 from sqlalchemy.sql.expression import ColumnElement, FromClause, Select
 
-from gateway.engine.measures import MeasureSql
+from gateway.engine.aggregations import StoredAggregation, StoredMeasureSql
+from gateway.engine.measures import MeasureSql, measure_closure
 from gateway.engine.plan import AxisLevel, Plan
 from gateway.engine.tables import dimension_alias, fact_table
 from gateway.errors import QueryError
-from gateway.model.expression import parse_expression, references
 from gateway.model.types import Cube, Dimension, Level, Measure, MeasureKind
 
 
@@ -50,12 +50,20 @@ class _Source:
     fact: FromClause
     aliases: dict[str, FromClause]
     joined: FromClause
+    stored: StoredAggregation | None = None  # ``fact`` is this aggregation's table
 
     def column(self, dimension: Dimension, column: str) -> ColumnElement:
         """A dimension column: the fact's own foreign key for the dimension's key, else the joined table's."""
+        if self.stored is not None:
+            return self.fact.c[self.stored.grain[(dimension.name, column)]]
         if column == dimension.key_column:
             return self.fact.c[dimension.foreign_key]
         return self.aliases[dimension.name].c[column]
+
+    def measures(self, days: ColumnElement | None) -> MeasureSql:
+        if self.stored is not None:
+            return StoredMeasureSql(self.cube, self.fact, None, days, self.stored)
+        return MeasureSql(self.cube, self.fact, None, days)
 
 
 def compile_plan(plan: Plan) -> tuple[Select, Labels]:
@@ -73,8 +81,12 @@ def compile_plan(plan: Plan) -> tuple[Select, Labels]:
     return _windowed(plan, labels, time, time_axis), labels
 
 
+
 def _source(plan: Plan) -> _Source:
     cube = plan.cube
+    if plan.aggregation is not None:
+        table = plan.aggregation.table()
+        return _Source(cube, table, {}, table, plan.aggregation)
     fact = fact_table(cube)
     refs = [a.ref for a in plan.axis_levels] + [s.ref for s in plan.slicers]
     used = {ref.dimension.name for ref in refs if ref.level.key_column != ref.dimension.key_column}
@@ -132,7 +144,7 @@ def _with_days(plan: Plan, source: _Source) -> tuple[_Source, ColumnElement | No
     outer-joined on the level key. Otherwise the days of every time member in the slicers (or the
     whole table) as a scalar subquery.
     """
-    weighted = [m for m in _closure(plan.cube, plan.measures) if m.kind is MeasureKind.DAYS_WEIGHTED]
+    weighted = [m for m in measure_closure(plan.cube, plan.measures) if m.kind is MeasureKind.DAYS_WEIGHTED]
     if not weighted:
         return source, None
     time = _time_dimension(plan.cube, weighted[0].along)
@@ -153,12 +165,12 @@ def _with_days(plan: Plan, source: _Source) -> tuple[_Source, ColumnElement | No
     joined = source.joined.outerjoin(
         per_member, per_member.c.k == source.column(time, axis.ref.level.key_column)
     )
-    return _Source(source.cube, source.fact, source.aliases, joined), sa.func.max(per_member.c.days)
+    return dataclasses.replace(source, joined=joined), sa.func.max(per_member.c.days)
 
 
 def _plain(plan: Plan, labels: Labels) -> Select:
     source, days = _with_days(plan, _source(plan))
-    measures = MeasureSql(plan.cube, source.fact, None, days)
+    measures = source.measures(days)
     keys = _axis_keys(plan, source)
     return (
         sa.select(
@@ -185,7 +197,7 @@ def _to_period_end(plan: Plan, labels: Labels, time: Dimension) -> Select:
         .scalar_subquery()
     )
     up_to_end = time_key <= end
-    measures = MeasureSql(plan.cube, source.fact, None, days)
+    measures = source.measures(days)
     columns = []
     for measure, label in zip(plan.measures, labels.measures):
         condition = up_to_end if measure.kind is MeasureKind.RUNNING_TOTAL else in_period
@@ -204,7 +216,7 @@ def _windowed(plan: Plan, labels: Labels, time: Dimension, time_axis: AxisLevel)
     level: Level = time_axis.ref.level
     others = [a for a in plan.axis_levels if a is not time_axis]
     source, days = _with_days(plan, _source(plan))
-    measures = MeasureSql(plan.cube, source.fact, None, days)
+    measures = source.measures(days)
     other_keys = [source.column(a.ref.dimension, a.ref.level.key_column) for a in others]
     time_key = source.column(time, level.key_column)
     inner_measures = [
@@ -286,23 +298,3 @@ def _time_dimension(cube: Cube, name: str | None) -> Dimension:
     if dimension is None:
         raise QueryError(f"The cube '{cube.name}' has no time dimension '{name or ''}'.")
     return dimension
-
-
-def _closure(cube: Cube, measures: Iterable[Measure]) -> list[Measure]:
-    """The measures and everything they are built from, each once."""
-    found: dict[str, Measure] = {}
-    pending = list(measures)
-    while pending:
-        measure = pending.pop()
-        if measure.name in found:
-            continue
-        found[measure.name] = measure
-        names: tuple[str | None, ...] = ()
-        if measure.kind is MeasureKind.CALCULATED and measure.expression:
-            names = references(parse_expression(measure.expression))
-        elif measure.kind is MeasureKind.RATIO:
-            names = (measure.numerator, measure.denominator)
-        elif measure.kind is MeasureKind.RUNNING_TOTAL:
-            names = (measure.of,)
-        pending.extend(m for m in (cube.measure(n or "") for n in names) if m is not None)
-    return list(found.values())
