@@ -276,3 +276,12 @@ def existing_tables(connection: Connection, memo: VersionMemo | None = None) -> 
 def _aggregation_tables(connection: Connection) -> frozenset[str]:
     names: Sequence[str] = sa.inspect(connection).get_table_names()
     return frozenset(n for n in names if n.startswith("agg_"))
+
+
+def aggregation_sizes(connection: Connection) -> dict[str, int]:
+    """Rows of each aggregation table in the connected version (for ``dataadgang databases``)."""
+    preparer = connection.dialect.identifier_preparer
+    return {
+        name: int(connection.exec_driver_sql(f"SELECT count(*) FROM {preparer.quote_identifier(name)}").scalar_one())
+        for name in sorted(_aggregation_tables(connection))
+    }
