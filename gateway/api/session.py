@@ -124,6 +124,11 @@ class SessionFactory:
         self._grants[principal.user_id] = (revision, grants)
         return grants
 
+    def grants_in_memory(self, principal: Principal, revision: int | None) -> bool:
+        """True when :meth:`grants_for` would answer without reading the store."""
+        cached = self._grants.get(principal.user_id)
+        return revision is not None and cached is not None and cached[0] == revision
+
     def view(self, ref: DatabaseRef, decision: Decision) -> tuple[Cube, ...]:
         """The database's cubes as the decision lets the caller see them.
 
@@ -266,27 +271,61 @@ class DataSession:
 
         The cell limit holds for the whole request, not per query: aliases cannot multiply it.
         """
-        settings = self._factory.settings
         with self._trail.execute_lock:
-            remaining = settings.cell_limit - self._trail.cells
-            if remaining <= 0:
-                raise LimitExceededError(f"This request already returned the limit of {settings.cell_limit:,} cells.")
+            remaining = self._remaining_cells()
             cellset = self._cell_set(catalog, cube_query, cell_limit=remaining)
-            if len(cellset.cells) > remaining:
-                raise LimitExceededError(
-                    f"The query returns {len(cellset.cells):,} cells; {remaining:,} remain of this request's limit "
-                    f"of {settings.cell_limit:,}."
-                )
-            self._trail.served_cells(len(cellset.cells))
+            self._spend_cells(cellset, remaining)
         return cellset
+
+    def can_decide_in_memory(self) -> bool:
+        """True when access can be decided without the store: the grants of the revision the
+        identity step checked for this request are already held (revocation is as immediate)."""
+        return self._factory.grants_in_memory(self._principal, self._revision)
+
+    def cached_query(self, catalog: OpenCatalog, cube_query: CubeQuery) -> CellSet | None:
+        """:meth:`query_catalog`'s answer when the result cache already holds it, else None.
+
+        Never blocks (no database, no waiting for another resolver of the request), so a door may
+        call it on the event loop and save the thread hop; on None it calls :meth:`query_catalog`.
+        """
+        cache = self._factory.cache
+        if cache is None or not self._trail.execute_lock.acquire(blocking=False):
+            return None
+        try:
+            remaining = self._remaining_cells()
+            cellset = cache.results.peek(self._result_key(catalog, cube_query))
+            if cellset is None:
+                return None
+            self._spend_cells(cellset, remaining)
+            return cellset
+        finally:
+            self._trail.execute_lock.release()
+
+    def _remaining_cells(self) -> int:
+        settings = self._factory.settings
+        remaining = settings.cell_limit - self._trail.cells
+        if remaining <= 0:
+            raise LimitExceededError(f"This request already returned the limit of {settings.cell_limit:,} cells.")
+        return remaining
+
+    def _spend_cells(self, cellset: CellSet, remaining: int) -> None:
+        if len(cellset.cells) > remaining:
+            raise LimitExceededError(
+                f"The query returns {len(cellset.cells):,} cells; {remaining:,} remain of this request's limit "
+                f"of {self._factory.settings.cell_limit:,}."
+            )
+        self._trail.served_cells(len(cellset.cells))
+
+    def _result_key(self, catalog: OpenCatalog, query: CubeQuery) -> tuple[object, ...]:
+        """The view is part of the key, so an exact answer never reaches a protected caller, nor
+        a protected one an exact caller."""
+        return (catalog.registered.identity, query, catalog.disclosure, self._factory.settings.cell_limit)
 
     # -- internals --------------------------------------------------------------------------
     def _cell_set(self, catalog: OpenCatalog, query: CubeQuery, *, cell_limit: int) -> CellSet:
         """From the cache when this exact version answered this exact query for this view, else the engine.
 
         Access was decided already (``open_catalog``); the cache only saves the engine's work.
-        The view is part of the key, so an exact answer never reaches a protected caller, nor
-        a protected one an exact caller.
         """
         factory = self._factory
         limits = Limits(cell_limit=cell_limit, timeout_seconds=self._seconds_left())
@@ -306,8 +345,7 @@ class DataSession:
 
         if cache is None:
             return compute()
-        key = (entry.identity, query, catalog.disclosure, factory.settings.cell_limit)
-        return cache.results.get_or_compute(key, compute)
+        return cache.results.get_or_compute(self._result_key(catalog, query), compute)
 
     def _decide(self, ref: DatabaseRef | None, action: Action) -> Decision:
         return decide(self._principal, ref, action, self._grants, now=self._now)
