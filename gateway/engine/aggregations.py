@@ -20,6 +20,7 @@ of its definition: after a model change, the old table is simply not used until 
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
@@ -119,7 +120,7 @@ def resolve(cube: Cube, aggregation: Aggregation) -> StoredAggregation:
     declared = [_measure(cube, name) for name in aggregation.measures]
     closure = measure_closure(cube, declared)
     components = tuple(dict.fromkeys(c for m in closure for c in _components(m)))
-    rule = cube.disclosure
+    rule = aggregation.disclosure  # the model's rule, not the view's: one table serves every view
     definition = repr(
         (cube.fact_table, sorted(grain.values()), sorted(map(component_column, components)),
          None if rule is None else (rule.record_key, rule.distinct))
@@ -185,8 +186,8 @@ def build_statement(cube: Cube, aggregation: Aggregation) -> tuple[str, Select]:
     values: list[ColumnElement] = [
         _component_sql(fact, component).label(component_column(component)) for component in stored.components
     ]
-    if cube.disclosure is not None:
-        measures = MeasureSql(cube, fact)
+    if aggregation.disclosure is not None:
+        measures = MeasureSql(dataclasses.replace(cube, disclosure=aggregation.disclosure), fact)
         values.append(measures.expression(Measure("cell key", MeasureKind.CELL_KEY)).label(CELL_KEY_COLUMN))
         values.append(measures.expression(Measure("contributors", MeasureKind.CONTRIBUTORS)).label(CONTRIBUTORS_COLUMN))
     statement = sa.select(*keys, *values).select_from(joined).group_by(*(k.element for k in keys))

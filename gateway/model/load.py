@@ -150,7 +150,8 @@ def _cube(spec: CubeSpec) -> Cube:
         description=spec.description,
         disclosure=_disclosure(spec.disclosure),
         aggregations=tuple(
-            Aggregation(a.name, tuple(a.levels.items()), tuple(a.measures)) for a in spec.aggregations
+            Aggregation(a.name, tuple(a.levels.items()), tuple(a.measures), _disclosure(spec.disclosure))
+            for a in spec.aggregations
         ),
     )
 

@@ -145,6 +145,9 @@ class Aggregation:
     name: str
     levels: tuple[tuple[str, str], ...]
     measures: tuple[str, ...]
+    # The modelled cube's rule (whatever a caller's view says): under it the table also carries
+    # each row's cell key and contributor count, so it serves exact and protected views alike.
+    disclosure: DisclosureRule | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,21 +18,22 @@ from gateway.engine.execute import Limits, run_query
 from gateway.engine.plan import plan_query
 from gateway.engine.query import CubeQuery, LevelItem
 from gateway.model.types import Aggregation, Cube, DisclosureRule, MeasureKind
-from gateway.model.view import protected_view
+from gateway.model.view import exact_view, protected_view
 
 LIMITS = Limits(cell_limit=100_000, timeout_seconds=10)
 SECRET = b"aggregation test secret"
 
 UKRAINE_MEASURES = ("Indrejste", "Udrejste", "Tilflyttede", "Fraflyttede", "Nettoindvandring", "Nettotilvækst",
                     "Akkumuleret tilvækst", "Hændelser")
+UKRAINE_RULE = DisclosureRule(record_key=("dato", "aldersgruppe", "koen", "aegtefaelle", "fra_kommune", "til_kommune"),
+                              distinct=False, threshold=3, max_noise=2)
 UKRAINE = dataclasses.replace(
     CUBES[0],
-    disclosure=DisclosureRule(record_key=("dato", "aldersgruppe", "koen", "aegtefaelle", "fra_kommune", "til_kommune"),
-                              distinct=False, threshold=3, max_noise=2),
+    disclosure=UKRAINE_RULE,
     aggregations=(
         Aggregation("maaned_alder_koen", (("Tid", "Måned"), ("Aldersgruppe", "Aldersgruppe"), ("Køn", "Køn")),
-                    UKRAINE_MEASURES),
-        Aggregation("til_koen", (("Til kommune", "Kommune"), ("Køn", "Køn")), ("Hændelser", "Indrejste")),
+                    UKRAINE_MEASURES, UKRAINE_RULE),
+        Aggregation("til_koen", (("Til kommune", "Kommune"), ("Køn", "Køn")), ("Hændelser", "Indrejste"), UKRAINE_RULE),
     ),
 )
 VH_MEASURES = ("Helårsmodtagere", "Unikke modtagere", "Ydelsesrækker", "Modtagne dage", "Gennemsnitlige dage",
@@ -45,13 +46,14 @@ VH = dataclasses.replace(
     ),
 )
 # Voksenhandicap under a distinct rule (one contributor per person): only protectable measures.
+VH_RULE = DisclosureRule(record_key=("cpr",), distinct=True, threshold=3, max_noise=2)
 VH_PROTECTED = dataclasses.replace(
     VH,
     name="Voksenhandicap beskyttet",
     measures=tuple(m for m in VH.measures if m.kind not in {MeasureKind.AVG, MeasureKind.MIN, MeasureKind.MAX}),
-    disclosure=DisclosureRule(record_key=("cpr",), distinct=True, threshold=3, max_noise=2),
+    disclosure=VH_RULE,
     aggregations=(Aggregation("beskyttet", (("Periode", "Måned"), ("Ydelse", "Ydelse")),
-                              ("Helårsmodtagere", "Unikke modtagere", "Ydelsesrækker")),),
+                              ("Helårsmodtagere", "Unikke modtagere", "Ydelsesrækker"), VH_RULE),),
 )
 WITH = (UKRAINE, VH, VH_PROTECTED)
 WITHOUT = tuple(dataclasses.replace(c, aggregations=()) for c in WITH)
@@ -159,6 +161,10 @@ def _chosen(db: Connection, cube: Cube, query: CubeQuery) -> str | None:
         (protected_view(VH_PROTECTED, SECRET), ("Ydelsesrækker",), ("[Ydelse].[Ydelse]",), (), None),
         (protected_view(VH_PROTECTED, SECRET), ("Ydelsesrækker",), ("[Periode].[Måned]", "[Ydelse].[Ydelse]"), (),
          "beskyttet"),
+        # one table serves every view: the exact view of a protected cube reads it too
+        (exact_view(UKRAINE), ("Indrejste",), ("[Tid].[År]",), (), "maaned_alder_koen"),
+        (protected_view(UKRAINE, SECRET), ("Indrejste",), ("[Tid].[År]",), (), "maaned_alder_koen"),
+        (exact_view(VH_PROTECTED), ("Ydelsesrækker",), ("[Ydelse].[Ydelse]",), (), "beskyttet"),
     ],
 )
 def test_the_planner_chooses_an_aggregation_only_where_it_answers_exactly(
