@@ -10,6 +10,8 @@ Kommune) is grouped and filtered on the fact table's own foreign key, and its di
 joined only when a level of it needs an attribute the fact table does not carry (Måned, Region).
 The loader guarantees every foreign key has its dimension row (``gateway.data.validate``), so
 the join adds nothing but work; captions come from the axis members the planner already read.
+When the planner chose an aggregation (``gateway.engine.aggregations``), the same shapes read its
+table instead of the fact table: no join at all, the stored components re-aggregated.
 
 Three shapes:
 - plain: fact ⋈ the dimensions that are needed, WHERE filters on keys, GROUP BY axis keys;
@@ -79,7 +81,6 @@ def compile_plan(plan: Plan) -> tuple[Select, Labels]:
     if time_axis is None:
         return _to_period_end(plan, labels, time), labels
     return _windowed(plan, labels, time, time_axis), labels
-
 
 
 def _source(plan: Plan) -> _Source:
