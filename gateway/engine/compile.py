@@ -85,7 +85,9 @@ def compile_plan(plan: Plan) -> tuple[Select, Labels]:
 
 def _source(plan: Plan) -> _Source:
     cube = plan.cube
-    if plan.aggregation is not None:
+    # checked again here: a plan derived from another (a totals grain, a widened plan) keeps the
+    # aggregation chosen for the original, which may not answer the derived one exactly
+    if plan.aggregation is not None and plan.aggregation.answers(plan):
         table = plan.aggregation.table()
         return _Source(cube, table, {}, table, plan.aggregation)
     fact = fact_table(cube)

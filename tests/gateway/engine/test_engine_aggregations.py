@@ -180,3 +180,20 @@ def test_an_aggregation_missing_from_the_version_is_not_used(duck: Connection) -
     renamed = dataclasses.replace(UKRAINE, aggregations=(Aggregation("ikke_bygget", (("Køn", "Køn"),), ("Indrejste",)),))
     query = CubeQuery("Ukraine", ("Indrejste",), rows=(LevelItem("[Køn].[Køn]"),))
     assert _chosen(duck, renamed, query) is None
+
+
+def test_a_plan_derived_from_another_does_not_read_an_aggregation_that_cannot_answer_it(cube_db: Connection) -> None:
+    """A totals grain made by dropping an axis from a plan keeps its aggregation field: the
+    compiler checks again, so a distinct count is never added up across the dropped level."""
+    from gateway.engine.compile import compile_plan
+
+    query = CubeQuery("Voksenhandicap", ("Unikke modtagere",),
+                      rows=(LevelItem("[Periode].[Måned]"), LevelItem("[Ydelse].[Ydelse]")))
+    plan = plan_query(cube_db, (VH,), query, cell_limit=100_000)
+    assert plan.aggregation is not None
+    total = dataclasses.replace(plan, rows=plan.rows[:1])  # per month, over every ydelse
+    statement, _ = compile_plan(total)
+    assert plan.aggregation.table_name not in str(statement.compile(dialect=cube_db.dialect))
+    rows = {r[0]: r[1] for r in cube_db.execute(statement)}
+    fact = compile_plan(dataclasses.replace(total, aggregation=None))[0]
+    assert rows == {r[0]: r[1] for r in cube_db.execute(fact)}
