@@ -21,6 +21,7 @@ of its definition: after a model change, the old table is simply not used until 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
@@ -109,6 +110,7 @@ class StoredAggregation:
         return True
 
 
+@functools.lru_cache(maxsize=1024)  # per (view, aggregation): the planner asks on every query
 def resolve(cube: Cube, aggregation: Aggregation) -> StoredAggregation:
     """The aggregation's grain columns and components, named from the model."""
     grain: dict[tuple[str, str], str] = {}
