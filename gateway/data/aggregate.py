@@ -15,7 +15,14 @@ import sqlalchemy as sa
 from duckdb_engine import Dialect as DuckDBDialect
 
 from gateway.engine.aggregations import build_statement
-from gateway.model.types import Cube
+from gateway.errors import LoadError
+from gateway.model.types import Aggregation, Cube
+
+
+def _refused(cube: Cube, aggregation: Aggregation, error: Exception) -> LoadError:
+    """A model that names what the data lacks: the load is refused, the current version keeps serving."""
+    first = str(getattr(error, "orig", None) or error).splitlines()[0]
+    return LoadError(f"cube '{cube.name}'", f"cannot build the aggregation '{aggregation.name}': {first}")
 
 
 def build_in_duckdb(con: duckdb.DuckDBPyConnection, cubes: Sequence[Cube]) -> dict[str, int]:
@@ -26,7 +33,10 @@ def build_in_duckdb(con: duckdb.DuckDBPyConnection, cubes: Sequence[Cube]) -> di
         for aggregation in cube.aggregations:
             name, statement = build_statement(cube, aggregation)
             sql = str(statement.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
-            con.execute(f'CREATE TABLE "{name}" AS {sql}')
+            try:
+                con.execute(f'CREATE TABLE "{name}" AS {sql}')
+            except duckdb.Error as error:
+                raise _refused(cube, aggregation, error) from None
             counted = con.execute(f'SELECT count(*) FROM "{name}"').fetchone()
             rows[name] = int(counted[0]) if counted else 0
     return rows
@@ -55,6 +65,9 @@ def build_on(connection: sa.Connection, cubes: Sequence[Cube]) -> dict[str, int]
             name, statement = build_statement(cube, aggregation)
             table = connection.dialect.identifier_preparer.quote_identifier(name)
             sql = str(statement.compile(dialect=connection.dialect, compile_kwargs={"literal_binds": True}))
-            connection.exec_driver_sql(f"CREATE TABLE {table} AS {sql}")
+            try:
+                connection.exec_driver_sql(f"CREATE TABLE {table} AS {sql}")
+            except sa.exc.DBAPIError as error:
+                raise _refused(cube, aggregation, error) from None
             rows[name] = int(connection.exec_driver_sql(f"SELECT count(*) FROM {table}").scalar_one())
     return rows

@@ -3,6 +3,7 @@ while the current version keeps answering; swaps never disturb a query in flight
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
@@ -306,3 +307,20 @@ def test_the_load_builds_the_models_aggregations_hashed_by_the_serving_database(
             with engine.begin() as connection:
                 connection.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{result.database.schema}" CASCADE')
             engine.dispose()
+
+
+def test_an_aggregation_the_data_cannot_fill_refuses_the_load_and_the_old_version_serves(
+    settings: Settings, registry: DatabaseRegistry, ukraine_source: Callable[..., Path], tmp_path: Path
+) -> None:
+    _load(settings, registry, ukraine_source("good"))
+    schema_dir = tmp_path / "schema"
+    shutil.copytree(settings.schema_dir, schema_dir)
+    model = schema_dir / "ukraine.yaml"
+    model.write_text(model.read_text(encoding="utf-8").replace(
+        "      - {name: Fraflyttede, kind: sum, column: fraflyttet}",
+        "      - {name: Fraflyttede, kind: sum, column: fraflyttet}\n      - {name: Bortvist, kind: sum, column: bortvist}",
+    ).replace("Akkumuleret tilvækst]", "Akkumuleret tilvækst, Bortvist]"), encoding="utf-8")
+    with pytest.raises(LoadError, match="cannot build the aggregation 'maaned_alder_koen'"):
+        load_database(LoadRequest("ukraine", "101", ukraine_source("next"), as_of=AS_OF),
+                      schema_dir=schema_dir, registry=registry)
+    assert registry.get(NAME).version == 1 and _count(registry) == 3  # type: ignore[union-attr]
