@@ -25,6 +25,7 @@ import sqlalchemy as sa
 from gateway.data.versions import atomic_write_text, locked
 from gateway.engine.cache import VERSION_INFO_KEY
 from gateway.errors import InternalError
+from gateway.readonly_duckdb import DRIVER_NAME as READONLY_DUCKDB
 from gateway.settings import Settings
 
 REGISTRY_FILE = "registry.json"
@@ -78,8 +79,10 @@ class _Slot:
 
 def _create_engine(url: str) -> sa.Engine:
     if url.startswith("duckdb"):
-        # read-only: a gateway never writes cube data, and many processes may open one file
-        return sa.create_engine(url, connect_args={"read_only": True}, pool_size=2, max_overflow=6)
+        # read-only: a gateway never writes cube data, and many processes may open one file; and
+        # so no transaction per request either (gateway.readonly_duckdb)
+        readonly = sa.make_url(url).set(drivername=READONLY_DUCKDB)
+        return sa.create_engine(readonly, connect_args={"read_only": True}, pool_size=2, max_overflow=6)
     return sa.create_engine(url, pool_pre_ping=True, pool_size=2, max_overflow=8)
 
 
@@ -201,7 +204,8 @@ class DatabaseRegistry:
 
     @contextmanager
     def connect(self, database: str | RegisteredDatabase) -> Iterator[sa.Connection]:
-        """A read-only connection to ``database``, inside a transaction.
+        """A read-only connection to ``database``: on PostgreSQL inside a read-only transaction on
+        the version's schema; on DuckDB straight on the version's read-only file (no transaction).
 
         Given a name, the current version; given an entry (from :meth:`get`), exactly that
         version, so a caller that keyed a cache on it reads what it keyed. The version is fixed
@@ -214,17 +218,17 @@ class DatabaseRegistry:
         slot = self._checkout(entry.url)
         try:
             with slot.engine.connect() as connection:
-                connection.begin()
                 connection.info[VERSION_INFO_KEY] = entry.identity
                 try:
                     if entry.schema is not None:
+                        connection.begin()
                         connection.exec_driver_sql("SET TRANSACTION READ ONLY")
                         quoted = connection.dialect.identifier_preparer.quote_identifier(entry.schema)
                         connection.exec_driver_sql(f"SET LOCAL search_path TO {quoted}")
                     yield connection
                 finally:
                     connection.info.pop(VERSION_INFO_KEY, None)
-                    connection.rollback()
+                    connection.rollback()  # PostgreSQL's transaction; nothing is sent to DuckDB
         finally:
             self._release(slot)
 

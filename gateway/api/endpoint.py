@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from strawberry.schema.exceptions import InvalidOperationTypeError
@@ -206,7 +207,12 @@ def _returned_any(data: object) -> bool:
     return isinstance(data, dict) and any(value is not None for value in data.values())
 
 
+# datetimes and dataclasses go through ``str`` as they always did; everything else orjson writes
+# itself (UTF-8, compact), in a fraction of json.dumps' time on the event loop
+_ORJSON_OPTIONS = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
+
+
 def _json(status: int, body: dict[str, Any], request_id: str) -> Response:
-    content = json.dumps(body, ensure_ascii=False, separators=(",", ":"), default=str).encode()
+    content = orjson.dumps(body, default=str, option=_ORJSON_OPTIONS)
     headers = {**_NO_STORE, "x-request-id": request_id}
     return Response(content, status_code=status, media_type="application/json", headers=headers)

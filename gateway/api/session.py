@@ -156,6 +156,11 @@ class SessionFactory:
         self._grants[principal.user_id] = (revision, grants)
         return grants
 
+    def grants_in_memory(self, principal: Principal, revision: int | None) -> bool:
+        """True when :meth:`grants_for` would answer without reading the store."""
+        cached = self._grants.get(principal.user_id)
+        return revision is not None and cached is not None and cached[0] == revision
+
     def view(self, ref: DatabaseRef, decision: Decision) -> tuple[Cube, ...]:
         """The database's cubes as the decision lets the caller see them.
 
@@ -353,9 +358,9 @@ class DataSession:
             answer = compute()
             return _Remembered(answer, tuple(self._noted[start:]))
 
-        entry = catalog.registered
-        cache_key = (entry.identity, key, catalog.disclosure, self._factory.settings.cell_limit)
-        found: _Remembered[_Answer] = cache.results.get_or_compute(cache_key, first_time)  # type: ignore[arg-type]
+        found: _Remembered[_Answer] = cache.results.get_or_compute(
+            self._result_key(catalog, key), first_time  # type: ignore[arg-type]
+        )
         if not computed:
             for operation in found.operations:
                 self._trail.touched(operation, catalog.ref.name)
@@ -365,18 +370,10 @@ class DataSession:
     def _within_budget(self, produce: Callable[[int], _Answer]) -> _Answer:
         """The request's cell budget, the one place it is kept: ``produce(remaining)`` runs under
         the lock, and its cells are refused or spent (and counted for the audit trail)."""
-        settings = self._factory.settings
         with self._trail.execute_lock:
-            remaining = settings.cell_limit - self._trail.cells
-            if remaining <= 0:
-                raise LimitExceededError(f"This request already returned the limit of {settings.cell_limit:,} cells.")
+            remaining = self._remaining_cells()
             answer = produce(remaining)
-            if len(answer.cells) > remaining:
-                raise LimitExceededError(
-                    f"The query returns {len(answer.cells):,} cells; {remaining:,} remain of this request's limit "
-                    f"of {settings.cell_limit:,}."
-                )
-            self._trail.served_cells(len(answer.cells))
+            self._spend_cells(answer, remaining)
         return answer
 
     @property
@@ -403,13 +400,55 @@ class DataSession:
         with self._factory.registry.connect(catalog.registered) as connection, self._timeout(connection):
             yield connection
 
+    def can_decide_in_memory(self) -> bool:
+        """True when access can be decided without the store: the grants of the revision the
+        identity step checked for this request are already held (revocation is as immediate)."""
+        return self._factory.grants_in_memory(self._principal, self._revision)
+
+    def cached_query(self, catalog: OpenCatalog, cube_query: CubeQuery) -> CellSet | None:
+        """:meth:`query_catalog`'s answer when the result cache already holds it, else None.
+
+        Never blocks (no database, no waiting for another resolver of the request), so a door may
+        call it on the event loop and save the thread hop; on None it calls :meth:`query_catalog`.
+        """
+        cache = self._factory.cache
+        if cache is None or not self._trail.execute_lock.acquire(blocking=False):
+            return None
+        try:
+            remaining = self._remaining_cells()
+            cellset = cache.results.peek(self._result_key(catalog, cube_query))
+            if cellset is None:
+                return None
+            self._spend_cells(cellset, remaining)
+            return cellset
+        finally:
+            self._trail.execute_lock.release()
+
+    def _remaining_cells(self) -> int:
+        settings = self._factory.settings
+        remaining = settings.cell_limit - self._trail.cells
+        if remaining <= 0:
+            raise LimitExceededError(f"This request already returned the limit of {settings.cell_limit:,} cells.")
+        return remaining
+
+    def _spend_cells(self, answer: _HasCells, remaining: int) -> None:
+        if len(answer.cells) > remaining:
+            raise LimitExceededError(
+                f"The query returns {len(answer.cells):,} cells; {remaining:,} remain of this request's limit "
+                f"of {self._factory.settings.cell_limit:,}."
+            )
+        self._trail.served_cells(len(answer.cells))
+
+    def _result_key(self, catalog: OpenCatalog, query: Hashable) -> tuple[object, ...]:
+        """The view is part of the key, so an exact answer never reaches a protected caller, nor
+        a protected one an exact caller."""
+        return (catalog.registered.identity, query, catalog.disclosure, self._factory.settings.cell_limit)
+
     # -- internals --------------------------------------------------------------------------
     def _cell_set(self, catalog: OpenCatalog, query: CubeQuery, *, cell_limit: int) -> CellSet:
         """From the cache when this exact version answered this exact query for this view, else the engine.
 
         Access was decided already (``open_catalog``); the cache only saves the engine's work.
-        The view is part of the key, so an exact answer never reaches a protected caller, nor
-        a protected one an exact caller.
         """
         factory = self._factory
         limits = Limits(cell_limit=cell_limit, timeout_seconds=self._seconds_left())
@@ -429,8 +468,7 @@ class DataSession:
 
         if cache is None:
             return compute()
-        key = (entry.identity, query, catalog.disclosure, factory.settings.cell_limit)
-        return cache.results.get_or_compute(key, compute)
+        return cache.results.get_or_compute(self._result_key(catalog, query), compute)
 
     def _decide(self, ref: DatabaseRef | None, action: Action) -> Decision:
         return decide(self._principal, ref, action, self._grants, now=self._now)

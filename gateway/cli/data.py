@@ -100,10 +100,15 @@ def build_demo(settings: Settings, seed: int, scale: float, as_of: str | None) -
 @click.command("databases")
 @click.pass_obj
 def databases(settings: Settings) -> None:
-    """List the registered cube databases, their current version and data-as-of date."""
+    """List the registered cube databases (version, data-as-of date) and their aggregations' sizes."""
+    from gateway.engine.aggregations import aggregation_sizes
     from gateway.registry import DatabaseRegistry
 
     registry = DatabaseRegistry.from_settings(settings)
     for entry in registry.all():
         where = f"{entry.url.split('@')[-1]} schema {entry.schema}" if entry.schema else entry.url
         click.echo(f"{entry.name}\tv{entry.version}\t{entry.data_as_of}\t{where}")
+        with registry.connect(entry) as connection:
+            sizes = aggregation_sizes(connection)
+        for table, rows in sizes.items():
+            click.echo(f"  aggregation {table}\t{rows:,} rows")

@@ -18,6 +18,7 @@ from pathlib import Path
 import duckdb
 
 from gateway.data import versions
+from gateway.data.aggregate import build_in_duckdb, build_in_postgres
 from gateway.data.layout import source_layout
 from gateway.data.pgcopy import copy_to_postgres, drop_old_schemas
 from gateway.data.transform import BUILDERS
@@ -25,6 +26,7 @@ from gateway.data.validate import stage
 from gateway.errors import LoadError
 from gateway.model.catalog import kommune_database_name
 from gateway.model.load import load_area
+from gateway.model.types import Cube
 from gateway.registry import DatabaseRegistry, RegisteredDatabase
 
 Step = Callable[[str], None]
@@ -57,6 +59,12 @@ def database_name(schema_dir: Path, area: str, kommune_kode: str | None) -> str:
     return kommune_database_name(model.naming.kommune, kommune_kode)
 
 
+def _cubes(schema_dir: Path, request: LoadRequest) -> tuple[Cube, ...]:
+    """The cubes the database holds, whose aggregations the load builds."""
+    model = load_area(schema_dir / f"{request.area}.yaml")
+    return model.kommune_cubes if request.kommune_kode is not None else model.benchmark_cubes
+
+
 def _manifest(source_dir: Path) -> dict[str, object]:
     path = source_dir / "manifest.json"
     if not path.is_file():
@@ -78,12 +86,13 @@ def _as_of_and_source(request: LoadRequest) -> tuple[date, str]:
     return as_of, str(manifest.get("source") or f"files in {request.source_dir.resolve()}")
 
 
-def check_source(request: LoadRequest, *, step: Step = lambda _: None) -> dict[str, int]:
+def check_source(request: LoadRequest, *, schema_dir: Path, step: Step = lambda _: None) -> dict[str, int]:
     """Everything a load does short of writing a version: raises LoadError as a load would.
     What ``dataadgang refresh --dry-run`` runs, so a dry run finds the file a real run refuses."""
     as_of, source = _as_of_and_source(request)
     # nothing a check computes is kept, so it needs no stable pseudonyms (and must not create the key file)
-    return _build_file(None, request, version=0, as_of=as_of, source=source, step=step, pseudonym_key=secrets.token_hex(32))
+    return _build_file(None, request, version=0, as_of=as_of, source=source, step=step,
+                       pseudonym_key=secrets.token_hex(32), cubes=_cubes(schema_dir, request))
 
 
 SMALL_BLOCKS = 16_384  # bytes; DuckDB's default 256 KiB per table makes 300 tiny databases weigh 700 MB
@@ -96,7 +105,15 @@ def _source_bytes(directory: Path) -> int:
 
 
 def _build_file(
-    path: Path | None, request: LoadRequest, *, version: int, as_of: date, source: str, step: Step, pseudonym_key: str
+    path: Path | None,
+    request: LoadRequest,
+    *,
+    version: int,
+    as_of: date,
+    source: str,
+    step: Step,
+    pseudonym_key: str,
+    cubes: tuple[Cube, ...],
 ) -> dict[str, int]:
     """Stage, validate and transform in memory; write only the finished tables to ``path``
     (``None``: check only, write nothing)."""
@@ -113,6 +130,9 @@ def _build_file(
             )
         except duckdb.Error as error:
             raise LoadError(str(request.source_dir), f"cannot build the cube tables: {str(error).splitlines()[0]}") from None
+        if request.target is None:  # PostgreSQL builds its own after the copy: its cell keys hash differently
+            step("building aggregations")
+            build_in_duckdb(con, cubes)
         con.execute(
             """CREATE TABLE _dataadgang AS SELECT $area::VARCHAR AS area, $kode::VARCHAR AS kommune_kode,
                $version::INTEGER AS version, $built::TIMESTAMP AS built_at, $as_of::DATE AS data_as_of, $source::VARCHAR AS source""",
@@ -156,6 +176,7 @@ def load_database(
     """
     name = name or database_name(schema_dir, request.area, request.kommune_kode)
     as_of, source = _as_of_and_source(request)
+    cubes = _cubes(schema_dir, request)
     directory = versions.database_dir(registry.data_dir, name)
     with versions.locked(directory / ".lock"):
         current = registry.get(name)
@@ -166,7 +187,7 @@ def load_database(
         try:
             rows = _build_file(
                 partial, request, version=version, as_of=as_of, source=source, step=step,
-                pseudonym_key=versions.pseudonym_key(registry.data_dir),
+                pseudonym_key=versions.pseudonym_key(registry.data_dir), cubes=cubes,
             )
             if request.target is None:
                 partial.replace(final)
@@ -175,6 +196,8 @@ def load_database(
                 step("copying to PostgreSQL")
                 schema = versions.schema_name(name, version, versions.deployment_id(registry.data_dir))
                 copy_to_postgres(partial, request.target, schema)
+                step("building aggregations")
+                rows.update(build_in_postgres(request.target, schema, cubes))
                 url = request.target
         finally:
             partial.unlink(missing_ok=True)

@@ -216,7 +216,7 @@ def _refresh_one(
     progress = lambda text: step(f"{source.database}: {text}")  # noqa: E731
     try:
         if report.dry_run:
-            rows = check_source(request, step=progress)
+            rows = check_source(request, schema_dir=settings.schema_dir, step=progress)
             return SourceResult(source.database, str(source.path), "would load", rows=sum(rows.values()))
         loaded = load_database(request, schema_dir=settings.schema_dir, registry=registry, step=progress,
                                name=source.database)

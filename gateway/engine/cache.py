@@ -44,6 +44,16 @@ class WeightedLRU:
         self.hits = 0
         self.misses = 0
 
+    def peek(self, key: Hashable) -> _T | None:
+        """The kept answer for ``key`` if there is one (never computes: safe on the event loop)."""
+        with self._lock:
+            found = self._entries.get(key)
+            if found is None:
+                return None
+            self._entries.move_to_end(key)
+            self.hits += 1
+            return found[0]  # type: ignore[no-any-return]
+
     def get_or_compute(self, key: Hashable, compute: Callable[[], _T], *, weight: Callable[[_T], int] | None = None) -> _T:
         """The kept answer for ``key``, or ``compute()`` kept under it; ``weight`` defaults to 1."""
         if self.max_entries == 0 or self.max_weight == 0:

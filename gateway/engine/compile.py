@@ -5,8 +5,16 @@ axis level (labels ``k0..``, columns' levels first, then rows') and a value colu
 (``m0..``). Identifiers come from the model (``tables.py``); member keys are bound parameters
 holding values the database itself returned during planning.
 
+The best SQL for the question: a level whose key is its dimension's key (Aldersgruppe, Køn,
+Kommune) is grouped and filtered on the fact table's own foreign key, and its dimension table is
+joined only when a level of it needs an attribute the fact table does not carry (Måned, Region).
+The loader guarantees every foreign key has its dimension row (``gateway.data.validate``), so
+the join adds nothing but work; captions come from the axis members the planner already read.
+When the planner chose an aggregation (``gateway.engine.aggregations``), the same shapes read its
+table instead of the fact table: no join at all, the stored components re-aggregated.
+
 Three shapes:
-- plain: fact ⋈ dimensions, WHERE filters, GROUP BY axis keys;
+- plain: fact ⋈ the dimensions that are needed, WHERE filters on keys, GROUP BY axis keys;
 - running total with time on an axis: the same grouping *without* time filters, made dense over
   all time members, summed by a window along time order, then filtered to the visible members
   (so the total counts from the beginning of data, whatever the filter);
@@ -16,17 +24,17 @@ Three shapes:
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import dataclasses
 from dataclasses import dataclass
 
 import sqlalchemy as sa
 from sqlalchemy.sql.expression import ColumnElement, FromClause, Select
 
-from gateway.engine.measures import MeasureSql
+from gateway.engine.aggregations import StoredAggregation, StoredMeasureSql
+from gateway.engine.measures import MeasureSql, measure_closure
 from gateway.engine.plan import AxisLevel, Plan
 from gateway.engine.tables import dimension_alias, fact_table
 from gateway.errors import QueryError
-from gateway.model.expression import parse_expression, references
 from gateway.model.types import Cube, Dimension, Level, Measure, MeasureKind
 
 
@@ -38,15 +46,26 @@ class Labels:
 
 @dataclass(frozen=True)
 class _Source:
-    """The joined fact and dimension tables of one grouped select."""
+    """The fact table and the dimension tables joined to it for one grouped select."""
 
     cube: Cube
     fact: FromClause
     aliases: dict[str, FromClause]
     joined: FromClause
+    stored: StoredAggregation | None = None  # ``fact`` is this aggregation's table
 
     def column(self, dimension: Dimension, column: str) -> ColumnElement:
+        """A dimension column: the fact's own foreign key for the dimension's key, else the joined table's."""
+        if self.stored is not None:
+            return self.fact.c[self.stored.grain[(dimension.name, column)]]
+        if column == dimension.key_column:
+            return self.fact.c[dimension.foreign_key]
         return self.aliases[dimension.name].c[column]
+
+    def measures(self, days: ColumnElement | None) -> MeasureSql:
+        if self.stored is not None:
+            return StoredMeasureSql(self.cube, self.fact, None, days, self.stored)
+        return MeasureSql(self.cube, self.fact, None, days)
 
 
 def compile_plan(plan: Plan) -> tuple[Select, Labels]:
@@ -66,8 +85,14 @@ def compile_plan(plan: Plan) -> tuple[Select, Labels]:
 
 def _source(plan: Plan) -> _Source:
     cube = plan.cube
+    # checked again here: a plan derived from another (a totals grain, a widened plan) keeps the
+    # aggregation chosen for the original, which may not answer the derived one exactly
+    if plan.aggregation is not None and plan.aggregation.answers(plan):
+        table = plan.aggregation.table()
+        return _Source(cube, table, {}, table, plan.aggregation)
     fact = fact_table(cube)
-    used = {a.ref.dimension.name for a in plan.axis_levels} | {s.ref.dimension.name for s in plan.slicers}
+    refs = [a.ref for a in plan.axis_levels] + [s.ref for s in plan.slicers]
+    used = {ref.dimension.name for ref in refs if ref.level.key_column != ref.dimension.key_column}
     aliases: dict[str, FromClause] = {}
     joined: FromClause = fact
     for dimension in cube.dimensions:
@@ -88,6 +113,15 @@ def _filters(plan: Plan, source: _Source, *, except_dimension: str | None = None
         if slicer.ref.dimension.name != except_dimension:
             conditions.append(source.column(slicer.ref.dimension, slicer.ref.level.key_column).in_(list(slicer.keys)))
     return conditions
+
+
+def _slicers_on(plan: Plan, dimension: Dimension, source: _Source) -> list[ColumnElement[bool]]:
+    """The slicers on one dimension, on the source's key columns."""
+    return [
+        source.column(dimension, s.ref.level.key_column).in_(list(s.keys))
+        for s in plan.slicers
+        if s.ref.dimension.name == dimension.name
+    ]
 
 
 def _slicer_filters(plan: Plan, dimension: Dimension, table: FromClause) -> list[ColumnElement[bool]]:
@@ -113,7 +147,7 @@ def _with_days(plan: Plan, source: _Source) -> tuple[_Source, ColumnElement | No
     outer-joined on the level key. Otherwise the days of every time member in the slicers (or the
     whole table) as a scalar subquery.
     """
-    weighted = [m for m in _closure(plan.cube, plan.measures) if m.kind is MeasureKind.DAYS_WEIGHTED]
+    weighted = [m for m in measure_closure(plan.cube, plan.measures) if m.kind is MeasureKind.DAYS_WEIGHTED]
     if not weighted:
         return source, None
     time = _time_dimension(plan.cube, weighted[0].along)
@@ -134,12 +168,12 @@ def _with_days(plan: Plan, source: _Source) -> tuple[_Source, ColumnElement | No
     joined = source.joined.outerjoin(
         per_member, per_member.c.k == source.column(time, axis.ref.level.key_column)
     )
-    return _Source(source.cube, source.fact, source.aliases, joined), sa.func.max(per_member.c.days)
+    return dataclasses.replace(source, joined=joined), sa.func.max(per_member.c.days)
 
 
 def _plain(plan: Plan, labels: Labels) -> Select:
     source, days = _with_days(plan, _source(plan))
-    measures = MeasureSql(plan.cube, source.fact, None, days)
+    measures = source.measures(days)
     keys = _axis_keys(plan, source)
     return (
         sa.select(
@@ -165,7 +199,7 @@ def _to_period_end(plan: Plan, labels: Labels, time: Dimension) -> Select:
         return _plain(plan, labels)  # no time restriction: the running total is the grand total
     source, days = _with_days(plan, _source(plan))
     time_key = source.column(time, time.key_column)
-    in_period = sa.and_(*_slicer_filters(plan, time, source.aliases[time.name]))
+    in_period = sa.and_(*_slicers_on(plan, time, source))
     end_table = dimension_alias(plan.cube, time, "e")
     end = (
         sa.select(sa.func.max(end_table.c[time.key_column]))
@@ -173,7 +207,7 @@ def _to_period_end(plan: Plan, labels: Labels, time: Dimension) -> Select:
         .scalar_subquery()
     )
     up_to_end = time_key <= end
-    measures = MeasureSql(plan.cube, source.fact, None, days)
+    measures = source.measures(days)
     columns = []
     for measure, label in zip(plan.measures, labels.measures):
         condition = up_to_end if measure.kind is MeasureKind.RUNNING_TOTAL else in_period
@@ -193,7 +227,7 @@ def _windowed(plan: Plan, labels: Labels, time: Dimension, time_axis: AxisLevel)
     level: Level = time_axis.ref.level
     others = [a for a in plan.axis_levels if a is not time_axis]
     source, days = _with_days(plan, _source(plan))
-    measures = MeasureSql(plan.cube, source.fact, None, days)
+    measures = source.measures(days)
     other_keys = [source.column(a.ref.dimension, a.ref.level.key_column) for a in others]
     time_key = source.column(time, level.key_column)
     inner_measures = [
@@ -275,23 +309,3 @@ def _time_dimension(cube: Cube, name: str | None) -> Dimension:
     if dimension is None:
         raise QueryError(f"The cube '{cube.name}' has no time dimension '{name or ''}'.")
     return dimension
-
-
-def _closure(cube: Cube, measures: Iterable[Measure]) -> list[Measure]:
-    """The measures and everything they are built from, each once."""
-    found: dict[str, Measure] = {}
-    pending = list(measures)
-    while pending:
-        measure = pending.pop()
-        if measure.name in found:
-            continue
-        found[measure.name] = measure
-        names: tuple[str | None, ...] = ()
-        if measure.kind is MeasureKind.CALCULATED and measure.expression:
-            names = references(parse_expression(measure.expression))
-        elif measure.kind is MeasureKind.RATIO:
-            names = (measure.numerator, measure.denominator)
-        elif measure.kind is MeasureKind.RUNNING_TOTAL:
-            names = (measure.of,)
-        pending.extend(m for m in (cube.measure(n or "") for n in names) if m is not None)
-    return list(found.values())

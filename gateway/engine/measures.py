@@ -10,6 +10,8 @@ that lets one grouped pass compute a period's values and a running total to the 
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -17,7 +19,7 @@ from sqlalchemy.sql.expression import ColumnElement, FromClause
 
 from gateway.engine.record_key import record_key
 from gateway.errors import QueryError
-from gateway.model.expression import BinOp, Expr, Neg, Num, Ref, parse_expression
+from gateway.model.expression import BinOp, Expr, Neg, Num, Ref, parse_expression, references
 from gateway.model.types import Cube, Measure, MeasureKind
 
 DOUBLE = sa.Double()
@@ -41,7 +43,7 @@ class MeasureSql:
     days: ColumnElement | None = None
 
     def with_condition(self, condition: ColumnElement[bool] | None) -> MeasureSql:
-        return MeasureSql(self.cube, self.fact, condition, self.days)
+        return dataclasses.replace(self, condition=condition)
 
     def expression(self, measure: Measure) -> ColumnElement:
         return self._expression(measure, ())
@@ -140,3 +142,23 @@ class MeasureSql:
             if node.op == "/":
                 return divide(left, right)
         raise QueryError("The calculated measure's expression is not supported.")
+
+
+def measure_closure(cube: Cube, measures: Iterable[Measure]) -> list[Measure]:
+    """The measures and everything they are built from, each once."""
+    found: dict[str, Measure] = {}
+    pending = list(measures)
+    while pending:
+        measure = pending.pop()
+        if measure.name in found:
+            continue
+        found[measure.name] = measure
+        names: tuple[str | None, ...] = ()
+        if measure.kind is MeasureKind.CALCULATED and measure.expression:
+            names = references(parse_expression(measure.expression))
+        elif measure.kind is MeasureKind.RATIO:
+            names = (measure.numerator, measure.denominator)
+        elif measure.kind is MeasureKind.RUNNING_TOTAL:
+            names = (measure.of,)
+        pending.extend(m for m in (cube.measure(n or "") for n in names) if m is not None)
+    return list(found.values())

@@ -8,12 +8,14 @@ oversized query is refused before it runs.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy.engine import Connection
 
+from gateway.engine.aggregations import StoredAggregation, choose
 from gateway.engine.cache import VersionMemo, version_key
 from gateway.engine.cellset import Member
 from gateway.engine.members import axis_level_members, lookup_keys
@@ -68,6 +70,7 @@ class Plan:
     offset: int
     uses_individual_level: bool  # person-level detail is named (for the audit trail; the view decides access)
     estimated_cells: int
+    aggregation: StoredAggregation | None = None  # the table that answers instead of the fact table
 
     @property
     def axis_levels(self) -> tuple[AxisLevel, ...]:
@@ -118,7 +121,7 @@ def plan_query(
             f"The query would return about {estimate:,} cells; the limit is {cell_limit:,}. "
             "Restrict it with slicers, fewer members or a row limit."
         )
-    return Plan(
+    plan = Plan(
         cube=cube,
         measures=measures,
         columns=columns,
@@ -131,6 +134,7 @@ def plan_query(
         uses_individual_level=any(ref.individual for ref in used_levels),
         estimated_cells=estimate,
     )
+    return dataclasses.replace(plan, aggregation=choose(connection, plan, memo))
 
 
 def _shape(items: tuple[AxisLevel, ...] | tuple[Slicer, ...]) -> tuple[tuple[str, object], ...]:

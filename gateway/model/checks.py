@@ -126,6 +126,34 @@ def _check_cube(checker: _Checker, cube: CubeSpec, at: tuple[str | int, ...]) ->
     _check_cycles(checker, cube, at)
     _check_additive(checker, cube, at)
     _check_disclosure(checker, cube, at)
+    _check_aggregations(checker, cube, at)
+
+
+MAX_AGGREGATION_NAME = 40  # the table is agg_<name>_<8 hex>: within PostgreSQL's 63 characters
+
+
+def _check_aggregations(checker: _Checker, cube: CubeSpec, at: tuple[str | int, ...]) -> None:
+    """Every aggregation names existing dimensions, levels and measures, each level once in its dimension."""
+    checker.unique((a.name for a in cube.aggregations), (*at, "aggregations"), "aggregation")
+    dimensions = {d.name.casefold(): d for d in cube.dimensions}
+    measures = {m.name.casefold() for m in cube.measures}
+    for index, aggregation in enumerate(cube.aggregations):
+        where = (*at, "aggregations", index)
+        if len(aggregation.name) > MAX_AGGREGATION_NAME:
+            raise checker.fail((*where, "name"), f"name is longer than {MAX_AGGREGATION_NAME} characters")
+        for dimension_name, level_name in aggregation.levels.items():
+            dimension = dimensions.get(dimension_name.casefold())
+            if dimension is None:
+                raise checker.fail((*where, "levels", dimension_name), f"no dimension '{dimension_name}' in the cube")
+            found = [lv for h in dimension.hierarchies for lv in h.levels if lv.name.casefold() == level_name.casefold()]
+            if len(found) != 1:
+                problem = "no level" if not found else "more than one level"
+                raise checker.fail((*where, "levels", dimension_name), f"{problem} '{level_name}' in '{dimension_name}'")
+            if found[0].individual:
+                raise checker.fail((*where, "levels", dimension_name), "an aggregation may not hold person-level detail")
+        for m_index, name in enumerate(aggregation.measures):
+            if name.casefold() not in measures:
+                raise checker.fail((*where, "measures", m_index), f"no measure '{name}' in the cube")
 
 
 # A cell's average, minimum or maximum is one person's value when the cell is small, and no

@@ -23,6 +23,7 @@ from gateway.model.checks import additivity, check_area, path
 from gateway.model.kommuner import Kommune, load_kommuner
 from gateway.model.spec import AreaSpec, CubeSpec, DimensionSpec, DisclosureSpec, LevelSpec, MeasureSpec
 from gateway.model.types import (
+    Aggregation,
     AreaModel,
     Cube,
     DatabaseNaming,
@@ -148,6 +149,10 @@ def _cube(spec: CubeSpec) -> Cube:
         measures=tuple(_measure(m, additive[m.name]) for m in spec.measures),
         description=spec.description,
         disclosure=_disclosure(spec.disclosure),
+        aggregations=tuple(
+            Aggregation(a.name, tuple(a.levels.items()), tuple(a.measures), _disclosure(spec.disclosure))
+            for a in spec.aggregations
+        ),
     )
 
 

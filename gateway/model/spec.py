@@ -121,6 +121,14 @@ class DisclosureSpec(_Spec):
     max_noise: int = Field(ge=1, le=100)
 
 
+class AggregationSpec(_Spec):
+    """A pre-aggregated table the loader builds beside the fact table (docs/model-format.md)."""
+
+    name: Identifier
+    levels: dict[Name, Name] = Field(min_length=1)  # dimension name -> level name: the grain
+    measures: list[Name] = Field(min_length=1)
+
+
 class CubeSpec(_Spec):
     name: Name
     description: Text = ""
@@ -128,6 +136,7 @@ class CubeSpec(_Spec):
     dimensions: list[DimensionSpec]
     measures: list[MeasureSpec] = Field(min_length=1)
     disclosure: DisclosureSpec | None = None
+    aggregations: list[AggregationSpec] = []
 
 
 class DatabasesSpec(_Spec):

@@ -135,6 +135,22 @@ class DisclosureRule:
 
 
 @dataclass(frozen=True, slots=True)
+class Aggregation:
+    """A table of the cube's measures pre-aggregated at a grain (``gateway.engine.aggregations``).
+
+    ``levels``: (dimension name, level name) pairs, one per dimension, the grain; ``measures``:
+    names of the cube's measures it can answer (with everything they are built from).
+    """
+
+    name: str
+    levels: tuple[tuple[str, str], ...]
+    measures: tuple[str, ...]
+    # The modelled cube's rule (whatever a caller's view says): under it the table also carries
+    # each row's cell key and contributor count, so it serves exact and protected views alike.
+    disclosure: DisclosureRule | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Cube:
     name: str
     fact_table: str
@@ -144,6 +160,7 @@ class Cube:
     # None: exact values. In the model it is the cube's rule; in a caller's view (the service
     # layer's pruned catalog) it is None exactly when the caller may see exact values.
     disclosure: DisclosureRule | None = None
+    aggregations: tuple[Aggregation, ...] = ()  # built by the loader in every version of the database
 
     def dimension(self, name: str) -> Dimension | None:
         return next((d for d in self.dimensions if d.name == name), None)

@@ -81,3 +81,19 @@ def test_unknown_database_is_none_and_cannot_be_connected(tmp_path: Path) -> Non
     with pytest.raises(InternalError):
         with registry.connect("FLIS Ukraine-999"):
             pass
+
+
+def test_a_duckdb_version_is_read_without_a_transaction_per_request(tmp_path: Path) -> None:
+    """The file is read-only and never changes: no BEGIN on checkout, no ROLLBACK on return."""
+    registry = DatabaseRegistry(tmp_path)
+    registry.publish([_tiny_database(tmp_path, "a", 7)])
+    with registry.connect("a") as connection:
+        assert connection.dialect.name == "duckdb"
+        assert connection.execute(sa.text("SELECT v FROM t")).scalar_one() == 7
+        raw = connection.connection.driver_connection
+        with pytest.raises(duckdb.TransactionException, match="no transaction is active"):
+            raw.execute("COMMIT")
+        with pytest.raises(sa.exc.DBAPIError, match="read-only"):  # and still read-only
+            connection.execute(sa.text("CREATE TABLE x (a INTEGER)"))
+    assert _value(registry, "a") == 7  # the pooled connection is reused cleanly
+    registry.close()

@@ -27,8 +27,14 @@ def test_generate_load_and_list(tmp_path: Path) -> None:
     assert "the current version keeps serving" in refused.output and "column 'fra_kommune'" in refused.output
     listed = runner.invoke(main, [*home, "databases"])
     assert listed.exit_code == 0
-    assert [line.split("\t")[:3] for line in listed.output.splitlines()] == [
+    lines = listed.output.splitlines()
+    assert [line.split("\t")[:3] for line in lines if not line.startswith(" ")] == [
         ["FLIS KL Databank", "v1", "2024-01-31"], ["FLIS Ukraine-825", "v1", "2024-01-31"]]
+    # the model's default aggregation, built by the load, listed under its database with its size
+    under_ukraine = lines[lines.index(next(x for x in lines if x.startswith("FLIS Ukraine-825"))) + 1:]
+    table, size = under_ukraine[0].strip().split("\t")
+    assert table.startswith("aggregation agg_maaned_alder_koen_") and size.endswith(" rows")
+    assert 0 < int(size.split()[0].replace(",", ""))
 
 
 def test_load_needs_exactly_one_of_kommune_and_benchmark(tmp_path: Path) -> None:

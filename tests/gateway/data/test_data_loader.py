@@ -3,6 +3,7 @@ while the current version keeps answering; swaps never disturb a query in flight
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
@@ -261,3 +262,65 @@ def test_two_homes_loading_into_one_postgresql_database_leave_each_other_alone(
             for schema in schemas:
                 connection.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
         engine.dispose()
+
+
+def _protected_answers(registry: DatabaseRegistry, settings: Settings, *, aggregations: bool) -> list[tuple]:
+    """A protected month × age × sex query, answered with or without the model's aggregations."""
+    import dataclasses
+
+    from gateway.engine.execute import Limits, run_query
+    from gateway.engine.plan import plan_query
+    from gateway.engine.query import CubeQuery, LevelItem
+    from gateway.model.load import load_area
+    from gateway.model.view import protected_view
+
+    cube = load_area(settings.schema_dir / "ukraine.yaml").kommune_cubes[0]
+    if not aggregations:
+        cube = dataclasses.replace(cube, aggregations=())
+    query = CubeQuery("Ukraine", ("Indrejste", "Nettotilvækst", "Akkumuleret tilvækst"),
+                      rows=(LevelItem("[Tid].[Måned]"), LevelItem("[Køn].[Køn]")), non_empty=True)
+    view = protected_view(cube, b"test key")
+    with registry.connect(NAME) as connection:
+        chosen = plan_query(connection, (view,), query, cell_limit=1000).aggregation
+        assert (chosen is not None) == aggregations
+        cells = run_query(connection, (view,), query, limits=Limits())
+    return list(cells.to_rowset().rows)
+
+
+@pytest.mark.parametrize("target", ["duckdb", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def test_the_load_builds_the_models_aggregations_hashed_by_the_serving_database(
+    settings: Settings, registry: DatabaseRegistry, ukraine_source: Callable[..., Path], request: pytest.FixtureRequest,
+    target: str,
+) -> None:
+    url = request.getfixturevalue("postgres_url") if target == "postgresql" else None
+    result = _load(settings, registry, ukraine_source(), target=url)
+    try:
+        built = {t: n for t, n in result.rows.items() if t.startswith("agg_maaned_alder_koen_")}
+        assert list(built.values()) == [3]  # three events in three month × age × sex cells
+        answers = _protected_answers(registry, settings, aggregations=True)
+        assert answers == _protected_answers(registry, settings, aggregations=False)
+        assert answers[0][:2] == ("marts 2022", "Kvinde")  # the first event; the running total fills the rest
+    finally:
+        registry.close()
+        if url is not None and result.database.schema:
+            engine = sa.create_engine(url)
+            with engine.begin() as connection:
+                connection.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{result.database.schema}" CASCADE')
+            engine.dispose()
+
+
+def test_an_aggregation_the_data_cannot_fill_refuses_the_load_and_the_old_version_serves(
+    settings: Settings, registry: DatabaseRegistry, ukraine_source: Callable[..., Path], tmp_path: Path
+) -> None:
+    _load(settings, registry, ukraine_source("good"))
+    schema_dir = tmp_path / "schema"
+    shutil.copytree(settings.schema_dir, schema_dir)
+    model = schema_dir / "ukraine.yaml"
+    model.write_text(model.read_text(encoding="utf-8").replace(
+        "      - {name: Fraflyttede, kind: sum, column: fraflyttet}",
+        "      - {name: Fraflyttede, kind: sum, column: fraflyttet}\n      - {name: Bortvist, kind: sum, column: bortvist}",
+    ).replace("Akkumuleret tilvækst]", "Akkumuleret tilvækst, Bortvist]"), encoding="utf-8")
+    with pytest.raises(LoadError, match="cannot build the aggregation 'maaned_alder_koen'"):
+        load_database(LoadRequest("ukraine", "101", ukraine_source("next"), as_of=AS_OF),
+                      schema_dir=schema_dir, registry=registry)
+    assert registry.get(NAME).version == 1 and _count(registry) == 3  # type: ignore[union-attr]

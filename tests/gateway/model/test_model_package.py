@@ -11,7 +11,7 @@ from model_fixtures import REPO
 
 import gateway.model
 from gateway.model import load_area
-from gateway.model.spec import AreaSpec, CubeSpec, DatabasesSpec, DimensionSpec, HierarchySpec, LevelSpec, MeasureSpec
+from gateway.model.spec import AggregationSpec, AreaSpec, CubeSpec, DatabasesSpec, DimensionSpec, HierarchySpec, LevelSpec, MeasureSpec
 
 DOC = REPO / "docs" / "model-format.md"
 EXPORTS = {
@@ -28,7 +28,7 @@ def test_the_package_exports_exactly_its_public_api() -> None:
 
 
 @pytest.mark.parametrize(
-    "spec", [AreaSpec, DatabasesSpec, CubeSpec, DimensionSpec, HierarchySpec, LevelSpec, MeasureSpec]
+    "spec", [AreaSpec, DatabasesSpec, CubeSpec, AggregationSpec, DimensionSpec, HierarchySpec, LevelSpec, MeasureSpec]
 )
 def test_every_key_of_the_format_is_documented(spec: type) -> None:
     text = DOC.read_text(encoding="utf-8")

@@ -20,6 +20,7 @@ from gateway.model.types import DisclosureRule
 Area = dict[str, Any]
 CUBE = "kommune_cubes[0]"
 RULE = {"record_key": ["person"], "distinct": True, "threshold": 3, "max_noise": 2}
+AGG = {"name": "maaned_koen", "levels": {"Tid": "Måned", "Køn": "Køn"}, "measures": ["Ind", "Netto"]}
 M = f"{CUBE}.measures"
 D = f"{CUBE}.dimensions"
 
@@ -195,6 +196,19 @@ CASES: list[tuple[str, Callable[[Area], None], str, str]] = [
         f"{M}[6].kind",
         "a avg measure cannot be protected",
     ),
+    # --- aggregations
+    ("aggregation_unknown_dimension", lambda a: cube(a).update(aggregations=[{**AGG, "levels": {"Sted": "By"}}]),
+     f"{CUBE}.aggregations[0].levels.Sted", "no dimension 'Sted'"),
+    ("aggregation_unknown_level", lambda a: cube(a).update(aggregations=[{**AGG, "levels": {"Tid": "Uge"}}]),
+     f"{CUBE}.aggregations[0].levels.Tid", "no level 'Uge'"),
+    ("aggregation_unknown_measure", lambda a: cube(a).update(aggregations=[{**AGG, "measures": ["Ind", "Andet"]}]),
+     f"{CUBE}.aggregations[0].measures[1]", "no measure 'Andet'"),
+    ("aggregation_without_levels", lambda a: cube(a).update(aggregations=[{**AGG, "levels": {}}]),
+     f"{CUBE}.aggregations[0].levels", "at least 1"),
+    ("aggregation_bad_name", lambda a: cube(a).update(aggregations=[{**AGG, "name": "Måned"}]),
+     f"{CUBE}.aggregations[0].name", "not a valid SQL identifier"),
+    ("aggregation_name_twice", lambda a: cube(a).update(aggregations=[AGG, AGG]),
+     f"{CUBE}.aggregations[1].name", "duplicate aggregation name"),
 ]
 
 
@@ -211,6 +225,15 @@ def test_broken_model_is_refused_naming_file_path_and_problem(
     assert (error.file, error.path) == ("schema/omr.yaml", where), str(error)
     assert problem in error.problem
     assert str(error) == f"schema/omr.yaml: {where}: {error.problem}"
+
+
+def test_an_aggregation_is_loaded_as_its_grain_and_measures(write_model: WriteModel) -> None:
+    area = small_area()
+    cube(area).update(aggregations=[AGG])
+    loaded = load_area(write_model(area)).kommune_cubes[0]
+    assert [(a.name, a.levels, a.measures) for a in loaded.aggregations] == [
+        ("maaned_koen", (("Tid", "Måned"), ("Køn", "Køn")), ("Ind", "Netto"))
+    ]
 
 
 def test_small_area_is_valid_and_defaults_are_filled_in(write_model: WriteModel) -> None:
