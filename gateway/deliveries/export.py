@@ -10,15 +10,13 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from gateway.api.execute_types import AxisItemInput, CubeQueryInput, OrderInput
-from gateway.api.results import cube_query_from_input
 from gateway.deliveries.danish_csv import csv_bytes
 from gateway.engine.cellset import CellSet
-from gateway.engine.query import CubeQuery
 from gateway.errors import QueryError
 
 FORMATS = {"csv": "text/csv; charset=utf-8", "parquet": "application/vnd.apache.parquet"}
 _ACCEPT = {"text/csv": "csv", "application/vnd.apache.parquet": "parquet", "application/x-parquet": "parquet"}
-_FIELDS = {"cube", "measures", "columns", "rows", "slicers", "nonEmpty", "orderBy", "limit", "offset"}
+_FIELDS = {"cube", "measures", "columns", "rows", "slicers", "nonEmpty", "orderBy", "limit", "offset", "totals"}
 
 
 def choose_format(requested: str | None, accept: str | None) -> str:
@@ -34,25 +32,24 @@ def choose_format(requested: str | None, accept: str | None) -> str:
     return "csv"
 
 
-def cube_query_from_json(data: object) -> CubeQuery:
+def query_input_from_json(data: object) -> CubeQueryInput:
     """The ``CubeQuery`` GraphQL input, written as JSON (camelCase names), checked for shape."""
     if not isinstance(data, Mapping):
         raise QueryError("'query' must be an object with cube, measures, rows, ...")
     unknown = set(data) - _FIELDS
     if unknown:
         raise QueryError(f"Unknown field(s) in 'query': {', '.join(sorted(str(u)[:40] for u in unknown))}.")
-    return cube_query_from_input(
-        CubeQueryInput(
-            cube=_text(data.get("cube"), "cube"),
-            measures=_texts(data.get("measures"), "measures"),
-            columns=_axis(data.get("columns", []), "columns"),
-            rows=_axis(data.get("rows", []), "rows"),
-            slicers=_texts(data.get("slicers", []), "slicers"),
-            non_empty=_bool(data.get("nonEmpty", True), "nonEmpty"),
-            order_by=_orders(data.get("orderBy", [])),
-            limit=None if data.get("limit") is None else _int(data.get("limit"), "limit"),
-            offset=_int(data.get("offset", 0), "offset"),
-        )
+    return CubeQueryInput(
+        cube=_text(data.get("cube"), "cube"),
+        measures=_texts(data.get("measures"), "measures"),
+        columns=_axis(data.get("columns", []), "columns"),
+        rows=_axis(data.get("rows", []), "rows"),
+        slicers=_texts(data.get("slicers", []), "slicers"),
+        non_empty=_bool(data.get("nonEmpty", True), "nonEmpty"),
+        order_by=_orders(data.get("orderBy", [])),
+        limit=None if data.get("limit") is None else _int(data.get("limit"), "limit"),
+        offset=_int(data.get("offset", 0), "offset"),
+        totals=_bool(data.get("totals", False), "totals"),
     )
 
 

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from gateway.api.discover import Member
+from gateway.engine.cellset import Member
 from gateway.api.session import DataSession, OpenCatalog
 from gateway.errors import LimitExceededError, NotFoundError
 from gateway.model.catalog import name_key
@@ -507,24 +507,24 @@ def _all_pages(context: DiscoverContext, place: _Place, level_unique: str) -> It
     offset = 0
     while True:
         page = context.session.members(place.catalog, place.cube.name, level_unique, 1000, offset)
-        yield from page.items
+        yield from page.members
         if not page.has_more or offset > MAX_MEMBERS:
             return
-        offset += len(page.items)
+        offset += len(page.members)
 
 
 def _children(context: DiscoverContext, place: _Place, unique_name: str) -> list[Member]:
     found: list[Member] = []
     while True:
         page = context.session.children(place.catalog, place.cube.name, unique_name, 1000, len(found))
-        found.extend(page.items)
+        found.extend(page.members)
         if not page.has_more or len(found) > MAX_MEMBERS:
             return found
 
 
 def _member_row(context: DiscoverContext, place: _Place, member: Member, parent: str | None) -> Row:
     assert place.hierarchy is not None and place.dimension is not None
-    number = member.depth + 1
+    number = member.level_depth + 1
     return {
         **_cube_scope(place.catalog, place.cube),
         "DIMENSION_UNIQUE_NAME": bracket(place.dimension.name),
@@ -645,7 +645,7 @@ def _tree(context: DiscoverContext, catalog: OpenCatalog, cube: Cube, name: str,
             if is_self and tree_op & TREE_SELF or not is_self and tree_op & TREE_SIBLINGS:
                 yield _member_row(context, place, sibling, parent_name)
     if tree_op & (TREE_CHILDREN | TREE_DESCENDANTS):
-        yield from _descendants(context, place, member, member.depth + 2, deep=bool(tree_op & TREE_DESCENDANTS))
+        yield from _descendants(context, place, member, member.level_depth + 2, deep=bool(tree_op & TREE_DESCENDANTS))
 
 
 def _descendants(context: DiscoverContext, place: _Place, member: Member | None, number: int, *, deep: bool) -> Iterator[Row]:
@@ -668,7 +668,7 @@ def _descendants(context: DiscoverContext, place: _Place, member: Member | None,
 def _ancestors(context: DiscoverContext, place: _Place, member: Member) -> list[Member]:
     found: list[Member] = []
     current = member
-    while current.depth > 0:
+    while current.level_depth > 0:
         parent = context.session.parent(place.catalog, place.cube.name, current.unique_name)
         if parent is None:
             break

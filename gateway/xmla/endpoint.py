@@ -145,8 +145,8 @@ class XmlaEndpoint:
         except LimitExceededError as error:
             self._fail(result, 200, "limit", str(error), f"{error.code}: {error}")
         except (UserError, XmlaClientError) as error:
-            code = error.code if isinstance(error, UserError) else "XMLA_CLIENT_ERROR"
-            self._fail(result, 200, "client", str(error), f"{code}: {error}",
+            audited_as = error.code if isinstance(error, UserError) else "XMLA_CLIENT_ERROR"  # the audit reason only
+            self._fail(result, 200, "client", str(error), f"{audited_as}: {error}",
                        fault_code=error.code if isinstance(error, XmlaClientError) else "Client")
         except TimeoutError:
             message = f"The request took longer than {self._config.request_timeout_seconds:g} seconds and was stopped."

@@ -49,6 +49,9 @@ POOL: dict[str, tuple[str, Grants]] = {
     # 147 with every area at the aggregated level
     "full147": ("147", (("ukraine", "aggregated"), ("borger", "aggregated"), ("voksenhandicap", "aggregated"),
                         ("kl_databank", "aggregated"))),
+    # 101 with individual grants: the databases' own numbers (no disclosure noise), person level visible
+    "exact101": ("101", (("ukraine", "individual"), ("borger", "individual"), ("voksenhandicap", "individual"),
+                         ("kl_databank", "aggregated"))),
     # 101 with no grants at all
     "none101": ("101", ()),
 }

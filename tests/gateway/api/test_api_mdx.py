@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from gateway.api.context import RequestTrail
 from gateway.api.execute_types import AxisItemInput, CubeQueryInput
+from gateway.api.results import cube_query_from_input
 from gateway.api.session import DataSession
 from gateway.errors import AccessDeniedError, NotFoundError
 from gateway.mdx import run_mdx
@@ -35,7 +36,7 @@ def session_for(world: World, user: str) -> tuple[DataSession, RequestTrail]:
 
 
 def test_mdx_totals_agree_with_the_database_and_the_trail_records_them(world: World) -> None:
-    session, trail = session_for(world, "some101")
+    session, trail = session_for(world, "exact101")  # an individual grant: exact numbers, no disclosure noise
     result = run_mdx(session, UKRAINE, BY_SEX_MDX)
     assert [t[0].unique_name for t in result.axes[0].tuples] == ["[Køn].[Køn].[All]", "[Køn].[Køn].&[K]", "[Køn].[Køn].&[M]"]
     arrivals, departures = (
@@ -49,21 +50,21 @@ def test_mdx_totals_agree_with_the_database_and_the_trail_records_them(world: Wo
 
 
 def test_denied_and_missing_databases_give_the_same_denial(world: World) -> None:
-    session, trail = session_for(world, "full101")
+    session, trail = session_for(world, "exact101")
     texts = []
     for name in ("FLIS Ukraine-147", "FLIS Ukraine-999"):
         with pytest.raises(AccessDeniedError) as raised:
             run_mdx(session, name, BY_SEX_MDX)
         texts.append(str(raised.value).replace(name, "<db>"))
     assert texts[0] == texts[1] == (
-        f"Either the user, '{world.user('full101').login}', does not have access to the '<db>' database, "
+        f"Either the user, '{world.user('exact101').login}', does not have access to the '<db>' database, "
         "or the database does not exist."
     )
     assert trail.cells == 0
 
 
 def test_a_cube_named_in_from_must_be_in_the_opened_database(world: World) -> None:
-    session, _ = session_for(world, "full101")
+    session, _ = session_for(world, "exact101")
     with pytest.raises(NotFoundError, match="The cube 'Voksne Handicappede' was not found"):
         run_mdx(session, UKRAINE, "SELECT {[Measures].[Unikke modtagere]} ON 0 FROM [Voksne Handicappede]")
 
@@ -75,7 +76,7 @@ def test_person_level_is_invisible_without_an_individual_grant(world: World) -> 
     session, _ = session_for(world, "some101")  # aggregated Voksenhandicap
     with pytest.raises(NotFoundError, match=r"\[Borger\]"):
         run_mdx(session, OWN_VH, PERSON_LEVEL)
-    individual, trail = session_for(world, "full101")
+    individual, trail = session_for(world, "exact101")
     result = run_mdx(individual, OWN_VH, PERSON_LEVEL)
     assert len(result.axes[1]) == 2 and all(c.value == 1 for c in result.cells)
     assert "read_individual" in trail.operations  # person-level members read: on the audit record
@@ -88,7 +89,7 @@ def test_graphql_totals_on_request(world: World) -> None:
         "rows": [{"level": "[Ydelse].[Ydelse].[Kategori]"}],
         "totals": True,
     }
-    with world.client(world.user("full101")) as client:
+    with world.client(world.user("exact101")) as client:
         data = gql_data(client, TOTALS, {"catalog": OWN_VH, "q": query})
     cell_set = data["execute"]["cellSet"]
     last = cell_set["axes"][1]["tuples"][-1]["members"][0]
@@ -100,9 +101,9 @@ def test_graphql_totals_on_request(world: World) -> None:
 
 
 def test_a_remembered_answer_is_counted_and_never_crosses_grant_levels(world: World) -> None:
-    individual, _ = session_for(world, "full101")
+    individual, _ = session_for(world, "exact101")
     first = run_mdx(individual, OWN_VH, PERSON_LEVEL)
-    again, trail = session_for(world, "full101")
+    again, trail = session_for(world, "exact101")
     assert run_mdx(again, OWN_VH, PERSON_LEVEL) == first
     assert trail.cells == len(first.cells)  # served from the cache, still on the request's count
     assert "read_individual" in trail.operations  # and still on the audit record as a person-level read
@@ -134,11 +135,11 @@ def test_the_mdx_and_graphql_paths_serve_the_same_cells(
     row_levels = [LEVELS[d][pick % len(LEVELS[d])] for d in dimensions[:rows]]
     column_levels = [LEVELS[d][pick % len(LEVELS[d])] for d in dimensions[rows : rows + columns]]
     session, _ = session_for(world, "some101")
-    graphql = session.execute(UKRAINE, CubeQueryInput(
+    graphql = session.query(UKRAINE, cube_query_from_input(CubeQueryInput(
         cube="Ukraine", measures=[f"[Measures].[{m}]" for m in measures], non_empty=False,
         rows=[AxisItemInput(level=level) for level in row_levels],
         columns=[AxisItemInput(level=level) for level in column_levels],
-    ))._result
+    )))
     expected = {
         frozenset(m.unique_name for m in row.members + column.members): graphql.cell(c, r).value
         for r, row in enumerate(graphql.axes[1].tuples)
@@ -166,7 +167,7 @@ CELL PROPERTIES VALUE, FORMAT_STRING, LANGUAGE, BACK_COLOR, FORE_COLOR, FONT_FLA
 
 
 def test_excel_filtered_pivot_with_subtotals_on_the_demo_cube(world: World) -> None:
-    session, _ = session_for(world, "some101")
+    session, _ = session_for(world, "exact101")  # exact numbers to check against the database
     result = run_mdx(session, UKRAINE, EXCEL_FILTERED_PIVOT)
     columns = [tuple(m.unique_name for m in t) for t in result.axes[0].tuples]
     assert columns[:2] == [("[Køn].[Køn].[All]", "[Measures].[Indrejste]"), ("[Køn].[Køn].[All]", "[Measures].[Udrejste]")]

@@ -64,7 +64,7 @@ def connect(world: World) -> Iterator[Any]:
 
 
 def test_lists_catalogs_and_cubes_and_runs_mdx(world: World, connect: Any) -> None:
-    user = world.user("full101")
+    user = world.user("exact101")
     source = connect(user)
     names = {catalog.getUniqueName() for catalog in source.getCatalogs()}
     assert "FLIS Ukraine-101" in names
@@ -91,12 +91,12 @@ def test_lists_catalogs_and_cubes_and_runs_mdx(world: World, connect: Any) -> No
 
 
 def test_the_bare_server_url_works_too(world: World, connect: Any) -> None:
-    source = connect(world.user("full101"), path="/")
+    source = connect(world.user("exact101"), path="/")
     assert "FLIS Ukraine-101" in {c.getUniqueName() for c in source.getCatalogs()}
 
 
 def test_a_foreign_database_is_the_uniform_denial(world: World, connect: Any) -> None:
-    user = world.user("full101")
+    user = world.user("exact101")
     source = connect(user)
     with pytest.raises(XMLAException) as denied:
         source.getCatalog("FLIS Ukraine-147").getCubes()
@@ -110,7 +110,7 @@ def test_a_foreign_database_is_the_uniform_denial(world: World, connect: Any) ->
 
 
 def test_sessions_begin_and_end(world: World, connect: Any) -> None:
-    source = connect(world.user("full101"))
+    source = connect(world.user("exact101"))
     source.BeginSession()
     assert source.sessionId
     assert "FLIS Ukraine-101" in {c.getUniqueName() for c in source.getCatalogs()}

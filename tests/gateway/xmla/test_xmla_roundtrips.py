@@ -29,7 +29,7 @@ EXCEL_PROPERTIES = {"Catalog": CATALOG, "Format": "Multidimensional", "AxisForma
 
 @pytest.fixture(scope="module")
 def excel(world: World) -> Iterator[httpx.Client]:
-    with world.client(world.user("full101")) as client:
+    with world.client(world.user("exact101")) as client:
         yield client
 
 
@@ -265,4 +265,4 @@ def test_the_demos_xmla_example_gives_the_pivot_with_totals_and_the_denial(world
     net = world.oracle(CATALOG, "select sum(indrejst) - sum(udrejst) from haendelser")
     assert number(cells(md).get(0)) == net  # the grand total
     denied = post(excel, example_xmla_body("FLIS Ukraine-147"), action="Execute")
-    assert denied.fault == DENIAL.format(login=world.user("full101").login, database="FLIS Ukraine-147")
+    assert denied.fault == DENIAL.format(login=world.user("exact101").login, database="FLIS Ukraine-147")
