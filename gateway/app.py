@@ -55,7 +55,7 @@ def build_gateway(settings: Settings, *, store: MetadataStore | None = None) -> 
     catalog = load_catalog(settings.schema_dir)
     registry = DatabaseRegistry.from_settings(settings)
     if store is None:
-        store = MetadataStore(settings.resolved_metadata_url)
+        store = MetadataStore.from_settings(settings)
         store.migrate()
     audit = store.audit_log()
     cache = EngineCache(result_cells=settings.result_cache_cells)

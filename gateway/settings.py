@@ -74,6 +74,10 @@ class Settings:
     max_body_bytes: int = 65536
     max_member_queries: int = 500  # Discover member lookups (members, parent, children) per request
     graphiql: bool = False  # development only
+    # control plane
+    individual_grant_max_days: int = 365  # four-eyes grants of person data last at most this long
+    portal_idle_minutes: int = 15  # a portal session ends after this long without a request
+    portal_absolute_hours: int = 8  # ... and this long after login, whatever happens
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -116,6 +120,9 @@ class Settings:
             identity_mode=env.get("DATAADGANG_IDENTITY_MODE", "tls"),
             client_cert_header=env.get("DATAADGANG_CLIENT_CERT_HEADER", "X-SSL-Client-Cert"),
             identity_check_interval_seconds=_float(env, "DATAADGANG_IDENTITY_CHECK_INTERVAL_SECONDS", 0.0),
+            individual_grant_max_days=_int(env, "DATAADGANG_INDIVIDUAL_GRANT_MAX_DAYS", 365),
+            portal_idle_minutes=_int(env, "DATAADGANG_PORTAL_IDLE_MINUTES", 15),
+            portal_absolute_hours=_int(env, "DATAADGANG_PORTAL_ABSOLUTE_HOURS", 8),
         )
 
     def with_home(self, home: Path) -> Settings:

@@ -55,7 +55,7 @@ def _settings(ctx: click.Context) -> Settings:
 def open_store(ctx: click.Context) -> MetadataStore:
     """The migrated store, closed when the command ends."""
     with one_line_errors():
-        store = ctx.with_resource(MetadataStore(_settings(ctx).resolved_metadata_url))
+        store = ctx.with_resource(MetadataStore.from_settings(_settings(ctx)))
         store.migrate()
     return store
 

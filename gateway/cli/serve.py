@@ -102,7 +102,7 @@ def demo(settings: Settings, rebuild: bool, no_serve: bool) -> None:
     else:
         say(f"reusing {len(registry.names())} cube databases (--rebuild to make them anew)")
     registry.close()
-    with MetadataStore(settings.resolved_metadata_url) as store:
+    with MetadataStore.from_settings(settings) as store:
         store.migrate()
         credentials = prepare_users(settings, store, ca, say=say)
     analyst = credentials["komb-fli-prod\\kl_pri"]

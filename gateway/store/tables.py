@@ -99,8 +99,43 @@ class GrantRow(Base):
     granted_by: Mapped[str] = mapped_column(sa.String(256))
     revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     revoked_by: Mapped[str | None] = mapped_column(sa.String(256))
+    # four-eyes: an individual-level grant counts only once a second officer approved it
+    approved_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    approved_by: Mapped[str | None] = mapped_column(sa.String(256))
 
     user: Mapped[UserRow] = relationship()
+
+
+class PortalSessionRow(Base):
+    """A logged-in portal session, server-side so that every worker sees it and logout ends it.
+
+    ``id`` is the SHA-256 of the cookie's token: a leaked table does not hand out sessions.
+    """
+
+    __tablename__ = "portal_sessions"
+    __table_args__ = (sa.CheckConstraint("method in ('certificate', 'oidc')", name="ck_portal_sessions_method"),)
+
+    id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    method: Mapped[str] = mapped_column(sa.String(16))
+    cert_fingerprint: Mapped[str | None] = mapped_column(sa.String(64))
+    csrf_token: Mapped[str] = mapped_column(sa.String(64))
+    oidc_id_token: Mapped[str | None] = mapped_column(sa.Text())
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    last_seen_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    ended_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+
+
+class PortalDownloadRow(Base):
+    """A file offered once to one session (a freshly issued PKCS#12); deleted when fetched."""
+
+    __tablename__ = "portal_downloads"
+
+    id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    session_id: Mapped[str] = mapped_column(sa.ForeignKey("portal_sessions.id"), index=True)
+    filename: Mapped[str] = mapped_column(sa.String(256))
+    content: Mapped[bytes] = mapped_column(sa.LargeBinary())
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
 
 
 class RevisionRow(Base):
@@ -114,6 +149,11 @@ class RevisionRow(Base):
 
 class AuditEventRow(Base):
     __tablename__ = "audit_events"
+    __table_args__ = (
+        sa.Index("ix_audit_events_kommune_time", "kommune_kode", "time"),
+        sa.Index("ix_audit_events_operation_time", "operation", "time"),
+        sa.Index("ix_audit_events_outcome_time", "outcome", "time"),
+    )
 
     seq: Mapped[int] = mapped_column(sa.BigInteger(), primary_key=True, autoincrement=False)
     time: Mapped[dt.datetime] = mapped_column(UTCDateTime(), index=True)
