@@ -212,6 +212,17 @@ def grant_add(ctx: click.Context, login: str, area: str, level: str, valid_from:
     click.echo(f"grant #{view.id}: {view.login} may use '{view.area}' ({view.level}) from {_stamp(view.valid_from)} to {_stamp(view.valid_to)}")
 
 
+@grant.command("approve")
+@click.argument("grant_id", type=int)
+@click.pass_context
+def grant_approve(ctx: click.Context, grant_id: int) -> None:
+    """Approve individual-level grant GRANT_ID (four-eyes: not by whoever granted it)."""
+    store = open_store(ctx)
+    with one_line_errors():
+        view = store.approve_grant(cli_actor(), grant_id)
+    click.echo(f"approved grant #{view.id} ({view.login}, '{view.area}', {view.level})")
+
+
 @grant.command("revoke")
 @click.argument("grant_id", type=int)
 @click.pass_context
@@ -227,12 +238,20 @@ def grant_revoke(ctx: click.Context, grant_id: int) -> None:
 @click.option("--login", default=None)
 @click.option("--kommune", "kommune_kode", default=None)
 @click.option("--active", is_flag=True, help="Hide revoked grants.")
+@click.option("--awaiting", is_flag=True, help="Only individual-level grants awaiting a second officer's approval.")
+@click.option("--expiring-days", type=click.IntRange(1, 3650), default=None,
+              help="Only grants in force that end within this many days (recertification).")
 @click.pass_context
-def grant_list(ctx: click.Context, login: str | None, kommune_kode: str | None, active: bool) -> None:
+def grant_list(
+    ctx: click.Context, login: str | None, kommune_kode: str | None, active: bool, awaiting: bool, expiring_days: int | None
+) -> None:
     """List grants with their status now."""
     store = open_store(ctx)
     with one_line_errors():
-        views = store.list_grants(cli_actor(), login=login, kommune_kode=kommune_kode, include_revoked=not active)
+        views = store.list_grants(
+            cli_actor(), login=login, kommune_kode=kommune_kode, include_revoked=not active, awaiting_approval=awaiting,
+            expiring_within=None if expiring_days is None else dt.timedelta(days=expiring_days),
+        )
     now = store.now()
     echo_table(
         ("ID", "LOGIN", "AREA", "LEVEL", "FROM", "TO", "STATUS", "BY", "PURPOSE"),
@@ -319,9 +338,32 @@ def cert_list(ctx: click.Context, login: str) -> None:
     )
 
 
+# -- access ------------------------------------------------------------------------------------
+@click.group()
+def access() -> None:
+    """Why a user may or may not read a database."""
+
+
+@access.command("explain")
+@click.argument("login")
+@click.argument("database")
+@click.pass_context
+def access_explain(ctx: click.Context, login: str, database: str) -> None:
+    """Which rule allows or denies LOGIN reading DATABASE (the gateway's own decision)."""
+    from admin.access_explain import explain_access
+    from gateway.model import load_catalog
+
+    store, actor = open_store(ctx), cli_actor()
+    with one_line_errors():
+        person = store.get_user(actor, login)
+        answer = explain_access(store, load_catalog(_settings(ctx).schema_dir), actor, user_id=person.id, database=database)
+    for label, decision in (("read", answer.read), ("individual level", answer.individual)):
+        click.echo(f"{label}: {'allowed' if decision.allowed else 'denied'}: {decision.reason}")
+
+
 def register(main: click.Group) -> None:
     """Add the administration commands to the main group."""
     from gateway.cli.audit import audit
 
-    for group in (kommune, user, grant, audit):
+    for group in (kommune, user, grant, access, audit):
         main.add_command(group)

@@ -194,6 +194,10 @@ class MetadataStore(StoreIdentitySource):
         with self.database.read() as session:
             return users.view(users.find(session, actor, login))
 
+    def get_user_by_id(self, actor: Actor, user_id: int) -> UserView:
+        with self.database.read() as session:
+            return users.view(users.find_by_id(session, actor, user_id))
+
     def list_users(self, actor: Actor, *, kommune_kode: str | None = None) -> list[UserView]:
         with self.database.read() as session:
             return users.list_users(session, actor, kommune_kode=kommune_kode)
