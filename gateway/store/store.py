@@ -136,6 +136,11 @@ class MetadataStore(StoreIdentitySource):
         )
         audit_chain.append(session, {name: getattr(event, name) for name in audit_chain.FIELDS})
 
+    @staticmethod
+    def _kommune_of(session: Session, user_id: int) -> str:
+        """The kommune a change belongs to, so its audit event shows in that kommune's trail."""
+        return session.scalars(sa.select(users.UserRow.kommune_kode).where(users.UserRow.id == user_id)).one()
+
     # -- kommuner -------------------------------------------------------------------------
     def onboard_kommune(self, actor: Actor, kode: str) -> KommuneView:
         with self._write() as session:
@@ -306,13 +311,16 @@ class MetadataStore(StoreIdentitySource):
                 now=self.now(),
             )
             detail = f"issued certificate {view.serial:x} (sha256 {view.fingerprint}) to {view.login}, valid to {view.not_after.isoformat()}"
-            self._record_admin(session, actor, "admin.certificate.issue", None, detail)
+            self._record_admin(session, actor, "admin.certificate.issue", self._kommune_of(session, view.user_id), detail)
             return view
 
     def revoke_certificate(self, actor: Actor, serial: int, *, reason: str) -> CertificateView:
         with self._write() as session:
             view = certificates.revoke(session, actor, serial, reason=reason, now=self.now())
-            self._record_admin(session, actor, "admin.certificate.revoke", None, f"revoked certificate {view.serial:x} of {view.login} ({reason})")
+            self._record_admin(
+                session, actor, "admin.certificate.revoke", self._kommune_of(session, view.user_id),
+                f"revoked certificate {view.serial:x} of {view.login} ({reason})",
+            )
             return view
 
     def get_certificate(self, actor: Actor, serial: int) -> CertificateView:

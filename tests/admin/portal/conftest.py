@@ -47,3 +47,18 @@ def browser_for(world: World, portal_url: str) -> Iterator:
     yield open_for
     for browser in opened:
         browser.close()
+
+
+@pytest.fixture(scope="module")
+def browser_for_module(world: World, portal_url: str) -> Iterator:
+    """Like ``browser_for``, kept open for a whole module (hypothesis runs many examples per test)."""
+    opened: list[PortalBrowser] = []
+
+    def open_for(person: Person) -> PortalBrowser:
+        browser = PortalBrowser(world, portal_url, person).login()
+        opened.append(browser)
+        return browser
+
+    yield open_for
+    for browser in opened:
+        browser.close()
