@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from html.parser import HTMLParser
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -33,6 +34,8 @@ class Person:
 
     cert: ApiUser
     view: UserView
+    p12_path: Path
+    p12_password: str
 
     @property
     def login(self) -> str:
@@ -48,7 +51,7 @@ def make_person(world: World, kommune: str, *roles: Role, name: str = "p") -> Pe
         name=stem, login=view.login, kommune=kommune, serial=issued.issued.serial, fingerprint=issued.issued.fingerprint,
         cert_path=issued.bundle.certificate_path, key_path=issued.bundle.key_path, password=issued.password,
     )
-    return Person(cert=cert, view=view)
+    return Person(cert=cert, view=view, p12_path=issued.bundle.pkcs12_path, p12_password=issued.password)
 
 
 class _Forms(HTMLParser):
