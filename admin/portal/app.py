@@ -89,7 +89,7 @@ class Portal:
 
     # -- rendering --------------------------------------------------------------------------
     def render(
-        self, request: Request, user: PortalUser | None, template: str, *, status: int = 200, **values: Any
+        self, request: Request, user: PortalUser | None, template: str, *, http_status: int = 200, **values: Any
     ) -> HTMLResponse:
         html = self.templates.get_template(template).render(
             base=request.scope.get("root_path", ""),
@@ -99,10 +99,10 @@ class Portal:
             now=self.store.now(),
             **values,
         )
-        return HTMLResponse(html, status_code=status)
+        return HTMLResponse(html, status_code=http_status)
 
     def error_page(self, request: Request, user: PortalUser | None, status: int, message: str) -> HTMLResponse:
-        return self.render(request, user, "error.html", status=status, status_code=status, message=message)
+        return self.render(request, user, "error.html", http_status=status, message=message)
 
     def not_found(self, request: Request, user: PortalUser | None) -> HTMLResponse:
         """One answer for 'missing' and 'another kommune's': the page names no object."""

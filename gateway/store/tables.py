@@ -149,10 +149,10 @@ class RevisionRow(Base):
 
 class AuditEventRow(Base):
     __tablename__ = "audit_events"
-    __table_args__ = (
-        sa.Index("ix_audit_events_kommune_time", "kommune_kode", "time"),
-        sa.Index("ix_audit_events_operation_time", "operation", "time"),
-        sa.Index("ix_audit_events_outcome_time", "outcome", "time"),
+    # the auditor's search: an equality filter, then newest (or oldest) first by seq, one page at a time
+    __table_args__ = tuple(
+        sa.Index(f"ix_audit_events_{column}_seq", column, "seq")
+        for column in ("kommune_kode", "login", "database", "operation", "outcome")
     )
 
     seq: Mapped[int] = mapped_column(sa.BigInteger(), primary_key=True, autoincrement=False)
@@ -172,6 +172,19 @@ class AuditEventRow(Base):
     request_id: Mapped[str | None] = mapped_column(sa.Text())
     prev_hash: Mapped[str] = mapped_column(sa.String(64))
     hash: Mapped[str] = mapped_column(sa.String(64))
+
+
+class AuditVerificationRow(Base):
+    """One walk of the audit chain: when, by whom, and what it found (the portal shows the last)."""
+
+    __tablename__ = "audit_verifications"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    verified_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    verified_by: Mapped[str] = mapped_column(sa.String(256))
+    ok: Mapped[bool] = mapped_column(sa.Boolean())
+    checked: Mapped[int] = mapped_column(sa.BigInteger())
+    problem: Mapped[str | None] = mapped_column(sa.Text())
 
 
 class AuditChainHeadRow(Base):

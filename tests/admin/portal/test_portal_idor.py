@@ -45,7 +45,9 @@ def victims(world, officer, browser_for_module):
     issued = owner.submit(f"/admin/brugere/{person.view.id}/certifikater", {"days": "30"})
     token = re.search(r'href="/admin/hent/([^"]+)"', issued.text).group(1)
     serials = [f"{c.serial:X}" for c in world.store.list_certificates(OPERATOR, person.login)]
+    events = [r.seq for r in world.store.audit_log().query(kommune_kode="101")][-5:]
     return {
+        "seq": [str(seq) for seq in events],
         "user_id": [str(person.view.id)],
         "grant_id": [str(g) for g in grants],
         "serial": serials,
@@ -54,7 +56,7 @@ def victims(world, officer, browser_for_module):
 
 
 def _missing(kind: str) -> str:
-    return {"user_id": "987654", "grant_id": "987654", "serial": secrets.token_hex(12).upper(), "token": secrets.token_urlsafe(24)}[kind]
+    return {"seq": "98765432", "user_id": "987654", "grant_id": "987654", "serial": secrets.token_hex(12).upper(), "token": secrets.token_urlsafe(24)}[kind]
 
 
 def _snapshot(world) -> tuple:
@@ -70,6 +72,7 @@ def attackers(world, browser_for_module):
         browser_for_module(make_person(world, "147", Role.SECURITY_OFFICER, name="so")),
         browser_for_module(make_person(world, "147", Role.AUDITOR, name="aud")),
         browser_for_module(make_person(world, "147", Role.SECURITY_OFFICER, Role.AUDITOR, name="both")),
+        browser_for_module(make_person(world, "147", Role.USER, Role.AUDITOR, name="aud2")),
     ]
 
 
@@ -101,5 +104,5 @@ def test_another_kommunes_objects_look_exactly_like_missing_ones(world, victims,
 
 def test_the_property_covers_every_kind_of_object_route(world) -> None:
     kinds = {kind for _method, _path, kind in _object_routes(world)}
-    assert kinds == {"user_id", "grant_id", "serial", "token"}
-    assert len(_object_routes(world)) >= 9
+    assert kinds == {"user_id", "grant_id", "serial", "token", "seq"}
+    assert len(_object_routes(world)) >= 10

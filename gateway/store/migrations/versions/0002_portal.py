@@ -1,5 +1,5 @@
 """Administration portal: four-eyes approval of grants, server-side portal sessions, one-time
-certificate downloads, and indexes for searching the audit trail.
+certificate downloads, indexes for searching the audit trail, and the record of chain checks.
 
 Revision ID: 0002_portal
 Revises: 0001
@@ -17,6 +17,8 @@ revision = "0002_portal"
 down_revision = "0001"
 branch_labels = None
 depends_on = None
+
+SEARCH_COLUMNS = ("kommune_kode", "login", "database", "operation", "outcome")
 
 
 def upgrade() -> None:
@@ -46,15 +48,24 @@ def upgrade() -> None:
         sa.Column("content", sa.LargeBinary(), nullable=False),
         sa.Column("created_at", UTCDateTime(), nullable=False),
     )
-    op.create_index("ix_audit_events_kommune_time", "audit_events", ["kommune_kode", "time"])
-    op.create_index("ix_audit_events_operation_time", "audit_events", ["operation", "time"])
-    op.create_index("ix_audit_events_outcome_time", "audit_events", ["outcome", "time"])
+    op.create_table(
+        "audit_verifications",
+        sa.Column("id", sa.Integer(), primary_key=True),
+        sa.Column("verified_at", UTCDateTime(), nullable=False),
+        sa.Column("verified_by", sa.String(256), nullable=False),
+        sa.Column("ok", sa.Boolean(), nullable=False),
+        sa.Column("checked", sa.BigInteger(), nullable=False),
+        sa.Column("problem", sa.Text(), nullable=True),
+    )
+    # the auditor's search: an equality filter, newest (or oldest) first, one page at a time
+    for column in SEARCH_COLUMNS:
+        op.create_index(f"ix_audit_events_{column}_seq", "audit_events", [column, "seq"])
 
 
 def downgrade() -> None:
-    op.drop_index("ix_audit_events_outcome_time", table_name="audit_events")
-    op.drop_index("ix_audit_events_operation_time", table_name="audit_events")
-    op.drop_index("ix_audit_events_kommune_time", table_name="audit_events")
+    for column in SEARCH_COLUMNS:
+        op.drop_index(f"ix_audit_events_{column}_seq", table_name="audit_events")
+    op.drop_table("audit_verifications")
     op.drop_table("portal_downloads")
     op.drop_table("portal_sessions")
     with op.batch_alter_table("grants") as batch:
