@@ -116,3 +116,21 @@ def test_officer_workflow_in_chromium(world, portal_url, tmp_path) -> None:
     operations = {r.event.operation for r in world.store.audit_log().query() if r.event.login in (officer.login, second.login)}
     assert {"admin.session.login", "admin.user.add", "admin.certificate.issue", "admin.grant.add",
             "admin.certificate.revoke", "admin.grant.approve", "admin.session.logout"} <= operations
+
+    auditor = make_person(world, "101", Role.AUDITOR, name="chrome_rev")
+    with chromium(tmp_path / "auditor", p12=auditor.p12_path, password=auditor.p12_password, ca_file=world.ca_file) as browser:
+        browser.open(f"{portal_url}/admin/login")
+        browser.click("form[action$='/login/certifikat'] button")
+        browser.open(f"{portal_url}/admin/revision?rapport=admin&login={officer.login.replace(chr(92), '%5C')}&orden=aeldste")
+        for operation in ("admin.user.add", "admin.certificate.issue", "admin.grant.add", "admin.certificate.revoke"):
+            assert operation in browser.page
+        browser.click("form[action$='/revision/verificer'] button")
+        assert "intakt" in browser.text("#chain-status") and auditor.login in browser.text("#chain-status")
+        _visit(browser, "08-revisionsspor")
+        browser.click("#export-csv")
+        exported = browser.wait_for_download(".csv").read_text(encoding="utf-8")
+        assert "admin.certificate.revoke" in exported and serial.lower() in exported.lower()
+        browser.open(f"{portal_url}/admin/revision?login={login.replace(chr(92), '%5C')}&orden=aeldste")
+        browser.click("tbody a")
+        assert "prev_hash" in browser.page and "execute" in browser.page
+        _visit(browser, "09-haendelse")
