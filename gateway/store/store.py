@@ -327,6 +327,12 @@ class MetadataStore(StoreIdentitySource):
         with self.database.read() as session:
             return certificates.get_by_serial(session, actor, serial)
 
+    def list_expiring_certificates(self, actor: Actor, *, within: dt.timedelta) -> list[CertificateView]:
+        """Valid certificates that expire within ``within``: operators see every kommune's."""
+        now = self.now()
+        with self.database.read() as session:
+            return certificates.list_expiring(session, actor, now=now, before=now + within)
+
     def list_certificates(self, actor: Actor, login: str) -> list[CertificateView]:
         with self.database.read() as session:
             return certificates.list_for(session, actor, login)

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from starlette.routing import BaseRoute
 
-from admin.portal.views import audit, auth, certificates, explain, grants, home, users
+from admin.portal.views import audit, auth, certificates, explain, grants, home, operations, users
 
 if TYPE_CHECKING:
     from admin.portal.app import Portal
@@ -14,6 +14,6 @@ if TYPE_CHECKING:
 
 def routes(portal: Portal) -> list[BaseRoute]:
     found: list[BaseRoute] = []
-    for module in (auth, home, users, certificates, grants, explain, audit):
+    for module in (auth, home, users, certificates, grants, explain, audit, operations):
         found.extend(module.routes(portal))
     return found

@@ -47,6 +47,7 @@ def victims(world, officer, browser_for_module):
     serials = [f"{c.serial:X}" for c in world.store.list_certificates(OPERATOR, person.login)]
     events = [r.seq for r in world.store.audit_log().query(kommune_kode="101")][-5:]
     return {
+        "kode": ["101"],
         "seq": [str(seq) for seq in events],
         "user_id": [str(person.view.id)],
         "grant_id": [str(g) for g in grants],
@@ -56,7 +57,7 @@ def victims(world, officer, browser_for_module):
 
 
 def _missing(kind: str) -> str:
-    return {"seq": "98765432", "user_id": "987654", "grant_id": "987654", "serial": secrets.token_hex(12).upper(), "token": secrets.token_urlsafe(24)}[kind]
+    return {"kode": "999", "seq": "98765432", "user_id": "987654", "grant_id": "987654", "serial": secrets.token_hex(12).upper(), "token": secrets.token_urlsafe(24)}[kind]
 
 
 def _snapshot(world) -> tuple:
@@ -104,5 +105,5 @@ def test_another_kommunes_objects_look_exactly_like_missing_ones(world, victims,
 
 def test_the_property_covers_every_kind_of_object_route(world) -> None:
     kinds = {kind for _method, _path, kind in _object_routes(world)}
-    assert kinds == {"user_id", "grant_id", "serial", "token", "seq"}
+    assert kinds == {"user_id", "grant_id", "serial", "token", "seq", "kode"}
     assert len(_object_routes(world)) >= 10
