@@ -134,3 +134,13 @@ def test_officer_workflow_in_chromium(world, portal_url, tmp_path) -> None:
         browser.click("tbody a")
         assert "prev_hash" in browser.page and "execute" in browser.page
         _visit(browser, "09-haendelse")
+
+    operator = make_person(world, "101", Role.OPERATOR, name="chrome_drift")
+    with chromium(tmp_path / "operator", p12=operator.p12_path, password=operator.p12_password, ca_file=world.ca_file) as browser:
+        browser.open(f"{portal_url}/admin/login")
+        browser.click("form[action$='/login/certifikat'] button")
+        for number, page in ((10, "kommuner"), (11, "databaser"), (12, "certifikater")):
+            browser.open(f"{portal_url}/admin/drift/{page}")
+            _visit(browser, f"{number}-drift-{page}")
+        browser.open(f"{portal_url}/admin/drift/databaser")
+        assert "FLIS Ukraine-101" in browser.page
