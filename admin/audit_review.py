@@ -2,9 +2,10 @@
 chain's verification status. Auditors see their own kommune's events; operators see all.
 
 This is the one module of the control plane that reads the trail's storage and formats
-(``gateway.audit``, ``gateway.store.audit``), so when those move, one import changes. Pages are
-keyset-paged by ``seq`` (never OFFSET), each filter backed by an ``(column, seq)`` index, so a
-page costs the same on the millionth event as on the first.
+(``gateway.audit``, ``gateway.store.audit``), so when those move, one import changes. Results
+are in time order (``seq`` breaks ties) and keyset-paged from the last event shown (never
+OFFSET); each filter is backed by a ``(column, time, seq)`` index, so a page, with or without a
+period, costs the same on the millionth event as on the first.
 """
 
 from __future__ import annotations
@@ -51,7 +52,7 @@ class AuditFilter:
 class AuditPage:
     records: tuple[AuditRecord, ...]
     newest_first: bool
-    next_after: int | None  # the seq to continue from, None on the last page
+    next_after: int | None  # the seq of the event to continue after, None on the last page
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,7 +95,9 @@ def _where(query: sa.Select[tuple[AuditEventRow]], wanted: AuditFilter) -> sa.Se
     if wanted.outcome:
         query = query.where(row.outcome == wanted.outcome)
     if wanted.operation:
-        query = query.where(row.operation.startswith(wanted.operation.strip(), autoescape=True))
+        # a prefix as a range (LIKE would not use the index on every backend): 'admin.' <= op < 'admin/'
+        prefix = wanted.operation.strip()
+        query = query.where(row.operation >= prefix, row.operation < prefix[:-1] + chr(ord(prefix[-1]) + 1))
     if wanted.kommune_kode:
         query = query.where(row.kommune_kode == wanted.kommune_kode)
     if wanted.individual:
@@ -115,14 +118,20 @@ def search(
     after: int | None = None,
     page_size: int = PAGE_SIZE,
 ) -> AuditPage:
-    """One page of matching events, continuing after ``after`` (a seq) in the chosen order."""
+    """One page of matching events, continuing after event ``after`` (a seq) in the chosen order."""
     wanted = scoped(actor, wanted)
-    query = _where(sa.select(AuditEventRow), wanted)
-    if after is not None:
-        query = query.where(AuditEventRow.seq < after if newest_first else AuditEventRow.seq > after)
-    query = query.order_by(AuditEventRow.seq.desc() if newest_first else AuditEventRow.seq).limit(page_size + 1)
+    row = AuditEventRow
+    query = _where(sa.select(row), wanted)
+    key = sa.tuple_(row.time, row.seq)
     with store.database.read() as session:
-        rows = list(session.scalars(query))
+        if after is not None:
+            at = session.scalars(sa.select(row.time).where(row.seq == after)).one_or_none()
+            if at is None:
+                raise ValidationError("the page to continue from is not in the trail")
+            position = sa.tuple_(sa.literal(at, row.time.type), sa.literal(after, row.seq.type))
+            query = query.where(key < position if newest_first else key > position)
+        order = (row.time.desc(), row.seq.desc()) if newest_first else (row.time, row.seq)
+        rows = list(session.scalars(query.order_by(*order).limit(page_size + 1)))
     records = tuple(_record(row) for row in rows[:page_size])
     more = len(rows) > page_size
     return AuditPage(records=records, newest_first=newest_first, next_after=records[-1].seq if more and records else None)

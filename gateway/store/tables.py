@@ -149,10 +149,13 @@ class RevisionRow(Base):
 
 class AuditEventRow(Base):
     __tablename__ = "audit_events"
-    # the auditor's search: an equality filter, then newest (or oldest) first by seq, one page at a time
-    __table_args__ = tuple(
-        sa.Index(f"ix_audit_events_{column}_seq", column, "seq")
-        for column in ("kommune_kode", "login", "database", "operation", "outcome")
+    # the auditor's search: an equality filter and a period, in time order, one page at a time
+    __table_args__ = (
+        sa.Index("ix_audit_events_time_seq", "time", "seq"),
+        *(
+            sa.Index(f"ix_audit_events_{column}_time", column, "time", "seq")
+            for column in ("kommune_kode", "login", "database", "operation", "outcome")
+        ),
     )
 
     seq: Mapped[int] = mapped_column(sa.BigInteger(), primary_key=True, autoincrement=False)

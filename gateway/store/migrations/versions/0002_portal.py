@@ -57,14 +57,16 @@ def upgrade() -> None:
         sa.Column("checked", sa.BigInteger(), nullable=False),
         sa.Column("problem", sa.Text(), nullable=True),
     )
-    # the auditor's search: an equality filter, newest (or oldest) first, one page at a time
+    # the auditor's search: an equality filter and a period, in time order, one page at a time
+    op.create_index("ix_audit_events_time_seq", "audit_events", ["time", "seq"])
     for column in SEARCH_COLUMNS:
-        op.create_index(f"ix_audit_events_{column}_seq", "audit_events", [column, "seq"])
+        op.create_index(f"ix_audit_events_{column}_time", "audit_events", [column, "time", "seq"])
 
 
 def downgrade() -> None:
     for column in SEARCH_COLUMNS:
-        op.drop_index(f"ix_audit_events_{column}_seq", table_name="audit_events")
+        op.drop_index(f"ix_audit_events_{column}_time", table_name="audit_events")
+    op.drop_index("ix_audit_events_time_seq", table_name="audit_events")
     op.drop_table("audit_verifications")
     op.drop_table("portal_downloads")
     op.drop_table("portal_sessions")
