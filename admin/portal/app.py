@@ -24,6 +24,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from admin.portal.i18n import Messages
+from admin.portal.oidc import OIDCClient, OIDCConfig
 from admin.portal.security import CSRF_FIELD, SESSION_COOKIE, LoginGuard, SecurityHeaders, server_secret, tokens_match
 from admin.portal.session import PortalUser, load_portal_user
 from gateway.errors import UserError
@@ -76,7 +77,10 @@ class Portal:
         self.registry = registry
         self.config = PortalConfig(settings=settings, ca_dir=settings.ca_dir)
         self.t = messages or Messages()
-        self.login_guard = LoginGuard(server_secret(settings.home / "portal"))
+        secret = server_secret(settings.home / "portal")
+        self.login_guard = LoginGuard(secret)
+        oidc_config = OIDCConfig.from_settings(settings)
+        self.oidc = OIDCClient(oidc_config, secret) if oidc_config else None
         self.templates = jinja2.Environment(
             loader=jinja2.FileSystemLoader(HERE / "templates"),
             autoescape=True,
@@ -110,6 +114,10 @@ class Portal:
 
     def redirect(self, request: Request, path: str) -> RedirectResponse:
         return RedirectResponse(request.scope.get("root_path", "") + path, status_code=303)
+
+    def absolute_url(self, request: Request, path: str) -> str:
+        """This portal's own URL for ``path`` (the provider checks it against what is registered)."""
+        return f"{request.url.scheme}://{request.url.netloc}{request.scope.get('root_path', '')}{path}"
 
     # -- the two kinds of route ---------------------------------------------------------------
     def page(self, *roles: Role) -> Callable[[PageHandler], Callable[[Request], Any]]:

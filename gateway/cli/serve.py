@@ -51,6 +51,7 @@ def _run(settings: Settings, *, certfile: Path, keyfile: Path, workers: int = 1,
             keyfile=str(keyfile),
             ca_file=str(ca_file),
             timeout_keep_alive=30,
+            client_cert_required=not portal_only,  # the portal's own port also admits OpenID Connect logins
             **common,
         )
     if workers > 1:

@@ -90,20 +90,21 @@ class ClientAuthContextFactory:
     A class rather than a closure so that uvicorn can hand it to worker processes (pickled).
     """
 
-    def __init__(self, ca_file: str) -> None:
+    def __init__(self, ca_file: str, required: bool = True) -> None:
         self.ca_file = ca_file
+        self.required = required  # False only for the portal's own port, where OpenID Connect logs in too
 
     def __call__(self, config: uvicorn.Config, default: Callable[[], ssl.SSLContext]) -> ssl.SSLContext:
         context = default()
         context.minimum_version = ssl.TLSVersion.TLSv1_2
-        context.verify_mode = ssl.CERT_REQUIRED
+        context.verify_mode = ssl.CERT_REQUIRED if self.required else ssl.CERT_OPTIONAL
         context.load_verify_locations(cafile=self.ca_file)
         context.options |= ssl.OP_NO_RENEGOTIATION
         return context
 
 
-def client_auth_context_factory(ca_file: str) -> ClientAuthContextFactory:
-    return ClientAuthContextFactory(ca_file)
+def client_auth_context_factory(ca_file: str, required: bool = True) -> ClientAuthContextFactory:
+    return ClientAuthContextFactory(ca_file, required)
 
 
 def uvicorn_config(
@@ -115,6 +116,7 @@ def uvicorn_config(
     keyfile: str,
     ca_file: str,
     http: str = "httptools",
+    client_cert_required: bool = True,
     **kw: Any,
 ) -> uvicorn.Config:
     """A uvicorn config that requires a client certificate from our CA and passes it to the app.
@@ -132,8 +134,8 @@ def uvicorn_config(
         ssl_certfile=certfile,
         ssl_keyfile=keyfile,
         ssl_ca_certs=ca_file,
-        ssl_cert_reqs=ssl.CERT_REQUIRED,
-        ssl_context_factory=client_auth_context_factory(ca_file),
+        ssl_cert_reqs=ssl.CERT_REQUIRED if client_cert_required else ssl.CERT_OPTIONAL,
+        ssl_context_factory=client_auth_context_factory(ca_file, client_cert_required),
         proxy_headers=False,
         **kw,
     )

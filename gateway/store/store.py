@@ -387,6 +387,12 @@ class MetadataStore(StoreIdentitySource):
             row = session.get(users.UserRow, user_id)
             return None if row is None else users.view(row)
 
+    def user_by_login(self, login: str) -> UserView | None:
+        """The user an identity provider named (OpenID Connect login), whoever asks."""
+        with self.database.read() as session:
+            row = session.scalars(sa.select(users.UserRow).where(users.UserRow.login == users.normalise_login(login))).one_or_none()
+            return None if row is None else users.view(row)
+
     def kommune_onboarded(self, kode: str) -> bool:
         with self.database.read() as session:
             return kommuner.get(session, kode).onboarded_at is not None
