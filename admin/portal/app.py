@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import anyio.to_thread
+import httpx
 import jinja2
 from starlette.applications import Starlette
 from starlette.datastructures import FormData
@@ -188,7 +189,8 @@ def create_portal(
 
     app = Starlette(routes=all_routes, exception_handlers={404: not_found})
     app.state.portal = portal
-    return SecurityHeaders(app)
+    issuer = httpx.URL(settings.oidc_issuer) if settings.oidc_issuer else None
+    return SecurityHeaders(app, form_targets=(f"{issuer.scheme}://{issuer.netloc.decode()}",) if issuer else ())
 
 
 __all__ = ["OFFICER", "PORTAL_ROLES", "Portal", "create_portal", "Route", "SESSION_COOKIE"]

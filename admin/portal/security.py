@@ -23,12 +23,20 @@ SESSION_COOKIE = "__Host-dataadgang-session"
 LOGIN_COOKIE = "__Host-dataadgang-login"
 CSRF_FIELD = "csrf_token"
 
-CONTENT_SECURITY_POLICY = (
-    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; font-src 'self'; "
-    "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
-)
+
+
+def content_security_policy(form_targets: tuple[str, ...] = ()) -> str:
+    """No inline script or style, nothing from elsewhere; forms post to the portal itself and,
+    with OpenID Connect, may end at the provider (logout redirects there after the POST)."""
+    form_action = " ".join(("'self'", *form_targets))
+    return (
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; font-src 'self'; "
+        f"connect-src 'self'; form-action {form_action}; frame-ancestors 'none'; base-uri 'none'"
+    )
+
+
+CONTENT_SECURITY_POLICY = content_security_policy()
 HEADERS: tuple[tuple[bytes, bytes], ...] = (
-    (b"content-security-policy", CONTENT_SECURITY_POLICY.encode()),
     (b"x-content-type-options", b"nosniff"),
     (b"referrer-policy", b"no-referrer"),
     (b"x-frame-options", b"DENY"),
@@ -45,8 +53,10 @@ ASGIApp = Callable[[Scope, Callable[[], Awaitable[Message]], Callable[[Message],
 class SecurityHeaders:
     """Pure ASGI: adds the headers to every response of the wrapped app (pages, files, errors)."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, *, form_targets: tuple[str, ...] = ()) -> None:
         self.app = app
+        policy = (b"content-security-policy", content_security_policy(form_targets).encode())
+        self.headers = (policy, *HEADERS)
 
     async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
@@ -56,7 +66,7 @@ class SecurityHeaders:
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 present = {name.lower() for name, _ in message.get("headers", [])}
-                extra = [(name, value) for name, value in HEADERS if name not in present]
+                extra = [(name, value) for name, value in self.headers if name not in present]
                 message["headers"] = [*message.get("headers", []), *extra]
             await send(message)
 

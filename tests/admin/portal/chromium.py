@@ -118,14 +118,16 @@ class Browser:
 
 
 @contextmanager
-def chromium(home: Path, *, p12: Path, password: str, ca_file: Path) -> Iterator[Browser]:
+def chromium(home: Path, *, p12: Path | None, password: str = "", ca_file: Path) -> Iterator[Browser]:
+    """Chromium with ``p12``'s certificate (or none: an OpenID Connect login) and our CA trusted."""
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
     nss = home / ".pki" / "nssdb"
     nss.mkdir(parents=True)
     subprocess.run(["certutil", "-N", "--empty-password", "-d", f"sql:{nss}"], check=True, capture_output=True)
-    subprocess.run(["pk12util", "-i", str(p12), "-d", f"sql:{nss}", "-W", password], check=True, capture_output=True)
+    if p12 is not None:
+        subprocess.run(["pk12util", "-i", str(p12), "-d", f"sql:{nss}", "-W", password], check=True, capture_output=True)
     subprocess.run(
         ["certutil", "-A", "-t", "C,,", "-n", "dataadgang-test-ca", "-i", str(ca_file), "-d", f"sql:{nss}"],
         check=True, capture_output=True,

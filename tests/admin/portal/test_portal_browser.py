@@ -13,6 +13,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption,
 
 from gateway.principal import Role
 from tests.admin.portal.chromium import Browser, chromium, require_browser
+from tests.admin.portal.oidc_provider import oidc_portal, require_provider
 from tests.admin.portal.portal_world import make_person
 from tests.gateway.api.api_world import OPERATOR, post
 
@@ -144,3 +145,29 @@ def test_officer_workflow_in_chromium(world, portal_url, tmp_path) -> None:
             _visit(browser, f"{number}-drift-{page}")
         browser.open(f"{portal_url}/admin/drift/databaser")
         assert "FLIS Ukraine-101" in browser.page
+
+
+def test_officer_logs_in_with_openid_connect_in_chromium(world, tmp_path) -> None:
+    require_browser()
+    require_provider()
+    officer = make_person(world, "101", Role.SECURITY_OFFICER, name="chrome_oidc")
+    with oidc_portal(world) as portal, chromium(tmp_path / "oidc", p12=None, ca_file=world.ca_file) as browser:
+        browser.open(f"{portal.url}/admin/login")
+        assert "Din browser har ikke vist et gyldigt certifikat" in browser.page  # no certificate presented
+        _visit(browser, "13-login-oidc")
+        browser.click("#oidc")
+        assert browser.url.startswith(portal.issuer)
+        browser.fill("input[name=login]", officer.login)
+        browser.fill("input[name=password]", "any")
+        browser.click("button[type=submit]")
+        if browser.url.startswith(portal.issuer):  # the provider's consent page
+            browser.click("button[type=submit]")
+        assert browser.url == f"{portal.url}/admin/"
+        assert officer.login in browser.page
+        browser.open(f"{portal.url}/admin/brugere")
+        assert "Opret bruger" in browser.page
+        browser.click("form.logout button")
+    last = world.store.audit_log().query(login=officer.login)[-2:]
+    assert [(r.event.operation, r.event.query) for r in last] == [
+        ("admin.session.login", "portal login by oidc"), ("admin.session.logout", "portal session ended: logout")
+    ]
