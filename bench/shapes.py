@@ -117,7 +117,7 @@ def prepare(home: Path, scale: float) -> Setup:
     build_demo_data(settings, kommuner=["101"], areas=("ukraine",), progress=False, scale=scale)
     build_demo_data(settings, kommuner=["101"], areas=("borger", "voksenhandicap"), progress=False)
     ca, _cert, _key = prepare_pki(settings)
-    with MetadataStore(settings.resolved_metadata_url) as store:
+    with MetadataStore.from_settings(settings) as store:
         store.migrate()
         store.onboard_kommune(DEMO_OPERATOR, "101")
         login = "komb-fli-prod\\bench"

@@ -56,9 +56,10 @@ class GrantView:
     valid_from: dt.datetime
     valid_to: dt.datetime | None  # exclusive; None = open-ended
     revoked_at: dt.datetime | None = None
+    approved: bool = True  # False while an individual-level grant awaits its second officer (four-eyes)
 
     def active_at(self, now: dt.datetime) -> bool:
-        if self.revoked_at is not None:
+        if self.revoked_at is not None or not self.approved:
             return False
         if now < self.valid_from:
             return False

@@ -17,7 +17,7 @@ from cryptography import x509
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 from strawberry.http.ides import get_graphql_ide_html
 
 from gateway.api.endpoint import EndpointConfig, GraphQLEndpoint
@@ -80,9 +80,20 @@ def load_ca_certificates(settings: Settings) -> list[x509.Certificate]:
         raise SystemExit(f"No CA certificate at {path}: run 'dataadgang pki init' (or set DATAADGANG_CA_CERT).") from None
 
 
-def create_app(settings: Settings, *, gateway: Gateway | None = None, ca_certificates: list[x509.Certificate] | None = None) -> Any:
-    """The ASGI app: identity middleware around a small Starlette app serving ``/graphql`` and
-``/xmla`` (also ``POST /`` with an XML body, the bare server URL Excel and Power BI are given)."""
+def create_app(
+    settings: Settings,
+    *,
+    gateway: Gateway | None = None,
+    ca_certificates: list[x509.Certificate] | None = None,
+    mounts: tuple[BaseRoute, ...] = (),
+) -> Any:
+    """The ASGI app: identity middleware around a small Starlette app serving ``/graphql``,
+    ``/xmla`` (also ``POST /`` with an XML body, the bare server URL Excel and Power BI are given),
+    ``/datapakker`` and ``/export``.
+
+    ``mounts`` adds other apps behind the same identity step (``admin.server`` mounts the
+    portal at ``/admin`` this way; the gateway itself never imports the control plane).
+    """
     gateway = gateway or build_gateway(settings)
     schema = build_schema(
         max_depth=settings.max_query_depth, max_aliases=settings.max_aliases, max_tokens=settings.max_tokens
@@ -149,6 +160,7 @@ def create_app(settings: Settings, *, gateway: Gateway | None = None, ca_certifi
         Route("/xmla", xmla.handle, methods=ALL_METHODS),
         Route("/", server_root, methods=ALL_METHODS),
         Route("/healthz", healthz, methods=["GET"]),
+        *mounts,
         Route("/{path:path}", endpoint.not_found, methods=ALL_METHODS),  # last: anything else, audited
     ]
     app = Starlette(routes=routes, lifespan=lifespan)
@@ -179,5 +191,6 @@ def create_app(settings: Settings, *, gateway: Gateway | None = None, ca_certifi
 
 
 def app_from_env() -> Any:
-    """The app as a uvicorn factory (``gateway.app:app_from_env``): what each worker process runs."""
+    """The gateway alone as a uvicorn factory (``gateway.app:app_from_env``); ``dataadgang serve``
+    runs ``admin.server:app_from_env``, the gateway with the portal mounted."""
     return create_app(Settings.from_env())

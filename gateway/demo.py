@@ -50,11 +50,17 @@ DEMO_USERS: tuple[DemoUser, ...] = (
         (("ukraine", "aggregated"), ("borger", "aggregated"), ("voksenhandicap", "individual"), ("kl_databank", "aggregated")),
     ),
     DemoUser("101", "k101_sikkerhed", (Role.SECURITY_OFFICER,), ()),
+    DemoUser("101", "k101_sikkerhed2", (Role.SECURITY_OFFICER,), ()),  # the second pair of eyes (four-eyes)
     DemoUser("101", "k101_revisor", (Role.AUDITOR,), ()),
     DemoUser("147", "k147_analytiker", (Role.USER,), (("ukraine", "aggregated"), ("voksenhandicap", "aggregated"))),
     DemoUser("751", "k751_analytiker", (Role.USER,), (("ukraine", "aggregated"), ("borger", "aggregated"))),
     DemoUser("101", "drift", (Role.OPERATOR,), ()),
 )
+
+
+def _officer_of(kommune: str) -> Actor:
+    officer = next(u for u in DEMO_USERS if u.kommune == kommune and Role.SECURITY_OFFICER in u.roles)
+    return Actor(login=officer.login, roles=frozenset(officer.roles), kommune_kode=kommune)
 
 
 @dataclass(frozen=True)
@@ -99,9 +105,11 @@ def prepare_users(
         try:
             store.add_user(DEMO_OPERATOR, kommune_kode=demo.kommune, login=demo.login, roles=frozenset(demo.roles))
             for area, level in demo.grants:
-                store.add_grant(
+                grant = store.add_grant(
                     DEMO_OPERATOR, login=demo.login, area=area, valid_areas=areas, level=level, purpose="Demo"
                 )
+                if grant.awaiting_approval:  # four-eyes: the kommune's security officer approves it
+                    store.approve_grant(_officer_of(demo.kommune), grant.id)
         except ConflictError:
             pass  # made by an earlier run
         credentials[demo.login] = _credentials(settings, store, ca, demo, say=say)

@@ -110,6 +110,14 @@ class Settings:
     audit_key_dir: Path | None = None  # default: <home>/audit/keys
     audit_checkpoint_file: Path | None = None  # default: <home>/audit/checkpoints.jsonl
     audit_checkpoint_seconds: float = 300.0  # how often a serving worker signs the chain head; 0 = never
+    # control plane
+    individual_grant_max_days: int = 365  # four-eyes grants of person data last at most this long
+    portal_idle_minutes: int = 15  # a portal session ends after this long without a request
+    portal_absolute_hours: int = 8  # ... and this long after login, whatever happens
+    oidc_issuer: str = ""  # the kommune's OpenID Connect provider; empty = certificate login only
+    oidc_client_id: str = ""
+    oidc_client_secret: str = field(default="", repr=False)
+    oidc_login_claim: str = "preferred_username"  # the ID token claim holding the user's login
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -186,6 +194,13 @@ class Settings:
                 _path(env, "DATAADGANG_AUDIT_CHECKPOINT_FILE", Path()) if env.get("DATAADGANG_AUDIT_CHECKPOINT_FILE") else None
             ),
             audit_checkpoint_seconds=_float(env, "DATAADGANG_AUDIT_CHECKPOINT_SECONDS", 300.0),
+            individual_grant_max_days=_int(env, "DATAADGANG_INDIVIDUAL_GRANT_MAX_DAYS", 365),
+            portal_idle_minutes=_int(env, "DATAADGANG_PORTAL_IDLE_MINUTES", 15),
+            portal_absolute_hours=_int(env, "DATAADGANG_PORTAL_ABSOLUTE_HOURS", 8),
+            oidc_issuer=env.get("DATAADGANG_OIDC_ISSUER", ""),
+            oidc_client_id=env.get("DATAADGANG_OIDC_CLIENT_ID", ""),
+            oidc_client_secret=env.get("DATAADGANG_OIDC_CLIENT_SECRET", ""),
+            oidc_login_claim=env.get("DATAADGANG_OIDC_LOGIN_CLAIM", "preferred_username"),
         )
 
     def with_home(self, home: Path) -> Settings:

@@ -145,8 +145,18 @@ def operator_event(
     )
 
 
-def admin_event(actor_login: str, *, operation: str, kommune_kode: str | None, detail: str, time: dt.datetime) -> AuditEvent:
-    """The event for one control-plane change (``operation`` is ``admin.*``); ``detail`` says what changed."""
+def admin_event(
+    actor_login: str,
+    *,
+    operation: str,
+    kommune_kode: str | None,
+    detail: str,
+    time: dt.datetime,
+    database: str | None = None,
+    reason: str | None = None,
+) -> AuditEvent:
+    """The event for one control-plane change (``operation`` is ``admin.*``); ``detail`` says what
+    changed, ``database`` the database it concerns (access explained), ``reason`` why or from where."""
     if not operation.startswith("admin."):
         raise ValueError(f"an administrative event's operation starts with 'admin.', got {operation!r}")
     return AuditEvent(
@@ -156,8 +166,8 @@ def admin_event(actor_login: str, *, operation: str, kommune_kode: str | None, d
         kommune_kode=kommune_kode,
         client_address=None,
         operation=operation,
-        database=None,
+        database=database,
         query=detail,
         outcome="served",
-        reason=None,
+        reason=reason,
     )

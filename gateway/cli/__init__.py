@@ -16,7 +16,7 @@ from gateway.cli.data import build_demo, databases, generate_command, load
 from gateway.cli.deliveries import datapakke
 from gateway.cli.errors import OneLineErrorGroup
 from gateway.cli.refresh import refresh
-from gateway.cli.serve import demo, export_sdl_command, serve
+from gateway.cli.serve import demo, export_sdl_command, portal, serve
 from gateway.settings import Settings
 
 
@@ -38,5 +38,5 @@ def main(ctx: click.Context, home: str | None) -> None:
 
 
 for command in (pki, kommune, user, grant, audit, load, generate_command, build_demo, databases, refresh, datapakke,
-                serve, demo, export_sdl_command):
+                serve, portal, demo, export_sdl_command):
     main.add_command(command)

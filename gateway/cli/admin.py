@@ -143,6 +143,16 @@ def grant_add(ctx: click.Context, login: str, area: str, level: str, valid_from:
     click.echo(f"grant #{view.id}: {view.login} may use '{view.area}' ({view.level}) from {stamp(view.valid_from)} to {stamp(view.valid_to)}")
 
 
+@grant.command("approve")
+@click.argument("grant_id", type=int)
+@click.pass_context
+def grant_approve(ctx: click.Context, grant_id: int) -> None:
+    """Approve individual-level grant GRANT_ID (four-eyes: not by whoever granted it)."""
+    store = open_store(ctx)
+    view = store.approve_grant(cli_actor(), grant_id)
+    click.echo(f"approved grant #{view.id} ({view.login}, '{view.area}', {view.level})")
+
+
 @grant.command("revoke")
 @click.argument("grant_id", type=int)
 @click.pass_context
@@ -157,8 +167,13 @@ def grant_revoke(ctx: click.Context, grant_id: int) -> None:
 @click.option("--login", default=None)
 @click.option("--kommune", "kommune_kode", default=None)
 @click.option("--active", is_flag=True, help="Hide revoked grants.")
+@click.option("--awaiting", is_flag=True, help="Only individual-level grants awaiting a second officer's approval.")
+@click.option("--expiring-days", type=click.IntRange(1, 3650), default=None,
+              help="Only grants in force that end within this many days (recertification).")
 @click.pass_context
-def grant_list(ctx: click.Context, login: str | None, kommune_kode: str | None, active: bool) -> None:
+def grant_list(
+    ctx: click.Context, login: str | None, kommune_kode: str | None, active: bool, awaiting: bool, expiring_days: int | None
+) -> None:
     """List grants with their status now."""
     store = open_store(ctx)
     views = store.list_grants(cli_actor(), login=login, kommune_kode=kommune_kode, include_revoked=not active)

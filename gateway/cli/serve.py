@@ -14,10 +14,10 @@ from uvicorn.supervisors import Multiprocess
 from gateway.settings import Settings
 
 
-def _run(settings: Settings, *, certfile: Path, keyfile: Path, workers: int = 1) -> None:
+def _run(settings: Settings, *, certfile: Path, keyfile: Path, workers: int = 1, portal_only: bool = False) -> None:
     """Serve in this process, or in ``workers`` processes sharing one listening socket.
 
-    Workers build their app from the environment (``gateway.app:app_from_env``), so the
+    Workers build their app from the environment (``admin.server:app_from_env``), so the
     settings reach them as ``DATAADGANG_*`` variables; each checks revocation on every request
     against the shared metadata store, and the audit chain serialises their writes.
     """
@@ -26,12 +26,12 @@ def _run(settings: Settings, *, certfile: Path, keyfile: Path, workers: int = 1)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if workers > 1:
         os.environ["DATAADGANG_HOME"] = str(settings.home)
-        app: object = "gateway.app:app_from_env"
+        app: object = "admin.server:portal_app_from_env" if portal_only else "admin.server:app_from_env"
         extra: dict[str, object] = {"factory": True, "workers": workers}
     else:
-        from gateway.app import create_app
+        from admin.server import create_portal_app, create_server_app
 
-        app, extra = create_app(settings), {}
+        app, extra = (create_portal_app(settings) if portal_only else create_server_app(settings)), {}
     common = {"log_level": "info", "access_log": False, **extra}  # the audit trail is the access log
     if settings.identity_mode == "proxy":
         config = uvicorn_config_behind_proxy(app, host=settings.host, port=settings.port, **common)
@@ -92,6 +92,25 @@ def check_server_key(keyfile: Path, passphrase: str | None) -> None:
 
 
 @click.command()
+@click.option("--port", type=click.IntRange(1, 65535), required=True, help="Port for the portal alone.")
+@click.option("--workers", type=click.IntRange(1, 64), default=None,
+              help="Worker processes (default DATAADGANG_WORKERS, else 1).")
+@click.pass_obj
+def portal(settings: Settings, port: int, workers: int | None) -> None:
+    """Serve only the administration portal (https://HOST:PORT/admin, mTLS), apart from the gateway."""
+    from dataclasses import replace
+
+    from gateway.demo import server_tls_dir
+
+    certfile, keyfile = server_tls_dir(settings) / "server.crt", server_tls_dir(settings) / "server.key"
+    if settings.identity_mode != "proxy":
+        if not (certfile.exists() and keyfile.exists()):
+            raise click.ClickException(f"No server certificate at {certfile}: run 'dataadgang pki server-cert HOST...'.")
+        check_server_key(keyfile, settings.tls_key_passphrase)
+    _run(replace(settings, port=port), certfile=certfile, keyfile=keyfile, workers=workers or settings.workers, portal_only=True)
+
+
+@click.command()
 @click.option("--rebuild", is_flag=True, help="Rebuild the demo cube databases even if they exist.")
 @click.option("--no-serve", is_flag=True, help="Prepare everything and print the example, but do not serve.")
 @click.option("--kommune", "kommuner", multiple=True, metavar="KODE",
@@ -145,6 +164,8 @@ def demo(settings: Settings, rebuild: bool, no_serve: bool, kommuner: tuple[str,
     if no_serve:
         return
     check_server_key(keyfile, settings.tls_key_passphrase)
+    say(f"The administration portal: https://{settings.host}:{settings.port}/admin (import the officer's")
+    say(f"  {settings.home / 'users' / 'k101_sikkerhed' / 'k101_sikkerhed.p12'} into the browser; password.txt beside it).")
     say(f"Serving on https://{settings.host}:{settings.port}/graphql (Ctrl-C stops).")
     _run(settings, certfile=certfile, keyfile=keyfile)
 

@@ -126,3 +126,14 @@ def list_all(session: Session, actor: Actor) -> list[CertificateView]:
         .order_by(CertificateRow.issued_at, CertificateRow.id)
     )
     return [_view(row, user) for row, user in found if may_see(actor, user.kommune_kode)]
+
+
+def list_expiring(session: Session, actor: Actor, *, now: dt.datetime, before: dt.datetime) -> list[CertificateView]:
+    """Unrevoked certificates still valid now that expire before ``before``, soonest first."""
+    rows = session.execute(
+        sa.select(CertificateRow, UserRow)
+        .join(UserRow, CertificateRow.user_id == UserRow.id)
+        .where(CertificateRow.revoked_at.is_(None), CertificateRow.not_after > now, CertificateRow.not_after <= before)
+        .order_by(CertificateRow.not_after, CertificateRow.id)
+    )
+    return [_view(row, user) for row, user in rows if may_see(actor, user.kommune_kode)]

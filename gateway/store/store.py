@@ -19,10 +19,11 @@ from gateway.audit.checkpoints import AuditSeal, Checkpoint
 from gateway.audit.events import admin_event
 from gateway.audit.log import AuditLog, event_fields
 from gateway.principal import Principal, Role
-from gateway.store import certificates, grants, kommuner, users
+from gateway.store import certificates, grants, kommuner, sessions, users
 from gateway.store.db import Clock, Database, utc_now
 from gateway.store.errors import ConflictError
 from gateway.store.identity import StoreIdentitySource
+from gateway.store.sessions import PortalSession
 from gateway.store.views import Actor, CertificateView, GrantInfo, KommuneView, UserView
 
 if TYPE_CHECKING:
@@ -52,16 +53,30 @@ class MetadataStore(StoreIdentitySource):
     ``seal`` holds what keeps the audit trail honest outside the database (keys, checkpoints).
     """
 
-    def __init__(self, url: str, *, seal: AuditSeal, clock: Clock = utc_now) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        seal: AuditSeal,
+        clock: Clock = utc_now,
+        max_individual_grant_validity: dt.timedelta = grants.DEFAULT_MAX_INDIVIDUAL_VALIDITY,
+    ) -> None:
         self.database = Database(url, clock=clock)
         self.seal = seal
+        self.max_individual_grant_validity = max_individual_grant_validity
         super().__init__(self.database)
 
     @classmethod
     def from_settings(cls, settings: Settings, *, clock: Clock = utc_now) -> MetadataStore:
-        """The store of ``settings``, with its audit keys (created with mode 0600 on first use)."""
+        """The store as configured: URL, audit keys (created with mode 0600 on first use), the
+        longest an individual-level grant may last."""
         seal = AuditSeal.open(settings.resolved_audit_key_dir, settings.resolved_audit_checkpoint_file)
-        return cls(settings.resolved_metadata_url, seal=seal, clock=clock)
+        return cls(
+            settings.resolved_metadata_url,
+            seal=seal,
+            clock=clock,
+            max_individual_grant_validity=dt.timedelta(days=settings.individual_grant_max_days),
+        )
 
     # -- lifecycle -------------------------------------------------------------------------
     def migrate(self) -> None:
@@ -133,10 +148,26 @@ class MetadataStore(StoreIdentitySource):
             # Our own checks name the clash; this is the backstop for a race between two writers.
             raise ConflictError("the change conflicts with a record written at the same time; try again") from error
 
-    def _record_admin(self, session: Session, actor: Actor, operation: str, kommune_kode: str | None, detail: str) -> None:
+    def _record_admin(
+        self,
+        session: Session,
+        actor: Actor,
+        operation: str,
+        kommune_kode: str | None,
+        detail: str,
+        *,
+        database: str | None = None,
+        reason: str | None = None,
+    ) -> None:
         """Append the change's audit event inside the change's own transaction: both or neither."""
-        event = admin_event(actor.login, operation=operation, kommune_kode=kommune_kode, detail=detail, time=self.now())
+        event = admin_event(actor.login, operation=operation, kommune_kode=kommune_kode, detail=detail, time=self.now(),
+                            database=database, reason=reason)
         audit_chain.append(session, self.seal.keys, event_fields(event))
+
+    @staticmethod
+    def _kommune_of(session: Session, user_id: int) -> str:
+        """The kommune a change belongs to, so its audit event shows in that kommune's trail."""
+        return session.scalars(sa.select(users.UserRow.kommune_kode).where(users.UserRow.id == user_id)).one()
 
     # -- kommuner -------------------------------------------------------------------------
     def onboard_kommune(self, actor: Actor, kode: str) -> KommuneView:
@@ -196,6 +227,10 @@ class MetadataStore(StoreIdentitySource):
         with self.database.read() as session:
             return users.view(users.find(session, actor, login))
 
+    def get_user_by_id(self, actor: Actor, user_id: int) -> UserView:
+        with self.database.read() as session:
+            return users.view(users.find_by_id(session, actor, user_id))
+
     def list_users(self, actor: Actor, *, kommune_kode: str | None = None) -> list[UserView]:
         with self.database.read() as session:
             return users.list_users(session, actor, kommune_kode=kommune_kode)
@@ -225,11 +260,26 @@ class MetadataStore(StoreIdentitySource):
                 valid_from=valid_from,
                 valid_to=valid_to,
                 now=self.now(),
+                max_individual_validity=self.max_individual_grant_validity,
             )
             until = info.valid_to.isoformat() if info.valid_to else "open"
             detail = f"granted {info.id}: {info.login} {info.area} ({info.level}) {info.valid_from.isoformat()}..{until}; purpose: {info.purpose}"
+            if info.awaiting_approval:
+                detail += "; awaiting approval by a second officer"
             self._record_admin(session, actor, "admin.grant.add", info.kommune_kode, detail)
             return info
+
+    def approve_grant(self, actor: Actor, grant_id: int) -> GrantInfo:
+        """Four-eyes: a second officer makes an individual-level grant count."""
+        with self._write() as session:
+            info = grants.approve(session, actor, grant_id, now=self.now())
+            detail = f"approved grant {info.id}: {info.login} {info.area} ({info.level}), granted by {info.granted_by}"
+            self._record_admin(session, actor, "admin.grant.approve", info.kommune_kode, detail)
+            return info
+
+    def get_grant(self, actor: Actor, grant_id: int) -> GrantInfo:
+        with self.database.read() as session:
+            return grants.get(session, actor, grant_id)
 
     def revoke_grant(self, actor: Actor, grant_id: int) -> GrantInfo:
         with self._write() as session:
@@ -238,11 +288,27 @@ class MetadataStore(StoreIdentitySource):
             return info
 
     def list_grants(
-        self, actor: Actor, *, login: str | None = None, kommune_kode: str | None = None, include_revoked: bool = True
+        self,
+        actor: Actor,
+        *,
+        login: str | None = None,
+        kommune_kode: str | None = None,
+        include_revoked: bool = True,
+        awaiting_approval: bool = False,
+        expiring_within: dt.timedelta | None = None,
     ) -> list[GrantInfo]:
+        """``expiring_within`` lists grants in force that end within that time: the recertification list."""
+        now = self.now()
         with self.database.read() as session:
             return grants.list_grants(
-                session, actor, login=login, kommune_kode=kommune_kode, include_revoked=include_revoked
+                session,
+                actor,
+                login=login,
+                kommune_kode=kommune_kode,
+                include_revoked=include_revoked,
+                awaiting_approval=awaiting_approval,
+                expiring_before=None if expiring_within is None else now + expiring_within,
+                now=now,
             )
 
     def grants_for(self, principal: Principal) -> tuple[GrantView, ...]:
@@ -273,18 +339,27 @@ class MetadataStore(StoreIdentitySource):
                 now=self.now(),
             )
             detail = f"issued certificate {view.serial:x} (sha256 {view.fingerprint}) to {view.login}, valid to {view.not_after.isoformat()}"
-            self._record_admin(session, actor, "admin.certificate.issue", None, detail)
+            self._record_admin(session, actor, "admin.certificate.issue", self._kommune_of(session, view.user_id), detail)
             return view
 
     def revoke_certificate(self, actor: Actor, serial: int, *, reason: str) -> CertificateView:
         with self._write() as session:
             view = certificates.revoke(session, actor, serial, reason=reason, now=self.now())
-            self._record_admin(session, actor, "admin.certificate.revoke", None, f"revoked certificate {view.serial:x} of {view.login} ({reason})")
+            self._record_admin(
+                session, actor, "admin.certificate.revoke", self._kommune_of(session, view.user_id),
+                f"revoked certificate {view.serial:x} of {view.login} ({reason})",
+            )
             return view
 
     def get_certificate(self, actor: Actor, serial: int) -> CertificateView:
         with self.database.read() as session:
             return certificates.get_by_serial(session, actor, serial)
+
+    def list_expiring_certificates(self, actor: Actor, *, within: dt.timedelta) -> list[CertificateView]:
+        """Valid certificates that expire within ``within``: operators see every kommune's."""
+        now = self.now()
+        with self.database.read() as session:
+            return certificates.list_expiring(session, actor, now=now, before=now + within)
 
     def list_certificates(self, actor: Actor, login: str) -> list[CertificateView]:
         with self.database.read() as session:
@@ -294,3 +369,63 @@ class MetadataStore(StoreIdentitySource):
         """Every certificate the actor may see, for comparing the store with the CA."""
         with self.database.read() as session:
             return certificates.list_all(session, actor)
+
+    # -- portal sessions ------------------------------------------------------------------
+    def start_portal_session(
+        self,
+        user: UserView,
+        *,
+        method: str,
+        cert_fingerprint: str | None = None,
+        oidc_id_token: str | None = None,
+        client_address: str | None = None,
+    ) -> tuple[str, PortalSession]:
+        """Log ``user`` in to the portal; the login is an audit event in the same transaction."""
+        actor = Actor(login=user.login, roles=user.roles, kommune_kode=user.kommune_kode)
+        with self._write() as session:
+            token, started = sessions.start(
+                session, user_id=user.id, method=method, cert_fingerprint=cert_fingerprint,
+                oidc_id_token=oidc_id_token, now=self.now(),
+            )
+            self._record_admin(session, actor, "admin.session.login", user.kommune_kode, f"portal login by {method}",
+                               reason=client_address)
+            return token, started
+
+    def portal_session(self, token: str, *, idle: dt.timedelta, absolute: dt.timedelta) -> PortalSession | None:
+        """The live session behind a cookie token (None when ended or timed out); keeps it alive."""
+        now = self.now()
+        with self.database.read() as session:
+            found = sessions.find_live(session, token, now=now, idle=idle, absolute=absolute)
+        if found is not None and now - found.last_seen_at >= sessions.TOUCH_INTERVAL:
+            with self._write() as session:
+                sessions.touch(session, found.id, now=now)
+        return found
+
+    def end_portal_session(self, actor: Actor, session_id: str, *, why: str = "logout") -> None:
+        with self._write() as session:
+            if sessions.end(session, session_id, now=self.now()):
+                self._record_admin(session, actor, "admin.session.logout", actor.kommune_kode, f"portal session ended: {why}")
+
+    def offer_download(self, session_id: str, *, filename: str, content: bytes) -> str:
+        with self._write() as session:
+            return sessions.offer_download(session, session_id, filename=filename, content=content, now=self.now())
+
+    def take_download(self, session_id: str, token: str) -> tuple[str, bytes] | None:
+        with self._write() as session:
+            return sessions.take_download(session, session_id, token, now=self.now())
+
+    def user_by_id(self, user_id: int) -> UserView | None:
+        """The user as now stored (status, roles), whoever asks: for the portal's own session checks."""
+        with self.database.read() as session:
+            row = session.get(users.UserRow, user_id)
+            return None if row is None else users.view(row)
+
+    def user_by_login(self, login: str) -> UserView | None:
+        """The user an identity provider named (OpenID Connect login), whoever asks."""
+        with self.database.read() as session:
+            row = session.scalars(sa.select(users.UserRow).where(users.UserRow.login == users.normalise_login(login))).one_or_none()
+            return None if row is None else users.view(row)
+
+    def kommune_onboarded(self, kode: str) -> bool:
+        with self.database.read() as session:
+            return kommuner.get(session, kode).onboarded_at is not None

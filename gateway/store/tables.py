@@ -99,8 +99,43 @@ class GrantRow(Base):
     granted_by: Mapped[str] = mapped_column(sa.String(256))
     revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     revoked_by: Mapped[str | None] = mapped_column(sa.String(256))
+    # four-eyes: an individual-level grant counts only once a second officer approved it
+    approved_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    approved_by: Mapped[str | None] = mapped_column(sa.String(256))
 
     user: Mapped[UserRow] = relationship()
+
+
+class PortalSessionRow(Base):
+    """A logged-in portal session, server-side so that every worker sees it and logout ends it.
+
+    ``id`` is the SHA-256 of the cookie's token: a leaked table does not hand out sessions.
+    """
+
+    __tablename__ = "portal_sessions"
+    __table_args__ = (sa.CheckConstraint("method in ('certificate', 'oidc')", name="ck_portal_sessions_method"),)
+
+    id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    method: Mapped[str] = mapped_column(sa.String(16))
+    cert_fingerprint: Mapped[str | None] = mapped_column(sa.String(64))
+    csrf_token: Mapped[str] = mapped_column(sa.String(64))
+    oidc_id_token: Mapped[str | None] = mapped_column(sa.Text())
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    last_seen_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    ended_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+
+
+class PortalDownloadRow(Base):
+    """A file offered once to one session (a freshly issued PKCS#12); deleted when fetched."""
+
+    __tablename__ = "portal_downloads"
+
+    id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    session_id: Mapped[str] = mapped_column(sa.ForeignKey("portal_sessions.id"), index=True)
+    filename: Mapped[str] = mapped_column(sa.String(256))
+    content: Mapped[bytes] = mapped_column(sa.LargeBinary())
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
 
 
 class RevisionRow(Base):
@@ -114,6 +149,14 @@ class RevisionRow(Base):
 
 class AuditEventRow(Base):
     __tablename__ = "audit_events"
+    # the auditor's search: an equality filter and a period, in time order, one page at a time
+    __table_args__ = (
+        sa.Index("ix_audit_events_time_seq", "time", "seq"),
+        *(
+            sa.Index(f"ix_audit_events_{column}_time", column, "time", "seq")
+            for column in ("kommune_kode", "login", "database", "operation", "outcome")
+        ),
+    )
 
     seq: Mapped[int] = mapped_column(sa.BigInteger(), primary_key=True, autoincrement=False)
     time: Mapped[dt.datetime] = mapped_column(UTCDateTime(), index=True)
@@ -134,6 +177,19 @@ class AuditEventRow(Base):
     hash: Mapped[str] = mapped_column(sa.String(64))
     # the audit key generation the hash was made with (gateway.audit.keys); None before keys
     key_id: Mapped[str | None] = mapped_column(sa.String(64))
+
+
+class AuditVerificationRow(Base):
+    """One walk of the audit chain: when, by whom, and what it found (the portal shows the last)."""
+
+    __tablename__ = "audit_verifications"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    verified_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    verified_by: Mapped[str] = mapped_column(sa.String(256))
+    ok: Mapped[bool] = mapped_column(sa.Boolean())
+    checked: Mapped[int] = mapped_column(sa.BigInteger())
+    problem: Mapped[str | None] = mapped_column(sa.Text())
 
 
 class AuditChainHeadRow(Base):

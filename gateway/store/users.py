@@ -51,6 +51,14 @@ def find(session: Session, actor: Actor, login: str, *, for_update: bool = False
     return row
 
 
+def find_by_id(session: Session, actor: Actor, user_id: int) -> UserRow:
+    """Like :func:`find`, by id: another kommune's user and a missing one are the same 'no such user'."""
+    row = session.get(UserRow, user_id)
+    if row is None or not may_see(actor, row.kommune_kode):
+        raise RecordNotFoundError("no such user")
+    return row
+
+
 def add(
     session: Session,
     actor: Actor,

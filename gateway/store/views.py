@@ -98,6 +98,13 @@ class GrantInfo:
     granted_by: str
     revoked_at: dt.datetime | None
     revoked_by: str | None
+    approved_at: dt.datetime | None = None
+    approved_by: str | None = None
+
+    @property
+    def awaiting_approval(self) -> bool:
+        """Four-eyes: an individual-level grant counts only once a second officer approved it."""
+        return self.approved_at is None and self.revoked_at is None
 
     def access_view(self) -> GrantView:
         return GrantView(
@@ -108,11 +115,14 @@ class GrantInfo:
             valid_from=self.valid_from,
             valid_to=self.valid_to,
             revoked_at=self.revoked_at,
+            approved=self.approved_at is not None,
         )
 
     def status(self, now: dt.datetime) -> str:
         if self.revoked_at is not None:
             return "revoked"
+        if self.approved_at is None:
+            return "awaiting approval"
         if now < self.valid_from:
             return "pending"
         if self.valid_to is not None and now >= self.valid_to:

@@ -32,6 +32,7 @@ from gateway.store.store import MetadataStore
 from gateway.store.views import Actor
 
 OPERATOR = Actor.operator("api-tests")
+APPROVER = Actor.operator("api-tests-second-officer")  # four-eyes: individual grants need a second person
 DOMAIN = "komb-fli-prod"
 KOMMUNER = ("101", "147")
 UNLOADED_KOMMUNE = "751"  # onboarded, but no cube data loaded for it
@@ -114,7 +115,9 @@ class World:
         login = f"{DOMAIN}\\api_{name}"
         self.store.add_user(OPERATOR, kommune_kode=kommune, login=login)
         for area, level in grants:
-            self.store.add_grant(OPERATOR, login=login, area=area, valid_areas=AREAS, level=level, purpose="API tests")
+            grant = self.store.add_grant(OPERATOR, login=login, area=area, valid_areas=AREAS, level=level, purpose="API tests")
+            if grant.awaiting_approval:
+                self.store.approve_grant(APPROVER, grant.id)
         issued = issue_user_certificate(self.store, self.ca, OPERATOR, login, self.users_dir / name, bundle_name=name)
         return ApiUser(
             name=name,

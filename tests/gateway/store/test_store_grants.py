@@ -28,8 +28,8 @@ def _grant(store: MetadataStore, actor: Actor, **overrides: object):
 
 
 def test_grant_is_recorded_with_who_and_why(user_store: MetadataStore, operator: Actor, clock) -> None:
-    grant = _grant(user_store, operator, level="individual", valid_to=clock.now + dt.timedelta(days=30))
-    assert (grant.area, grant.level, grant.purpose, grant.granted_by) == ("ukraine", "individual", "Ukraine-rapport", operator.login)
+    grant = _grant(user_store, operator, level="aggregated", valid_to=clock.now + dt.timedelta(days=30))
+    assert (grant.area, grant.level, grant.purpose, grant.granted_by) == ("ukraine", "aggregated", "Ukraine-rapport", operator.login)
     assert grant.valid_from == clock.now
     assert grant.status(clock.now) == "active"
     principal_grants = user_store.list_grants(operator, login=LOGIN)

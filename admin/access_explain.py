@@ -1,0 +1,93 @@
+"""Explain access: for a user and a database, which rule allows or denies it, and why.
+
+The answer comes from the gateway's own decision function (``gateway.access.decide``) with the
+user's grants as stored now, so the explanation cannot drift from what the gateway does. Before
+it, the identity step's rules (active user, onboarded kommune, a valid certificate) are checked
+the way the identity step checks them. Only the user's own kommune's databases and the
+benchmarks can be asked about; any other name, existing or not, is the same 'no such database'.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from gateway.access import Action, Decision, decide
+from gateway.model import Catalog, DatabaseRef
+from gateway.principal import Principal
+from gateway.registry import DatabaseRegistry
+from gateway.store.errors import RecordNotFoundError
+from gateway.store.store import MetadataStore
+from gateway.store.views import Actor, UserView
+
+
+@dataclass(frozen=True, slots=True)
+class AccessExplanation:
+    user: UserView
+    database: DatabaseRef
+    read: Decision  # Discover/Execute: may the user read the database at all
+    individual: Decision  # may they see person-level levels in it
+
+
+def databases_for_user(catalog: Catalog, user: UserView) -> list[DatabaseRef]:
+    """What may be asked about for ``user``: their kommune's databases and the benchmarks."""
+    return catalog.databases_for(user.kommune_kode)
+
+
+def explain_access(
+    store: MetadataStore,
+    catalog: Catalog,
+    actor: Actor,
+    *,
+    user_id: int,
+    database: str,
+    registry: DatabaseRegistry | None = None,
+    now: dt.datetime | None = None,
+) -> AccessExplanation:
+    at = store.now() if now is None else now
+    user = store.get_user_by_id(actor, user_id)  # another kommune's user: 'no such user'
+    ref = catalog.resolve_database(database)
+    if ref is None or ref.kommune_kode not in (None, user.kommune_kode):
+        raise RecordNotFoundError("no such database among the user's kommune's and the benchmark databases")
+    blocked = _identity_rule(store, actor, user, at)
+    if blocked is not None:
+        return AccessExplanation(user, ref, blocked, blocked)
+    if registry is not None and registry.get(ref.name) is None:
+        missing = Decision(False, f"database '{ref.name}' is not loaded on this server")
+        return AccessExplanation(user, ref, missing, missing)
+    principal = _principal(store, actor, user, at)
+    if principal is None:
+        none = Decision(False, "the user has no valid, unrevoked certificate")
+        return AccessExplanation(user, ref, none, none)
+    grants = store.grants_for(principal)
+    return AccessExplanation(
+        user,
+        ref,
+        decide(principal, ref, Action.EXECUTE, grants, now=at),
+        decide(principal, ref, Action.READ_INDIVIDUAL, grants, now=at),
+    )
+
+
+def _identity_rule(store: MetadataStore, actor: Actor, user: UserView, at: dt.datetime) -> Decision | None:
+    if user.status != "active":
+        return Decision(False, f"the user is {user.status}: every request is refused at the identity step")
+    if not store.kommune_onboarded(user.kommune_kode):
+        return Decision(False, f"kommune {user.kommune_kode} is not onboarded: its users are refused")
+    return None
+
+
+def _principal(store: MetadataStore, actor: Actor, user: UserView, at: dt.datetime) -> Principal | None:
+    """The principal the gateway would resolve from the user's newest valid certificate."""
+    valid = [c for c in store.list_certificates(actor, user.login) if c.status(at) == "valid"]
+    if not valid:
+        return None
+    newest = max(valid, key=lambda c: (c.not_after, c.id))
+    return Principal(
+        user_id=user.id,
+        login=user.login,
+        kommune_kode=user.kommune_kode,
+        roles=user.roles,
+        cert_fingerprint=newest.fingerprint,
+        cert_serial=newest.serial,
+        cert_not_after=newest.not_after,
+    )
