@@ -59,13 +59,19 @@ def explain_access(
     if principal is None:
         none = Decision(False, "the user has no valid, unrevoked certificate")
         return AccessExplanation(user, ref, none, none)
-    grants = store.grants_for(principal)
-    return AccessExplanation(
-        user,
-        ref,
-        decide(principal, ref, Action.EXECUTE, grants, now=at),
-        decide(principal, ref, Action.READ_INDIVIDUAL, grants, now=at),
-    )
+    decision = decide(principal, ref, Action.EXECUTE, store.grants_for(principal), now=at)
+    return AccessExplanation(user, ref, decision, decision if decision.person_level else _why_not_exact(decision, ref))
+
+
+def _why_not_exact(decision: Decision, ref: DatabaseRef) -> Decision:
+    """Person-level detail and exact numbers: the same decision's level and disclosure policy, said in words."""
+    if not decision.allowed:
+        return decision
+    if ref.kommune_kode is None:
+        return Decision(False, "a benchmark database holds other kommuner's citizens: disclosure control applies "
+                               "to every user, whatever the grant")
+    return Decision(False, f"{decision.reason}: person-level levels are hidden and small counts "
+                           "protected (disclosure control)")
 
 
 def _identity_rule(store: MetadataStore, actor: Actor, user: UserView, at: dt.datetime) -> Decision | None:

@@ -17,7 +17,8 @@ from dataclasses import dataclass, field, replace
 
 import sqlalchemy as sa
 
-from gateway.audit import EXPORT_FORMATS, OUTCOMES, AuditEvent, AuditRecord, TrailCheck
+from gateway.audit import OUTCOMES, AuditEvent, AuditRecord, TrailCheck
+from gateway.audit.formatters import EXPORT_FORMATS, write_export
 from gateway.principal import Role
 from gateway.audit import chain
 from gateway.store.errors import ForbiddenError, RecordNotFoundError, ValidationError
@@ -150,18 +151,18 @@ def event(store: MetadataStore, actor: Actor, seq: int) -> AuditRecord:
 
 def export_chunks(store: MetadataStore, actor: Actor, wanted: AuditFilter, fmt: str) -> Iterator[str]:
     """The matching events, oldest first, as CSV or JSON lines, a batch at a time (streamed:
-    memory stays flat however many events match). Formatting is ``AuditLog.export``'s own."""
+    memory stays flat however many events match). Formatting is the audit package's own
+    (``gateway.audit.formatters``: client text escaped, CSV cells guarded against formulas)."""
     if fmt not in EXPORT_FORMATS:
         raise ValidationError(f"unknown export format '{fmt}' (use {' or '.join(EXPORT_FORMATS)})")
     wanted = scoped(actor, wanted)
-    log = store.audit_log()
     after: int | None = None
     first = True
     while True:
         page = search(store, actor, wanted, newest_first=False, after=after, page_size=EXPORT_BATCH)
         if page.records or first:
             buffer = io.StringIO()
-            log.export(buffer, format=fmt, records=page.records)
+            write_export(buffer, page.records, format=fmt)
             text = buffer.getvalue()
             if fmt == "csv" and not first:
                 text = text.split("\n", 1)[1]  # the header once, at the top

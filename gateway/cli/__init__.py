@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 
 from gateway.cli.pki import pki
-from gateway.cli.admin import grant, kommune, user
+from gateway.cli.admin import access, grant, kommune, user
 from gateway.cli.audit import audit
 from gateway.cli.data import build_demo, databases, generate_command, load
 from gateway.cli.deliveries import datapakke
@@ -37,6 +37,6 @@ def main(ctx: click.Context, home: str | None) -> None:
     ctx.obj = settings
 
 
-for command in (pki, kommune, user, grant, audit, load, generate_command, build_demo, databases, refresh, datapakke,
+for command in (pki, kommune, user, grant, access, audit, load, generate_command, build_demo, databases, refresh, datapakke,
                 serve, portal, demo, export_sdl_command):
     main.add_command(command)

@@ -283,3 +283,25 @@ def cert_list(ctx: click.Context, login: str) -> None:
         ("SERIAL", "STATUS", "NOT AFTER", "FINGERPRINT", "REASON"),
         [(format_serial(c.serial), c.status(now), stamp(c.not_after), c.fingerprint, c.revocation_reason or "-") for c in views],
     )
+
+
+# -- access -----------------------------------------------------------------------------------
+@click.group()
+def access() -> None:
+    """Why a user may or may not read a database."""
+
+
+@access.command("explain")
+@click.argument("login")
+@click.argument("database")
+@click.pass_context
+def access_explain(ctx: click.Context, login: str, database: str) -> None:
+    """Which rule allows or denies LOGIN reading DATABASE (the gateway's own decision)."""
+    from admin.access_explain import explain_access
+    from gateway.model import load_catalog
+
+    store, actor = open_store(ctx), cli_actor()
+    person = store.get_user(actor, login)
+    answer = explain_access(store, load_catalog(settings_of(ctx).schema_dir), actor, user_id=person.id, database=database)
+    for label, decision in (("read", answer.read), ("individual level", answer.individual)):
+        click.echo(f"{label}: {'allowed' if decision.allowed else 'denied'}: {decision.reason}")

@@ -75,7 +75,7 @@ def _detail(portal: Portal, request: Request, user: PortalUser) -> Response:
 
 
 def revocation_reasons() -> list[str]:
-    from admin.pki.cli import REASONS
+    from admin.revocation import REASONS
 
     return sorted(REASONS)
 

@@ -6,7 +6,7 @@ import datetime as dt
 import re
 from pathlib import Path
 
-from admin.pki.cli import REASONS
+from admin.revocation import REASONS
 from admin.portal.i18n import Messages
 from gateway.principal import Role
 

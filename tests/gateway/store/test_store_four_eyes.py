@@ -41,14 +41,14 @@ def test_individual_grant_waits_for_a_second_officer_and_then_counts(onboarded: 
     grant = _individual(onboarded, first)
     assert grant.awaiting_approval and grant.status(clock.now) == "awaiting approval"
     principal = _principal(onboarded, clock)
-    denied = decide(principal, VH_101, Action.READ_INDIVIDUAL, onboarded.grants_for(principal), now=clock.now)
-    assert not denied.allowed
+    denied = decide(principal, VH_101, Action.EXECUTE, onboarded.grants_for(principal), now=clock.now)
+    assert not denied.allowed and not denied.person_level
     assert [g.id for g in onboarded.list_grants(first, awaiting_approval=True)] == [grant.id]
 
     approved = onboarded.approve_grant(second, grant.id)
     assert (approved.approved_by, approved.approved_at, approved.status(clock.now)) == (second.login, clock.now, "active")
-    allowed = decide(principal, VH_101, Action.READ_INDIVIDUAL, onboarded.grants_for(principal), now=clock.now)
-    assert allowed.allowed and f"grant #{grant.id}" in allowed.reason
+    allowed = decide(principal, VH_101, Action.EXECUTE, onboarded.grants_for(principal), now=clock.now)
+    assert allowed.person_level and f"grant #{grant.id}" in allowed.reason
     assert onboarded.list_grants(first, awaiting_approval=True) == []
     operations = [r.event.operation for r in onboarded.audit_log().query()][-2:]
     assert operations == ["admin.grant.add", "admin.grant.approve"]
