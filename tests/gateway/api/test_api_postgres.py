@@ -21,7 +21,7 @@ from typing import Any
 import httpx
 import pytest
 import sqlalchemy as sa
-from api_world import AREAS, DOMAIN, OPERATOR, ApiUser, post
+from api_world import APPROVER, AREAS, DOMAIN, OPERATOR, ApiUser, post
 
 from admin.certificates import issue_user_certificate
 from admin.pki import CertificateAuthority
@@ -61,7 +61,9 @@ class PgWorld:
         login = f"{DOMAIN}\\pg_{name}"
         self.store.add_user(OPERATOR, kommune_kode=kommune, login=login)
         for area, level in grants:
-            self.store.add_grant(OPERATOR, login=login, area=area, valid_areas=AREAS, level=level, purpose="PG tests")
+            grant = self.store.add_grant(OPERATOR, login=login, area=area, valid_areas=AREAS, level=level, purpose="PG tests")
+            if grant.awaiting_approval:  # four-eyes: an individual-level grant counts once a second person approves
+                self.store.approve_grant(APPROVER, grant.id)
         issued = issue_user_certificate(self.store, self.ca, OPERATOR, login, self.users_dir / name, bundle_name=name)
         return ApiUser(
             name=name, login=login, kommune=kommune, serial=issued.issued.serial, fingerprint=issued.issued.fingerprint,
