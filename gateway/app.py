@@ -15,6 +15,7 @@ from typing import Any
 
 from cryptography import x509
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import BaseRoute, Route
@@ -165,8 +166,11 @@ def create_app(
     ]
     app = Starlette(routes=routes, lifespan=lifespan)
 
+    identity_source = gateway.store.identity_source()
+
     async def on_refused(scope: Any, reason: str, fingerprint: str | None) -> None:
         client = scope.get("client")
+        owner = None if fingerprint is None else await run_in_threadpool(identity_source.owner_of, fingerprint)
         event = request_event(
             None,
             client_address=client[0] if client else None,
@@ -174,6 +178,7 @@ def create_app(
             outcome="refused",
             reason=reason,
             cert_fingerprint=fingerprint,
+            owner=owner,  # a revoked or suspended user's attempts show in their kommune's trail
             request_id=scope.get(REQUEST_ID_SCOPE_KEY),
         )
         await audit.record(event)
@@ -181,7 +186,7 @@ def create_app(
     return identity_middleware(
         app,
         settings=settings,
-        source=gateway.store.identity_source(),
+        source=identity_source,
         ca_certificates=ca_certificates if ca_certificates is not None else load_ca_certificates(settings),
         on_refused=on_refused,
         # SQLite: a one-row revision read (~20 µs) costs less than a hop to the thread pool and

@@ -92,18 +92,20 @@ def request_event(
     duration_ms: float | None = None,
     request_id: str | None = None,
     cert_fingerprint: str | None = None,
+    owner: tuple[str, str] | None = None,
     time: dt.datetime | None = None,
 ) -> AuditEvent:
     """The event for one request through any door.
 
     ``principal`` is None when identity refused the request; ``cert_fingerprint`` then names
-    the certificate that was presented (if any). With a principal, who asked comes from it.
+    the certificate that was presented (if any), and ``owner`` the (login, kommune) it was issued
+    to, if the store knows it. With a principal, who asked comes from it.
     """
     return AuditEvent(
         time=time or _now(),
-        login=principal.login if principal else None,
+        login=principal.login if principal else (owner[0] if owner else None),
         cert_fingerprint=principal.cert_fingerprint if principal else cert_fingerprint,
-        kommune_kode=principal.kommune_kode if principal else None,
+        kommune_kode=principal.kommune_kode if principal else (owner[1] if owner else None),
         client_address=client_address,
         operation=operation,
         database=database,

@@ -8,6 +8,8 @@ one line in ``gateway.cli.errors``. Certificates go through ``admin.certificates
 
 from __future__ import annotations
 
+import datetime as dt
+
 from pathlib import Path
 
 import click
@@ -176,7 +178,10 @@ def grant_list(
 ) -> None:
     """List grants with their status now."""
     store = open_store(ctx)
-    views = store.list_grants(cli_actor(), login=login, kommune_kode=kommune_kode, include_revoked=not active)
+    views = store.list_grants(
+        cli_actor(), login=login, kommune_kode=kommune_kode, include_revoked=not active, awaiting_approval=awaiting,
+        expiring_within=None if expiring_days is None else dt.timedelta(days=expiring_days),
+    )
     now = store.now()
     echo_table(
         ("ID", "LOGIN", "AREA", "LEVEL", "FROM", "TO", "STATUS", "BY", "PURPOSE"),

@@ -48,6 +48,17 @@ class StoreIdentitySource:
                 session.scalars(sa.select(CertificateRow.fingerprint).where(CertificateRow.revoked_at.is_not(None)))
             )
 
+    def owner_of(self, fingerprint: str) -> tuple[str, str] | None:
+        """(login, kommune) of the user a certificate was issued to, whatever its state: so a refused
+        certificate's audit event is filed under its user and kommune (their auditor sees the attempt)."""
+        with self._database.read() as session:
+            found = session.execute(
+                sa.select(UserRow.login, UserRow.kommune_kode)
+                .join(CertificateRow, CertificateRow.user_id == UserRow.id)
+                .where(CertificateRow.fingerprint == fingerprint.strip().lower())
+            ).one_or_none()
+        return None if found is None else (found[0], found[1])
+
     def principal_for(self, fingerprint: str, *, now: dt.datetime | None = None) -> Principal | None:
         """None unless the certificate is known, unrevoked, valid now, its user active, its kommune onboarded."""
         at = self._database.clock() if now is None else now

@@ -235,8 +235,8 @@ def _audited_query(xmla_request: XmlaRequest) -> str:
     else:
         text = " ".join((xmla_request.statement or "").split()) or "(empty statement)"
     catalog = xmla_request.properties.get("Catalog")
-    if catalog:
-        text += f"\n# Catalog: {catalog}"
+    if catalog:  # first, on its own line: statement text (a comment, say) cannot pose as it
+        text = f"# Catalog: {' '.join(catalog.split())}\n{text}"
     return text[:MAX_AUDITED_QUERY_CHARS]
 
 

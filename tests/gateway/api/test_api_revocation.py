@@ -117,7 +117,9 @@ def test_a_revoked_certificate_is_refused_on_the_next_request_of_an_open_connect
     finally:
         connection.close()
     refused = [r.event for r in world.gateway.audit.query(outcome="refused") if r.event.cert_fingerprint == user.fingerprint]
-    assert refused and refused[-1].login is None and refused[-1].reason is not None
+    # the refusal is filed under the certificate's user and kommune: their auditor sees the attempt
+    assert refused and (refused[-1].login, refused[-1].kommune_kode) == (user.login, "101")
+    assert refused[-1].reason is not None and "revoked" in refused[-1].reason
 
 
 def test_a_cached_answer_is_never_served_after_the_grant_is_revoked(world: World) -> None:
