@@ -577,63 +577,137 @@ def _identity(binder: Binder, args: Sequence[ast.Expr | None], current: Context 
 
 
 def _drilldown_level(binder: Binder, args: Sequence[ast.Expr | None], current: Context | None) -> Value:
+    """``DrilldownLevel(set [, [level] [, [index]]] [, INCLUDE_CALC_MEMBERS])``: Excel 2010+ sends
+    ``DrilldownLevel({...},,,INCLUDE_CALC_MEMBERS)``."""
+    args = _without_flags(args, "DrilldownLevel", first=1, most=4, allowed=_CALC_FLAGS)[0]
     found = binder._arg_set(args, 0, current)
-    if not found.tuples:
+    place = _drill_place(binder, found, _arg(args, 1), _arg(args, 2), current, "DrilldownLevel")
+    if place is None:
         return found
-    level_arg = args[1] if len(args) > 1 else None
-    index_arg = args[2] if len(args) > 2 else None
+    position = place[0]
+    return _drill_at(found, place, lambda members, member: _replaced(members, position, binder.reader.children(member)))
+
+
+def _drilldown_level_top(binder: Binder, args: Sequence[ast.Expr | None], current: Context | None) -> Value:
+    """``DrilldownLevelTop(set, count [, [level] [, [value]]] [, INCLUDE_CALC_MEMBERS])``: only the
+    ``count`` children with the highest ``value`` (in their order without one) are added."""
+    args = _without_flags(args, "DrilldownLevelTop", first=2, most=5, allowed=_CALC_FLAGS)[0]
+    found = binder._arg_set(args, 0, current)
+    count = _count_arg(binder, args, current, "DrilldownLevelTop")
+    place = _drill_place(binder, found, _arg(args, 2), None, current, "DrilldownLevelTop")
+    if place is None:
+        return found
+    position, expression = place[0], _arg(args, 3)
+
+    def top(members: MdxTuple, member: MdxMember) -> tuple[MdxTuple, ...]:
+        drilled = _replaced(members, position, binder.reader.children(member))
+        if expression is None:
+            return drilled[:count]
+        values = binder.tuple_values(SetValue(drilled), expression, current)
+        return tuple(t for t, _ in _ranked(list(zip(drilled, values)), descending=True)[:count])
+
+    return _drill_at(found, place, top)
+
+
+def _drill_place(
+    binder: Binder,
+    found: SetValue,
+    level_arg: ast.Expr | None,
+    index_arg: ast.Expr | None,
+    current: Context | None,
+    function: str,
+) -> tuple[int, int] | None:
+    """Which tuple position to drill and the depth whose members are drilled (the deepest present
+    unless a level names it); None when the level's hierarchy is not in the set."""
+    if not found.tuples:
+        return None
     position = 0
     target: int | None = None
     if level_arg is not None:
         level = binder.evaluate(level_arg, current)
         if not isinstance(level, LevelValue):
-            raise QueryError("DrilldownLevel's second argument must be a level.")
+            raise QueryError(f"{function}'s level argument must be a level.")
         hierarchy = HierarchyRef(level.ref.dimension, level.ref.hierarchy).unique_name
         names = [m.hierarchy_name for m in found.tuples[0]]
         if hierarchy not in names:
-            return found
+            return None
         position, target = names.index(hierarchy), level.ref.depth
     elif index_arg is not None:
         index = binder.evaluate(index_arg, current)
-        if not isinstance(index, int) or not 0 <= index < len(found.tuples[0]):
-            raise QueryError("DrilldownLevel's index is outside the tuples.")
+        if not isinstance(index, int) or isinstance(index, bool) or not 0 <= index < len(found.tuples[0]):
+            raise QueryError(f"{function}'s index is outside the tuples.")
         position = index
     if target is None:
         target = max(t[position].depth for t in found.tuples)
+    return position, target
+
+
+def _drill_at(
+    found: SetValue, place: tuple[int, int], drilled: Callable[[MdxTuple, MdxMember], tuple[MdxTuple, ...]]
+) -> SetValue:
+    position, target = place
     present = set(found.tuples)
     result: list[MdxTuple] = []
     for members in found.tuples:
         result.append(members)
         member = members[position]
         if member.depth == target and not member.is_measure:
-            for child in binder.reader.children(member):
-                drilled = members[:position] + (child,) + members[position + 1 :]
-                if drilled not in present:
-                    result.append(drilled)
+            result.extend(t for t in drilled(members, member) if t not in present)
     return _bounded(tuple(result))
 
 
+def _replaced(members: MdxTuple, position: int, children: Sequence[MdxMember]) -> tuple[MdxTuple, ...]:
+    return tuple(members[:position] + (child,) + members[position + 1 :] for child in children)
+
+
 def _drilldown_member(binder: Binder, args: Sequence[ast.Expr | None], current: Context | None) -> Value:
+    """``DrilldownMember(set, members [, [hierarchy]] [, [RECURSIVE]] [, INCLUDE_CALC_MEMBERS])``.
+
+    A tuple holding one of ``members`` is drilled at that member, or, with a target hierarchy, at
+    its member of that hierarchy: Excel's "expand all" on nested fields sends
+    ``DrilldownMember(CrossJoin(outer, {inner All}), outer members, [inner hierarchy])``.
+    """
+    args, flags = _without_flags(args, "DrilldownMember", first=2, most=5, allowed=_CALC_FLAGS | {"RECURSIVE"})
+    if any(a is not None for a in args[3:]):
+        raise QueryError("DrilldownMember takes a set, the members to drill, a hierarchy and the flags RECURSIVE, INCLUDE_CALC_MEMBERS.")
     found = binder._arg_set(args, 0, current)
     targets = {m for t in binder._arg_set(args, 1, current).tuples for m in t}
-    recursive = len(args) > 2 and _flag(args[2]) == "RECURSIVE"
+    recursive = "RECURSIVE" in flags
+    hierarchy = _hierarchy_arg(binder, _arg(args, 2), current, "DrilldownMember")
     present = set(found.tuples)
     result: list[MdxTuple] = []
 
+    def position_of(members: MdxTuple) -> int | None:
+        if hierarchy is None:
+            return next((p for p, m in enumerate(members) if m in targets), None)
+        if not any(m in targets for m in members):
+            return None
+        return next((p for p, m in enumerate(members) if m.hierarchy_name == hierarchy), None)
+
     def add(members: MdxTuple, depth: int) -> None:
         result.append(members)
-        for position, member in enumerate(members):
-            if member in targets and (depth == 0 or recursive):
-                for child in binder.reader.children(member):
-                    drilled = members[:position] + (child,) + members[position + 1 :]
-                    if drilled not in present:
-                        present.add(drilled)
-                        add(drilled, depth + 1)
-                break
+        position = position_of(members) if depth == 0 or recursive else None
+        if position is None:
+            return
+        for drilled in _replaced(members, position, binder.reader.children(members[position])):
+            if drilled not in present:
+                present.add(drilled)
+                add(drilled, depth + 1)
 
     for members in found.tuples:
         add(members, 0)
     return _bounded(tuple(result))
+
+
+def _hierarchy_arg(binder: Binder, node: ast.Expr | None, current: Context | None, function: str) -> str | None:
+    if node is None:
+        return None
+    value = binder.evaluate(node, current)
+    if isinstance(value, DimensionValue):
+        value = binder._only_hierarchy(value)
+    if not isinstance(value, HierarchyValue):
+        raise QueryError(f"{function}'s third argument must be a hierarchy, not {_kind(value)}.")
+    return value.ref.unique_name if value.ref is not None else MEASURES_HIERARCHY
 
 
 def _except(binder: Binder, args: Sequence[ast.Expr | None], current: Context | None) -> Value:
@@ -746,6 +820,8 @@ def _tail(binder: Binder, args: Sequence[ast.Expr | None], current: Context | No
 
 
 def _descendants(binder: Binder, args: Sequence[ast.Expr | None], current: Context | None) -> Value:
+    if len(args) > 3:
+        raise QueryError("Descendants takes a member or set, a level or distance, and a flag.")
     starts = [t[0] for t in binder._arg_set(args, 0, current).tuples if len(t) == 1]
     flag = _flag(args[2]) if len(args) > 2 and args[2] is not None else None
     result: list[MdxMember] = []
@@ -831,6 +907,7 @@ _FUNCTIONS: dict[str, Callable[[Binder, Sequence[ast.Expr | None], Context | Non
     "stripcalculatedmembers": _identity,
     "drilldownlevel": _drilldown_level,
     "drilldownmember": _drilldown_member,
+    "drilldownleveltop": _drilldown_level_top,
     "except": _except,
     "intersect": _intersect,
     "union": _union,
@@ -899,6 +976,43 @@ def _check_distinct(members: Sequence[MdxMember]) -> None:
 
 def _is_settish(value: Value) -> bool:
     return isinstance(value, SetValue | TupleValue | MdxMember | LevelValue)
+
+
+_CALC_FLAGS = frozenset({"INCLUDE_CALC_MEMBERS"})  # no server calculated members here: it adds nothing
+
+
+def _arg(args: Sequence[ast.Expr | None], index: int) -> ast.Expr | None:
+    return args[index] if index < len(args) else None
+
+
+def _without_flags(
+    args: Sequence[ast.Expr | None], function: str, *, first: int, most: int, allowed: frozenset[str]
+) -> tuple[tuple[ast.Expr | None, ...], frozenset[str]]:
+    """The arguments with flag keywords from position ``first`` on taken out (left as omitted), and
+    the flags: optional arguments may be empty (``f(s,,,FLAG)``) and the flags come last."""
+    if len(args) > most:
+        raise QueryError(f"{function} takes at most {most} arguments.")
+    positional: list[ast.Expr | None] = list(args)
+    flags: set[str] = set()
+    for index in range(first, len(args)):
+        word = _flag_word(args[index])
+        if word is not None and word in allowed:
+            flags.add(word)
+            positional[index] = None
+        elif word is not None and word in _KNOWN_FLAGS:
+            raise QueryError(f"{function} does not take the flag {word}; it takes {', '.join(sorted(allowed))}.")
+    return tuple(positional), frozenset(flags)
+
+
+_KNOWN_FLAGS = _CALC_FLAGS | {"RECURSIVE", "POST", "PRE", "ASC", "DESC", "BASC", "BDESC", "SELF", "AFTER", "BEFORE",
+                              "BEFORE_AND_AFTER", "SELF_AND_AFTER", "SELF_AND_BEFORE", "SELF_BEFORE_AFTER", "LEAVES"}
+
+
+def _flag_word(node: ast.Expr | None) -> str | None:
+    """A bare keyword such as ``RECURSIVE`` (not ``[RECURSIVE]``, which names a member or set)."""
+    if isinstance(node, ast.Name) and len(node.segments) == 1 and not node.segments[0].quoted and not node.segments[0].key:
+        return node.segments[0].text.upper()
+    return None
 
 
 def _flag(node: ast.Expr | None) -> str:

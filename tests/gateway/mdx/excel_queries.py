@@ -101,3 +101,32 @@ ALL_SHAPES = {
     "top n filter": TOP_N_FILTER,
     "label filter": LABEL_FILTER,
 }
+
+# -- Excel 2010 and later -------------------------------------------------------------------------
+# From Excel 2010 on, every drill function carries INCLUDE_CALC_MEMBERS after empty optional
+# arguments, and the axes ask for HIERARCHY_UNIQUE_NAME too. Shapes from recorded Excel
+# 2013/2016 traffic published with open XMLA servers and clients (Kyligence mdx-kylin's rewrite
+# cases, an AtScale XMLA script, a DAX drill-through parser's test suite of Excel PivotTable MDX).
+EXCEL_CELL_PROPERTIES = "CELL PROPERTIES VALUE, FORMAT_STRING, LANGUAGE, BACK_COLOR, FORE_COLOR, FONT_FLAGS"
+EXCEL_DIMENSION_PROPERTIES = "DIMENSION PROPERTIES PARENT_UNIQUE_NAME,HIERARCHY_UNIQUE_NAME"
+
+# A new pivot: one field on columns, a measure in the values area.
+EXCEL2013_FIRST_PIVOT = f"""SELECT NON EMPTY Hierarchize({{DrilldownLevel({{[Køn].[Køn].[All]}},,,INCLUDE_CALC_MEMBERS)}}) {EXCEL_DIMENSION_PROPERTIES} ON COLUMNS  FROM [Ukraine] WHERE ([Measures].[Indrejste]) {EXCEL_CELL_PROPERTIES}"""
+
+# "+" on one year.
+EXCEL2013_EXPAND_MEMBER = f"""SELECT NON EMPTY Hierarchize(DrilldownMember({{{{DrilldownLevel({{[Tid].[Tid].[All]}},,,INCLUDE_CALC_MEMBERS)}}}}, {{[Tid].[Tid].[År].&[2022]}},,,INCLUDE_CALC_MEMBERS)) {EXCEL_DIMENSION_PROPERTIES} ON COLUMNS  FROM [Ukraine] WHERE ([Measures].[Indrejste]) {EXCEL_CELL_PROPERTIES}"""
+
+# "Expand entire field" on the outer of two nested row fields: every year gets the inner field's
+# members, named by the target hierarchy argument.
+EXCEL2013_EXPAND_ALL = f"""SELECT NON EMPTY Hierarchize({{DrilldownLevel({{[Aldersgruppe].[Aldersgruppe].[All]}},,,INCLUDE_CALC_MEMBERS)}}) {EXCEL_DIMENSION_PROPERTIES} ON COLUMNS , NON EMPTY Hierarchize(DrilldownMember(CrossJoin({{[Tid].[Tid].[All],[Tid].[Tid].[År].AllMembers}}, {{([Køn].[Køn].[All])}}), [Tid].[Tid].[År].AllMembers, [Køn].[Køn],,INCLUDE_CALC_MEMBERS)) {EXCEL_DIMENSION_PROPERTIES} ON ROWS  FROM [Ukraine] WHERE ([Measures].[Indrejste]) {EXCEL_CELL_PROPERTIES}"""
+
+# A report filter on age (two items ticked), sent as a subselect; Hierarchize(..., POST) as Excel
+# writes it for a field whose subtotals are shown at the bottom.
+EXCEL2013_FILTER = f"""SELECT NON EMPTY Hierarchize({{DrilldownLevel({{[Køn].[Køn].[All]}},,,INCLUDE_CALC_MEMBERS)}}, POST) {EXCEL_DIMENSION_PROPERTIES} ON COLUMNS  FROM (SELECT ({{[Aldersgruppe].[Aldersgruppe].&[voksen],[Aldersgruppe].[Aldersgruppe].&[barn]}}) ON COLUMNS  FROM [Ukraine]) WHERE ([Measures].[Udrejste]) {EXCEL_CELL_PROPERTIES}"""
+
+EXCEL2013_SHAPES = {
+    "first pivot": EXCEL2013_FIRST_PIVOT,
+    "expand member": EXCEL2013_EXPAND_MEMBER,
+    "expand all": EXCEL2013_EXPAND_ALL,
+    "filter": EXCEL2013_FILTER,
+}
