@@ -266,3 +266,61 @@ def test_the_demos_xmla_example_gives_the_pivot_with_totals_and_the_denial(world
     assert number(cells(md).get(0)) == net  # the grand total
     denied = post(excel, example_xmla_body("FLIS Ukraine-147"), action="Execute")
     assert denied.fault == DENIAL.format(login=world.user("exact101").login, database="FLIS Ukraine-147")
+
+
+def test_expand_one_member_as_excel_2013_writes_it(excel: httpx.Client) -> None:
+    """Excel 2010 and later: DrilldownMember with empty optional arguments and INCLUDE_CALC_MEMBERS."""
+    mdx = (
+        "SELECT NON EMPTY Hierarchize(DrilldownMember({{DrilldownLevel({[Tid].[Tid].[All]},,,INCLUDE_CALC_MEMBERS)}}, "
+        "{[Tid].[Tid].[År].&[2022]},,,INCLUDE_CALC_MEMBERS)) DIMENSION PROPERTIES PARENT_UNIQUE_NAME,"
+        "HIERARCHY_UNIQUE_NAME ON COLUMNS  FROM [Ukraine] WHERE ([Measures].[Indrejste]) " + EXCEL_CELL_PROPERTIES
+    )
+    answer = execute(excel, mdx, EXCEL_PROPERTIES)
+    assert answer.fault is None, answer.fault
+    members = [t[0] for t in axis_tuples(answer.mddataset(), "Axis0")]
+    names = [m["UName"] for m in members]
+    year = names.index("[Tid].[Tid].[År].&[2022]")
+    assert members[year + 1]["PARENT_UNIQUE_NAME"] == "[Tid].[Tid].[År].&[2022]" and members[year + 1]["LNum"] == "2"
+    assert members[year]["HIERARCHY_UNIQUE_NAME"] == "[Tid].[Tid]"
+    assert all(m["LNum"] == "1" for m in members if m.get("PARENT_UNIQUE_NAME") == "[Tid].[Tid].[All]")
+
+
+def test_expand_entire_field_on_nested_rows_as_excel_2013_writes_it(world: World, excel: httpx.Client) -> None:
+    """"Expand entire field" on years with Køn nested: DrilldownMember with a target hierarchy."""
+    mdx = (
+        "SELECT {[Measures].[Indrejste]} DIMENSION PROPERTIES PARENT_UNIQUE_NAME,HIERARCHY_UNIQUE_NAME ON COLUMNS , "
+        "NON EMPTY Hierarchize(DrilldownMember(CrossJoin({[Tid].[Tid].[All],[Tid].[Tid].[År].AllMembers}, "
+        "{([Køn].[Køn].[All])}), [Tid].[Tid].[År].AllMembers, [Køn].[Køn],,INCLUDE_CALC_MEMBERS)) "
+        "DIMENSION PROPERTIES PARENT_UNIQUE_NAME,HIERARCHY_UNIQUE_NAME ON ROWS  FROM [Ukraine] " + EXCEL_CELL_PROPERTIES
+    )
+    answer = execute(excel, mdx, EXCEL_PROPERTIES)
+    assert answer.fault is None, answer.fault
+    md = answer.mddataset()
+    rows = [(t[0]["UName"], t[1]["UName"]) for t in axis_tuples(md, "Axis1")]
+    assert rows[0] == ("[Tid].[Tid].[All]", "[Køn].[Køn].[All]")
+    assert ("[Tid].[Tid].[All]", "[Køn].[Køn].&[K]") not in rows  # the grand total row is not drilled
+    found = cells(md)
+    years = [tid for tid, koen in rows if koen == "[Køn].[Køn].[All]" and tid != "[Tid].[Tid].[All]"]
+    assert years
+    for year in years:
+        under = [koen for tid, koen in rows if tid == year]
+        assert under[0] == "[Køn].[Køn].[All]" and len(under) > 1  # the year's total, then its Køn members
+    for index, (tid, koen) in enumerate(rows[1:], start=1):
+        conditions = [f"t.aar = {tid.split('&[')[1].rstrip(']')}"]
+        if "&[" in koen:
+            conditions.append(f"h.koen = '{koen.split('&[')[1].rstrip(']')}'")
+        expected = world.oracle(
+            CATALOG,
+            "select coalesce(sum(h.indrejst), 0) from haendelser h join dim_tid t on h.dato = t.dato where "
+            + " and ".join(conditions),
+        )
+        assert (number(found.get(index)) or 0) == expected
+
+
+@pytest.mark.parametrize("properties", [EXCEL_PROPERTIES, {"Format": "Multidimensional"}], ids=["catalog", "none"])
+def test_from_may_name_the_connections_own_database(world: World, excel: httpx.Client,
+                                                    properties: dict[str, str]) -> None:
+    mdx = f"SELECT {{[Measures].[Indrejste]}} ON COLUMNS FROM [{CATALOG}].[Ukraine] {EXCEL_CELL_PROPERTIES}"
+    answer = execute(excel, mdx, properties)
+    assert answer.fault is None, answer.fault
+    assert number(cells(answer.mddataset()).get(0)) == world.oracle(CATALOG, "select sum(indrejst) from haendelser")
