@@ -19,9 +19,10 @@ from gateway.errors import NotFoundError, QueryError
 from gateway.mdx import ast
 from gateway.mdx.cells import Coordinate, RunQuery, compute_cells
 from gateway.mdx.errors import MdxUnsupportedError
-from gateway.mdx.members import ALL_NAME, HierarchyRef, MdxMember, MemberReader, Restriction, measure_member
+from gateway.mdx.members import ALL_LEVEL_NAME, ALL_NAME, HierarchyRef, MdxMember, MemberReader, Restriction, measure_member
 from gateway.mdx.result import MEASURES_HIERARCHY
 from gateway.mdx.values import (
+    AllLevelValue,
     DimensionValue,
     HierarchyValue,
     LevelValue,
@@ -151,6 +152,8 @@ class Binder:
             return value
         if isinstance(value, LevelValue):
             return SetValue(tuple((m,) for m in self.reader.level(value.ref)))
+        if isinstance(value, AllLevelValue):
+            return SetValue(((self.reader.all_member(value.hierarchy),),))
         if isinstance(value, TupleValue | MdxMember | HierarchyValue | DimensionValue):
             return SetValue((self.as_tuple(value),))
         raise QueryError(f"A set was expected, not {_kind(value)}.")
@@ -230,9 +233,15 @@ class Binder:
             level = next((i for i, lv in enumerate(hierarchy.hierarchy.levels) if lv.name == segment.text), None)
             if level is not None:
                 return LevelValue(hierarchy.level(level))
+            if segment.text == ALL_LEVEL_NAME:
+                return AllLevelValue(hierarchy)
             if segment.text.casefold() in (ALL_NAME.casefold(), f"all {hierarchy.hierarchy.name}".casefold()):
                 return self.reader.all_member(hierarchy)
             return self._by_caption(self.reader.level(hierarchy.level(0), restricted=False), segment.text, missing)
+        if isinstance(value, AllLevelValue) and segment.text.casefold() in (
+            ALL_NAME.casefold(), f"all {value.hierarchy.hierarchy.name}".casefold()
+        ):
+            return self.reader.all_member(value.hierarchy)
         if isinstance(value, LevelValue):
             if segment.key:
                 return self._lookup(value.ref, segment.text, missing)
@@ -310,7 +319,7 @@ class Binder:
         if isinstance(target, DimensionValue) and name not in ("name", "uniquename"):
             target = self._only_hierarchy(target)
         if name in ("members", "allmembers"):
-            if isinstance(target, LevelValue):
+            if isinstance(target, LevelValue | AllLevelValue):
                 return self.as_set(target)
             if isinstance(target, HierarchyValue):
                 return self._hierarchy_members(target.ref, calculated=name == "allmembers")
@@ -337,6 +346,10 @@ class Binder:
             return self._default_member(target.ref)
         if name == "level" and isinstance(target, MdxMember) and target.level is not None:
             return LevelValue(target.level)
+        if name == "level" and isinstance(target, MdxMember) and target.is_all and target.hierarchy is not None:
+            return AllLevelValue(target.hierarchy)
+        if name == "hierarchy" and isinstance(target, AllLevelValue):
+            return HierarchyValue(target.hierarchy)
         if name == "hierarchy" and isinstance(target, MdxMember | LevelValue):
             ref = target.ref if isinstance(target, LevelValue) else target.level
             hierarchy = target.hierarchy if isinstance(target, MdxMember) else None
@@ -625,13 +638,16 @@ def _drill_place(
     target: int | None = None
     if level_arg is not None:
         level = binder.evaluate(level_arg, current)
-        if not isinstance(level, LevelValue):
+        if isinstance(level, AllLevelValue):
+            hierarchy, depth = level.hierarchy.unique_name, -1
+        elif isinstance(level, LevelValue):
+            hierarchy, depth = HierarchyRef(level.ref.dimension, level.ref.hierarchy).unique_name, level.ref.depth
+        else:
             raise QueryError(f"{function}'s level argument must be a level.")
-        hierarchy = HierarchyRef(level.ref.dimension, level.ref.hierarchy).unique_name
         names = [m.hierarchy_name for m in found.tuples[0]]
         if hierarchy not in names:
             return None
-        position, target = names.index(hierarchy), level.ref.depth
+        position, target = names.index(hierarchy), depth
     elif index_arg is not None:
         index = binder.evaluate(index_arg, current)
         if not isinstance(index, int) or isinstance(index, bool) or not 0 <= index < len(found.tuples[0]):
@@ -975,7 +991,7 @@ def _check_distinct(members: Sequence[MdxMember]) -> None:
 
 
 def _is_settish(value: Value) -> bool:
-    return isinstance(value, SetValue | TupleValue | MdxMember | LevelValue)
+    return isinstance(value, SetValue | TupleValue | MdxMember | LevelValue | AllLevelValue)
 
 
 _CALC_FLAGS = frozenset({"INCLUDE_CALC_MEMBERS"})  # no server calculated members here: it adds nothing
@@ -1057,6 +1073,8 @@ def _kind(value: Value) -> str:
         return f"the member '{value.unique_name}'"
     if isinstance(value, LevelValue):
         return f"the level '{value.ref.unique_name}'"
+    if isinstance(value, AllLevelValue):
+        return f"the level '{value.hierarchy.all_level_unique_name}'"
     if isinstance(value, HierarchyValue):
         return "a hierarchy"
     if isinstance(value, DimensionValue):

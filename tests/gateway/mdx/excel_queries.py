@@ -130,3 +130,9 @@ EXCEL2013_SHAPES = {
     "expand all": EXCEL2013_EXPAND_ALL,
     "filter": EXCEL2013_FILTER,
 }
+
+# What Excel asks while filling a field's filter list: the All level's members, then the All
+# member's children, each with the member type (shapes from a recorded Excel trace of another
+# open XMLA server's test suite).
+EXCEL_FILTER_LIST_ALL = "SELECT {AddCalculatedMembers({[Køn].[Køn].[(All)].Members})} DIMENSION PROPERTIES MEMBER_TYPE ON COLUMNS FROM [Ukraine] CELL PROPERTIES CELL_ORDINAL"
+EXCEL_FILTER_LIST_CHILDREN = "SELECT {AddCalculatedMembers({[Køn].[Køn].[All].Children})} DIMENSION PROPERTIES MEMBER_TYPE ON COLUMNS FROM [Ukraine] CELL PROPERTIES CELL_ORDINAL"

@@ -21,6 +21,8 @@ from tests.gateway.mdx.excel_queries import (
     EXCEL2013_FILTER,
     EXCEL2013_FIRST_PIVOT,
     EXCEL2013_SHAPES,
+    EXCEL_FILTER_LIST_ALL,
+    EXCEL_FILTER_LIST_CHILDREN,
     FILTERED_PIVOT,
     FIRST_PIVOT,
     LABEL_FILTER,
@@ -248,3 +250,24 @@ def test_from_may_name_the_opened_database() -> None:
         cube_name(select, "FLIS Ukraine-147")
     with pytest.raises(NotFoundError):
         cube_name(parse_query("SELECT FROM [a].[b].[Ukraine]"), "a")
+
+
+def test_excel_filter_list_reads_the_all_level_and_the_all_members_children(mdx: RunMdx) -> None:
+    everything = mdx(EXCEL_FILTER_LIST_ALL)
+    assert [t[0].unique_name for t in everything.axes[0].tuples] == ["[Køn].[Køn].[All]"]
+    assert everything.axes[0].properties == ("MEMBER_TYPE",) and everything.cell_properties == ("CELL_ORDINAL",)
+    children = mdx(EXCEL_FILTER_LIST_CHILDREN)
+    assert captions(children, 0) == ["Kvinde", "Mand"]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("{[Køn].[Køn].[(All)].[All]}", ["All"]),
+        ("[Køn].[Køn].[All].Level.Members", ["All"]),
+        ("[Køn].[Køn].[(All)].Hierarchy.Members", ["All", "Kvinde", "Mand"]),
+        ("DrilldownLevel({[Køn].[Køn].[All]}, [Køn].[Køn].[(All)],,INCLUDE_CALC_MEMBERS)", ["All", "Kvinde", "Mand"]),
+    ],
+)
+def test_the_all_level_can_be_named(mdx: RunMdx, text: str, expected: list[str]) -> None:
+    assert captions(mdx(f"SELECT {text} ON 0 FROM [Ukraine]"), 0) == expected

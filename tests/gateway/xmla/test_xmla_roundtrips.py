@@ -324,3 +324,17 @@ def test_from_may_name_the_connections_own_database(world: World, excel: httpx.C
     answer = execute(excel, mdx, properties)
     assert answer.fault is None, answer.fault
     assert number(cells(answer.mddataset()).get(0)) == world.oracle(CATALOG, "select sum(indrejst) from haendelser")
+
+
+def test_filter_list_queries_read_the_all_level_with_member_types(excel: httpx.Client) -> None:
+    """Excel fills a field's filter list from the All level's members and the All member's children."""
+    all_level = execute(excel, "SELECT {AddCalculatedMembers({[Køn].[Køn].[(All)].Members})} DIMENSION PROPERTIES "
+                               "MEMBER_TYPE ON COLUMNS FROM [Ukraine] CELL PROPERTIES CELL_ORDINAL", EXCEL_PROPERTIES)
+    assert all_level.fault is None, all_level.fault
+    members = [t[0] for t in axis_tuples(all_level.mddataset(), "Axis0")]
+    assert [(m["UName"], m["MEMBER_TYPE"]) for m in members] == [("[Køn].[Køn].[All]", "2")]
+    children = execute(excel, "SELECT {AddCalculatedMembers({[Køn].[Køn].[All].Children})} DIMENSION PROPERTIES "
+                              "MEMBER_TYPE ON COLUMNS FROM [Ukraine] CELL PROPERTIES CELL_ORDINAL", EXCEL_PROPERTIES)
+    assert children.fault is None, children.fault
+    found = [t[0] for t in axis_tuples(children.mddataset(), "Axis0")]
+    assert [(m["Caption"], m["MEMBER_TYPE"]) for m in found] == [("Kvinde", "1"), ("Mand", "1")]
