@@ -356,6 +356,8 @@ class Binder:
             if isinstance(target, LevelValue) and ref is not None:
                 hierarchy = HierarchyRef(ref.dimension, ref.hierarchy)
             return HierarchyValue(hierarchy)
+        if name == "count" and not args and _is_settish(target):
+            return len(self.as_set(target).tuples)
         if name == "item" and len(args) == 1:
             index = self.evaluate(args[0], current)
             if not isinstance(index, int) or isinstance(index, bool):
@@ -906,6 +908,24 @@ def _visual_totals(binder: Binder, args: Sequence[ast.Expr | None], current: Con
     return SetValue(tuple(result))
 
 
+def _generate(binder: Binder, args: Sequence[ast.Expr | None], current: Context | None) -> Value:
+    """``Generate(set, set expression [, ALL])``: the expression once per tuple of the set, with that
+    tuple as the current members; Excel's filter list asks ``Generate(members, Ascendants(...CurrentMember))``."""
+    args, flags = _without_flags(args, "Generate", first=2, most=3, allowed=frozenset({"ALL"}))
+    if len(args) < 2 or args[1] is None or (len(args) > 2 and args[2] is not None):
+        raise MdxUnsupportedError("Generate", "It is supported as Generate(set, set expression [, ALL]).")
+    found = binder._arg_set(args, 0, current)
+    tuples: list[MdxTuple] = []
+    for members in found.tuples:
+        context = dict(current or binder.context)
+        for member in members:
+            context[member.hierarchy_name] = member
+        tuples.extend(binder.as_set(binder.evaluate(args[1], context)).tuples)
+        if len(tuples) > MAX_SET_SIZE:
+            _bounded(tuples)  # refuses it
+    return _bounded(tuple(tuples) if "ALL" in flags else _distinct(tuples))
+
+
 def _aggregate(binder: Binder, args: Sequence[ast.Expr | None], current: Context | None) -> Value:
     members = [m for t in binder._arg_set(args, 0, current).tuples for m in t]
     return binder._aggregate_member(members, "[Aggregate]")
@@ -941,6 +961,7 @@ _FUNCTIONS: dict[str, Callable[[Binder, Sequence[ast.Expr | None], Context | Non
     "ascendants": _ascendants,
     "visualtotals": _visual_totals,
     "aggregate": _aggregate,
+    "generate": _generate,
 }
 
 
@@ -1020,7 +1041,7 @@ def _without_flags(
     return tuple(positional), frozenset(flags)
 
 
-_KNOWN_FLAGS = _CALC_FLAGS | {"RECURSIVE", "POST", "PRE", "ASC", "DESC", "BASC", "BDESC", "SELF", "AFTER", "BEFORE",
+_KNOWN_FLAGS = _CALC_FLAGS | {"ALL", "RECURSIVE", "POST", "PRE", "ASC", "DESC", "BASC", "BDESC", "SELF", "AFTER", "BEFORE",
                               "BEFORE_AND_AFTER", "SELF_AND_AFTER", "SELF_AND_BEFORE", "SELF_BEFORE_AFTER", "LEAVES"}
 
 

@@ -67,7 +67,8 @@ FROM (
 # Power BI's import mode over an Analysis Services source.
 POWER_BI_IMPORT = """SELECT NON EMPTY { [Measures].[Indrejste], [Measures].[Udrejste] } ON COLUMNS, NON EMPTY { ([Tid].[Tid].[Måned].ALLMEMBERS * [Køn].[Køn].[Køn].ALLMEMBERS ) } DIMENSION PROPERTIES MEMBER_CAPTION, MEMBER_UNIQUE_NAME ON ROWS FROM [Ukraine] CELL PROPERTIES VALUE, BACK_COLOR, FORE_COLOR, FORMATTED_VALUE, FORMAT_STRING, FONT_NAME, FONT_SIZE, FONT_FLAGS"""
 
-# Excel's "Top 2" value filter: a Generate over a helper set, which this gateway does not run.
+# Excel's "Top 2" value filter: a Generate over sets named inline (`AS [XL_Filter_Set_0]`), which
+# this gateway does not run.
 TOP_N_FILTER = f"""SELECT
   NON EMPTY Hierarchize(AddCalculatedMembers({{DrilldownLevel({{[Aldersgruppe].[Aldersgruppe].[All]}})}})) DIMENSION PROPERTIES PARENT_UNIQUE_NAME ON COLUMNS
 FROM (
@@ -136,3 +137,6 @@ EXCEL2013_SHAPES = {
 # open XMLA server's test suite).
 EXCEL_FILTER_LIST_ALL = "SELECT {AddCalculatedMembers({[Køn].[Køn].[(All)].Members})} DIMENSION PROPERTIES MEMBER_TYPE ON COLUMNS FROM [Ukraine] CELL PROPERTIES CELL_ORDINAL"
 EXCEL_FILTER_LIST_CHILDREN = "SELECT {AddCalculatedMembers({[Køn].[Køn].[All].Children})} DIMENSION PROPERTIES MEMBER_TYPE ON COLUMNS FROM [Ukraine] CELL PROPERTIES CELL_ORDINAL"
+
+# Searching a field's filter list: how many children each shown member has, for the tree.
+EXCEL_FILTER_LIST_CHILD_COUNT = "WITH MEMBER [Measures].cChildren As 'AddCalculatedMembers([Tid].[Tid].currentmember.children).count' Set FilteredMembers As '{[Tid].[Tid].[Måned].&[2022-02], [Tid].[Tid].[Måned].&[2022-03]}' Select {[Measures].cChildren} on ROWS, Hierarchize(Generate(FilteredMembers, Ascendants([Tid].[Tid].currentmember))) DIMENSION PROPERTIES PARENT_UNIQUE_NAME, MEMBER_TYPE ON COLUMNS FROM [Ukraine]"

@@ -22,6 +22,7 @@ from tests.gateway.mdx.excel_queries import (
     EXCEL2013_FIRST_PIVOT,
     EXCEL2013_SHAPES,
     EXCEL_FILTER_LIST_ALL,
+    EXCEL_FILTER_LIST_CHILD_COUNT,
     EXCEL_FILTER_LIST_CHILDREN,
     FILTERED_PIVOT,
     FIRST_PIVOT,
@@ -108,7 +109,7 @@ def test_power_bi_import_query(mdx: RunMdx) -> None:
     }
 
 
-@pytest.mark.parametrize(("text", "construct"), [(TOP_N_FILTER, "Generate"), (LABEL_FILTER, "Right")])
+@pytest.mark.parametrize(("text", "construct"), [(TOP_N_FILTER, "AS"), (LABEL_FILTER, "Right")])
 def test_filters_this_gateway_does_not_run_are_named(mdx: RunMdx, text: str, construct: str) -> None:
     with pytest.raises(MdxUnsupportedError) as raised:
         mdx(text)
@@ -271,3 +272,17 @@ def test_excel_filter_list_reads_the_all_level_and_the_all_members_children(mdx:
 )
 def test_the_all_level_can_be_named(mdx: RunMdx, text: str, expected: list[str]) -> None:
     assert captions(mdx(f"SELECT {text} ON 0 FROM [Ukraine]"), 0) == expected
+
+
+def test_excel_filter_list_counts_the_children_of_each_ancestor(mdx: RunMdx) -> None:
+    """Generate runs Ascendants once per month searched for; .Count counts each member's children."""
+    result = mdx(EXCEL_FILTER_LIST_CHILD_COUNT)
+    assert captions(result, 0) == ["All", "2022", "1. kvartal 2022", "februar 2022", "marts 2022"]
+    assert captions(result, 1) == ["cChildren"]
+    assert [c.value for c in result.cells] == [1, 2, 3, 28, 31]
+
+
+def test_generate_keeps_duplicates_only_with_all(mdx: RunMdx) -> None:
+    text = "SELECT Generate({[Køn].[Køn].&[K], [Køn].[Køn].&[M]}, {[Køn].[Køn].[All]}{flag}) ON 0 FROM [Ukraine]"
+    assert captions(mdx(text.replace("{flag}", "")), 0) == ["All"]
+    assert captions(mdx(text.replace("{flag}", ", ALL")), 0) == ["All", "All"]
