@@ -52,6 +52,8 @@ class Binder:
         self._set_definitions: dict[str, ast.Expr] = {}
         self._sets: dict[str, SetValue] = {}
         self._calculated: dict[str, tuple[MdxMember, ast.Expr | None]] = {}
+        self._aliases: dict[str, SetValue] = {}  # ``set AS [name]`` inside an expression, as evaluated last
+        self._currents: dict[str, MdxTuple] = {}  # ``[name].Current`` while Generate walks an aliased set
         self.default_measure = measure_member(cube.measures[0]) if cube.measures else None
 
     # -- statement parts ------------------------------------------------------------------------
@@ -144,7 +146,9 @@ class Binder:
         if isinstance(node, ast.Null):
             return None
         if isinstance(node, ast.Alias):
-            raise MdxUnsupportedError("AS", "Sets named inline inside a function (set AS [name]) are not supported.")
+            found = self.as_set(self.evaluate(node.expression, current))
+            self._aliases[_key(node.name)] = found
+            return found
         raise MdxUnsupportedError(_describe(node), "It is allowed only inside calculated members and Filter conditions.")
 
     def as_set(self, value: Value) -> SetValue:
@@ -181,6 +185,14 @@ class Binder:
     # -- names ----------------------------------------------------------------------------------
     def _name(self, name: ast.Name, current: Context | None) -> Value:
         key = _key(name)
+        if key in self._aliases:
+            return self._aliases[key]
+        current_of = _current_of(name)
+        if current_of is not None:
+            if current_of not in self._currents:
+                raise QueryError(f"'{name.source()}' is used outside a Generate over that set.")
+            members = self._currents[current_of]
+            return members[0] if len(members) == 1 else TupleValue(members)
         if key in self._set_definitions:
             return self._named_set(key)
         calculated = self._calculated.get(key)
@@ -729,8 +741,9 @@ def _hierarchy_arg(binder: Binder, node: ast.Expr | None, current: Context | Non
 
 
 def _except(binder: Binder, args: Sequence[ast.Expr | None], current: Context | None) -> Value:
+    first = binder._arg_set(args, 0, current)  # first: it may name a set (AS) that the second uses
     removed = {_names(t) for t in binder._arg_set(args, 1, current).tuples}
-    return SetValue(tuple(t for t in _distinct(binder._arg_set(args, 0, current).tuples) if _names(t) not in removed))
+    return SetValue(tuple(t for t in _distinct(first.tuples) if _names(t) not in removed))
 
 
 def _names(members: MdxTuple) -> tuple[str, ...]:
@@ -915,12 +928,18 @@ def _generate(binder: Binder, args: Sequence[ast.Expr | None], current: Context 
     if len(args) < 2 or args[1] is None or (len(args) > 2 and args[2] is not None):
         raise MdxUnsupportedError("Generate", "It is supported as Generate(set, set expression [, ALL]).")
     found = binder._arg_set(args, 0, current)
+    alias = _key(args[0].name) if isinstance(args[0], ast.Alias) else None
     tuples: list[MdxTuple] = []
     for members in found.tuples:
         context = dict(current or binder.context)
         for member in members:
             context[member.hierarchy_name] = member
-        tuples.extend(binder.as_set(binder.evaluate(args[1], context)).tuples)
+        if alias is not None:
+            binder._currents[alias] = members
+        try:
+            tuples.extend(binder.as_set(binder.evaluate(args[1], context)).tuples)
+        finally:
+            binder._currents.pop(alias or "", None)
         if len(tuples) > MAX_SET_SIZE:
             _bounded(tuples)  # refuses it
     return _bounded(tuple(tuples) if "ALL" in flags else _distinct(tuples))
@@ -976,6 +995,14 @@ def _by_hierarchy(tuples: Sequence[MdxTuple], where: str) -> dict[str, list[MdxM
     if math.prod(len(members) for members in found.values()) != len(set(tuples)):
         raise MdxUnsupportedError(f"{where} set of tuples", "Give one set per hierarchy (a crossjoin of them).")
     return {name: list(members) for name, members in found.items()}
+
+
+def _current_of(name: ast.Name) -> str | None:
+    """``[XL_Filter_Set_0].Current``: the key of the set whose current tuple is meant."""
+    last = name.segments[-1]
+    if len(name.segments) > 1 and not last.quoted and not last.key and last.text.casefold() == "current":
+        return _key(ast.Name(name.segments[:-1]))
+    return None
 
 
 def _key(name: ast.Name) -> str:

@@ -67,8 +67,8 @@ FROM (
 # Power BI's import mode over an Analysis Services source.
 POWER_BI_IMPORT = """SELECT NON EMPTY { [Measures].[Indrejste], [Measures].[Udrejste] } ON COLUMNS, NON EMPTY { ([Tid].[Tid].[Måned].ALLMEMBERS * [Køn].[Køn].[Køn].ALLMEMBERS ) } DIMENSION PROPERTIES MEMBER_CAPTION, MEMBER_UNIQUE_NAME ON ROWS FROM [Ukraine] CELL PROPERTIES VALUE, BACK_COLOR, FORE_COLOR, FORMATTED_VALUE, FORMAT_STRING, FONT_NAME, FONT_SIZE, FONT_FLAGS"""
 
-# Excel's "Top 2" value filter: a Generate over sets named inline (`AS [XL_Filter_Set_0]`), which
-# this gateway does not run.
+# Excel's "Top 2" value filter: a Generate over sets named inline (`AS [XL_Filter_Set_0]`) and the
+# current tuple of that walk (`[XL_Filter_Set_0].Current`).
 TOP_N_FILTER = f"""SELECT
   NON EMPTY Hierarchize(AddCalculatedMembers({{DrilldownLevel({{[Aldersgruppe].[Aldersgruppe].[All]}})}})) DIMENSION PROPERTIES PARENT_UNIQUE_NAME ON COLUMNS
 FROM (

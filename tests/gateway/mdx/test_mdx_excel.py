@@ -109,12 +109,23 @@ def test_power_bi_import_query(mdx: RunMdx) -> None:
     }
 
 
-@pytest.mark.parametrize(("text", "construct"), [(TOP_N_FILTER, "AS"), (LABEL_FILTER, "Right")])
-def test_filters_this_gateway_does_not_run_are_named(mdx: RunMdx, text: str, construct: str) -> None:
+def test_label_filters_are_named_as_unsupported(mdx: RunMdx) -> None:
     with pytest.raises(MdxUnsupportedError) as raised:
-        mdx(text)
-    assert raised.value.construct == construct
+        mdx(LABEL_FILTER)
+    assert raised.value.construct == "Right"
     assert raised.value.code == "MDX_UNSUPPORTED"
+
+
+def test_top_n_value_filter_keeps_the_highest_members_with_their_total(mdx: RunMdx) -> None:
+    """Top 2 age groups by arrivals (0-17: 2, 18-64: 4, 65+: 0); the All member shows their total."""
+    result = mdx(TOP_N_FILTER)
+    assert captions(result, 0) == ["All", "0-17 år", "18-64 år"]
+    assert [c.value for c in result.cells] == [6, 2, 4]
+
+
+def test_current_outside_generate_is_a_clear_error(mdx: RunMdx) -> None:
+    with pytest.raises(QueryError, match="outside a Generate"):
+        mdx("SELECT {[XL_Filter_Set_0].Current} ON 0 FROM [Ukraine]")
 
 
 def test_one_engine_query_per_grain(duck: Connection) -> None:
@@ -155,7 +166,7 @@ def test_where_set_and_calculated_measure(mdx: RunMdx) -> None:
 def test_identical_answers_on_duckdb_and_postgresql(duck: Connection, request: pytest.FixtureRequest) -> None:
     pg_engine = request.getfixturevalue("pg_engine")
     with pg_engine.connect() as pg:
-        for text in (FIRST_PIVOT, FILTERED_PIVOT, DRILL_DOWN, SUBTOTALS, POWER_BI_IMPORT, VISUAL_TOTALS,
+        for text in (FIRST_PIVOT, FILTERED_PIVOT, DRILL_DOWN, SUBTOTALS, POWER_BI_IMPORT, VISUAL_TOTALS, TOP_N_FILTER,
                      *EXCEL2013_SHAPES.values()):
             on_duck, on_pg = run_mdx_on(duck, text), run_mdx_on(pg, text)
             assert on_duck == on_pg

@@ -354,3 +354,30 @@ def test_filter_list_search_counts_children_for_the_tree(excel: httpx.Client) ->
     assert "PARENT_UNIQUE_NAME" not in members[0] and members[1]["PARENT_UNIQUE_NAME"] == "[Køn].[Køn].[All]"
     found = cells(md)
     assert (number(found.get(0)), number(found.get(1))) == (2, 0)
+
+
+def test_top_n_value_filter_as_excel_writes_it(world: World, excel: httpx.Client) -> None:
+    """Excel's "Top 2 by Indrejste" on age groups: Generate over inline-named sets in a subselect."""
+    mdx = (
+        "SELECT NON EMPTY Hierarchize({DrilldownLevel({[Aldersgruppe].[Aldersgruppe].[All]},,,INCLUDE_CALC_MEMBERS)}) "
+        "DIMENSION PROPERTIES PARENT_UNIQUE_NAME,HIERARCHY_UNIQUE_NAME ON COLUMNS  FROM (SELECT Generate("
+        "Hierarchize({[Aldersgruppe].[Aldersgruppe].[All]}) AS [XL_Filter_Set_0], TopCount(Filter(Except(DrilldownLevel("
+        "[XL_Filter_Set_0].Current AS [XL_Filter_HelperSet_0], , 0), [XL_Filter_HelperSet_0]), Not IsEmpty("
+        "[Measures].[Indrejste])), 2, [Measures].[Indrejste])) ON COLUMNS  FROM [Ukraine] WHERE ([Measures].[Indrejste])) "
+        f"WHERE ([Measures].[Indrejste]) {EXCEL_CELL_PROPERTIES}"
+    )
+    answer = execute(excel, mdx, EXCEL_PROPERTIES)
+    assert answer.fault is None, answer.fault
+    md = answer.mddataset()
+    members = [t[0] for t in axis_tuples(md, "Axis0")]
+    found = cells(md)
+    shown = {m["UName"].split("&[")[1].rstrip("]"): number(found.get(i)) for i, m in enumerate(members) if "&[" in m["UName"]}
+    assert len(shown) == 2 and members[0]["UName"] == "[Aldersgruppe].[Aldersgruppe].[All]"
+    assert number(found.get(0)) == sum(v or 0 for v in shown.values())  # the total of what is shown
+    for key, value in shown.items():
+        assert value == world.oracle(CATALOG, f"select sum(indrejst) from haendelser where aldersgruppe = '{key}'")
+    others = ", ".join(f"'{k}'" for k in shown)
+    highest_other = world.oracle(
+        CATALOG, f"select coalesce(max(s), 0) from (select sum(indrejst) s from haendelser where aldersgruppe not in "
+                 f"({others}) group by aldersgruppe) t")
+    assert all((v or 0) >= highest_other for v in shown.values())
