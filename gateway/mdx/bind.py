@@ -368,6 +368,8 @@ class Binder:
             if isinstance(target, LevelValue) and ref is not None:
                 hierarchy = HierarchyRef(ref.dimension, ref.hierarchy)
             return HierarchyValue(hierarchy)
+        if name in _MEMBER_TEXT and not args and isinstance(target, MdxMember):
+            return target.caption if _MEMBER_TEXT[name] == "caption" else target.unique_name
         if name == "count" and not args and _is_settish(target):
             return len(self.as_set(target).tuples)
         if name == "item" and len(args) == 1:
@@ -459,6 +461,8 @@ class Binder:
         return tuple(restrictions)
 
     def _add_restrictions(self, found: SetValue) -> None:
+        if not found.tuples:
+            raise QueryError("A filter (subselect) keeps no members, so there is nothing to show; widen the filter.")
         for name, members in _by_hierarchy(found.tuples, "subselect").items():
             if name == MEASURES_HIERARCHY:
                 continue
@@ -537,6 +541,9 @@ class Binder:
             yes = self.scalar(node.args[1], context, fetch, depth)
             no = self.scalar(node.args[2], context, fetch, depth)
             return yes if condition else no
+        if isinstance(node, ast.Call) and node.function.casefold() in _TEXT_FUNCTIONS:
+            function = _TEXT_FUNCTIONS[node.function.casefold()]
+            return function(*(self.scalar(a, context, fetch, depth) for a in node.args))
         if isinstance(node, ast.Call) and node.function.casefold() not in _FUNCTIONS:
             raise MdxUnsupportedError(node.function)
         value = self.evaluate(node, context)
@@ -995,6 +1002,77 @@ def _by_hierarchy(tuples: Sequence[MdxTuple], where: str) -> dict[str, list[MdxM
     if math.prod(len(members) for members in found.values()) != len(set(tuples)):
         raise MdxUnsupportedError(f"{where} set of tuples", "Give one set per hierarchy (a crossjoin of them).")
     return {name: list(members) for name, members in found.items()}
+
+
+# Member properties Excel's label filters read, as ``[h].CurrentMember.member_caption``.
+_MEMBER_TEXT = {"member_caption": "caption", "name": "caption", "member_name": "caption",
+                "uniquename": "unique_name", "unique_name": "unique_name", "member_unique_name": "unique_name"}
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    raise QueryError(f"Text was expected, not {value!r}.")
+
+
+def _whole(value: Any) -> int:
+    number = _number(value)
+    if number != int(number) or number < 0:
+        raise QueryError(f"A whole number of at least 0 was expected, not {value!r}.")
+    return int(number)
+
+
+def _instr(*args: Any) -> int:
+    """VBA's ``InStr([start,] text, sought)``: 1-based position, 0 when absent (Excel's "contains")."""
+    if len(args) == 2:
+        args = (1, *args)
+    if len(args) != 3:
+        raise QueryError("InStr takes a start, a text and the text sought.")
+    start = _whole(args[0])
+    if start < 1:
+        raise QueryError("InStr's start is 1 or more.")
+    return _text(args[1]).find(_text(args[2]), start - 1) + 1
+
+
+def _two(function: str, apply: Callable[[str, int], Any]) -> Callable[..., Any]:
+    def text_function(*args: Any) -> Any:
+        if len(args) != 2:
+            raise QueryError(f"{function} takes a text and a length.")
+        return apply(_text(args[0]), _whole(args[1]))
+
+    return text_function
+
+
+def _one(function: str, apply: Callable[[str], Any]) -> Callable[..., Any]:
+    def text_function(*args: Any) -> Any:
+        if len(args) != 1:
+            raise QueryError(f"{function} takes one text.")
+        return apply(_text(args[0]))
+
+    return text_function
+
+
+def _mid(*args: Any) -> str:
+    if len(args) not in (2, 3):
+        raise QueryError("Mid takes a text, a start and optionally a length.")
+    text, start = _text(args[0]), _whole(args[1])
+    if start < 1:
+        raise QueryError("Mid's start is 1 or more.")
+    return text[start - 1 :] if len(args) == 2 else text[start - 1 : start - 1 + _whole(args[2])]
+
+
+# The text functions of Excel's label filters (begins/ends with, contains), in calculations only.
+_TEXT_FUNCTIONS: dict[str, Callable[..., Any]] = {
+    "left": _two("Left", lambda text, n: text[:n]),
+    "right": _two("Right", lambda text, n: text[len(text) - n :] if n else ""),
+    "mid": _mid,
+    "instr": _instr,
+    "len": _one("Len", len),
+    "ucase": _one("UCase", str.upper),
+    "lcase": _one("LCase", str.lower),
+}
 
 
 def _current_of(name: ast.Name) -> str | None:

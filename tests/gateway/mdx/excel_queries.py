@@ -83,7 +83,8 @@ FROM (
 WHERE ([Measures].[Indrejste])
 {CELL_PROPERTIES}"""
 
-# Excel's label filter ("ends with 01") on quarters, sent as Filter over captions.
+# Excel's label filter ("ends with 01") on quarters, sent as Filter over captions: no quarter's
+# caption ends so.
 LABEL_FILTER = f"""SELECT
   NON EMPTY Hierarchize(AddCalculatedMembers({{DrilldownLevel({{[Tid].[Tid].[All]}})}})) DIMENSION PROPERTIES PARENT_UNIQUE_NAME ON COLUMNS
 FROM (
@@ -92,6 +93,9 @@ FROM (
   FROM [Ukraine]
 )
 {CELL_PROPERTIES}"""
+
+# The same label filter, "begins with 2": the second quarter only.
+LABEL_FILTER_BEGINS = LABEL_FILTER.replace("Right(", "Left(").replace(',2)="01"', ',1)="2"')
 
 ALL_SHAPES = {
     "first pivot": FIRST_PIVOT,

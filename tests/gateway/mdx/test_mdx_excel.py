@@ -10,7 +10,6 @@ from sqlalchemy.engine import Connection
 
 from gateway.engine.query import CubeQuery
 from gateway.errors import NotFoundError, QueryError
-from gateway.mdx.errors import MdxUnsupportedError
 from gateway.mdx.execute import cube_name
 from gateway.mdx.parser import parse_query
 from tests.gateway.mdx.conftest import RunMdx, captions, grid, run_mdx_on
@@ -27,6 +26,7 @@ from tests.gateway.mdx.excel_queries import (
     FILTERED_PIVOT,
     FIRST_PIVOT,
     LABEL_FILTER,
+    LABEL_FILTER_BEGINS,
     POWER_BI_IMPORT,
     SUBTOTALS,
     TOP_N_FILTER,
@@ -109,11 +109,31 @@ def test_power_bi_import_query(mdx: RunMdx) -> None:
     }
 
 
-def test_label_filters_are_named_as_unsupported(mdx: RunMdx) -> None:
-    with pytest.raises(MdxUnsupportedError) as raised:
+def test_label_filter_on_captions(mdx: RunMdx) -> None:
+    """Quarters whose caption begins with "2": the second quarter (April's one departure) and its parents."""
+    result = mdx(LABEL_FILTER_BEGINS.replace("\n)\n", "\n) WHERE ([Measures].[Udrejste])\n"))
+    assert captions(result, 0) == ["All", "2022"]
+    assert [c.value for c in result.cells] == [1, 1]
+
+
+def test_a_label_filter_matching_nothing_is_a_clear_error(mdx: RunMdx) -> None:
+    with pytest.raises(QueryError, match="keeps no members"):
         mdx(LABEL_FILTER)
-    assert raised.value.construct == "Right"
-    assert raised.value.code == "MDX_UNSUPPORTED"
+
+
+@pytest.mark.parametrize(
+    ("condition", "expected"),
+    [
+        ('InStr(1, [Aldersgruppe].[Aldersgruppe].CurrentMember.member_caption, "64") > 0', ["18-64 år"]),
+        ('Left([Aldersgruppe].[Aldersgruppe].CurrentMember.member_caption, 1) <> "0"', ["18-64 år", "65+ år"]),
+        ('Right([Aldersgruppe].[Aldersgruppe].CurrentMember.Name, 4) = "7 år"', ["0-17 år"]),
+        ('Mid(UCase([Aldersgruppe].[Aldersgruppe].CurrentMember.member_caption), 3, 3) = "+ Å"', ["65+ år"]),
+        ('Len([Aldersgruppe].[Aldersgruppe].CurrentMember.UniqueName) > 0', ["0-17 år", "18-64 år", "65+ år"]),
+    ],
+)
+def test_text_functions_of_label_filters(mdx: RunMdx, condition: str, expected: list[str]) -> None:
+    result = mdx(f"SELECT Filter([Aldersgruppe].[Aldersgruppe].[Aldersgruppe].Members, ({condition})) ON 0 FROM [Ukraine]")
+    assert captions(result, 0) == expected
 
 
 def test_top_n_value_filter_keeps_the_highest_members_with_their_total(mdx: RunMdx) -> None:
