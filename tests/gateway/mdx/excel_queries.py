@@ -144,3 +144,11 @@ EXCEL_FILTER_LIST_CHILDREN = "SELECT {AddCalculatedMembers({[Køn].[Køn].[All].
 
 # Searching a field's filter list: how many children each shown member has, for the tree.
 EXCEL_FILTER_LIST_CHILD_COUNT = "WITH MEMBER [Measures].cChildren As 'AddCalculatedMembers([Tid].[Tid].currentmember.children).count' Set FilteredMembers As '{[Tid].[Tid].[Måned].&[2022-02], [Tid].[Tid].[Måned].&[2022-03]}' Select {[Measures].cChildren} on ROWS, Hierarchize(Generate(FilteredMembers, Ascendants([Tid].[Tid].currentmember))) DIMENSION PROPERTIES PARENT_UNIQUE_NAME, MEMBER_TYPE ON COLUMNS FROM [Ukraine]"
+
+ALL_SHAPES.update({f"excel 2013 {name}": text for name, text in EXCEL2013_SHAPES.items()})
+ALL_SHAPES.update({
+    "excel filter list all level": EXCEL_FILTER_LIST_ALL,
+    "excel filter list children": EXCEL_FILTER_LIST_CHILDREN,
+    "excel filter list child count": EXCEL_FILTER_LIST_CHILD_COUNT,
+    "label filter begins": LABEL_FILTER_BEGINS,
+})
