@@ -21,7 +21,6 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
-from sqlalchemy.sql.expression import Executable
 
 from gateway.engine.cache import VersionMemo
 from gateway.engine.cellset import CellSet, build_cellset
@@ -81,12 +80,6 @@ def _run(
         labels, rows = protection.apply(labels, rows)
     members = [axis.members for axis in plan.axis_levels]
     return build_cellset(plan, labels, rows, members, data_as_of=data_as_of)
-
-
-def execute_statement(connection: Connection, statement: Executable, *, timeout_seconds: float) -> list[Any]:
-    """Run one statement under the timeout and fetch every row."""
-    with query_timeout(connection, timeout_seconds):
-        return list(connection.execute(statement).all())
 
 
 @contextmanager

@@ -5,7 +5,7 @@ Modules: ``source`` (the IdentitySource contract the store implements), ``certif
 CRL, read when it changes), ``proxy`` (forwarded
 headers, trusted proxies), ``extract`` (which certificate counts, per mode), ``resolver``
 (per-process cache, revocation per request), ``middleware`` (pure ASGI), ``tls`` (uvicorn
-handing the client certificate to the app), ``server_thread`` (a server on port 0 for tests).
+handing the client certificate to the app). Test doubles live in ``tests/support``.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from __future__ import annotations
 from gateway.identity.extract import IdentityMode
 from gateway.identity.middleware import IdentityMiddleware, OnRefused, identity_middleware
 from gateway.identity.resolver import IdentityResolver
-from gateway.identity.source import IdentitySource, InMemoryIdentitySource
+from gateway.identity.source import IdentitySource
 from gateway.identity.verify import ClientCertificateVerifier
 
 __all__ = [
@@ -22,7 +22,6 @@ __all__ = [
     "IdentityMode",
     "IdentityResolver",
     "IdentitySource",
-    "InMemoryIdentitySource",
     "OnRefused",
     "identity_middleware",
 ]

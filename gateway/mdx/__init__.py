@@ -40,7 +40,7 @@ def run_mdx(
     """
     select = parse_query(text)
     catalog = session.open_catalog(catalog_name, Action.EXECUTE)
-    cube = catalog.cube(cube_name(select))
+    cube = catalog.cube(cube_name(select, catalog.ref.name))
     return session.remembered(catalog, ("mdx", text), lambda: _run(session, catalog, cube, select))
 
 

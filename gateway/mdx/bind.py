@@ -19,9 +19,10 @@ from gateway.errors import NotFoundError, QueryError
 from gateway.mdx import ast
 from gateway.mdx.cells import Coordinate, RunQuery, compute_cells
 from gateway.mdx.errors import MdxUnsupportedError
-from gateway.mdx.members import ALL_NAME, HierarchyRef, MdxMember, MemberReader, Restriction, measure_member
+from gateway.mdx.members import ALL_LEVEL_NAME, ALL_NAME, HierarchyRef, MdxMember, MemberReader, Restriction, measure_member
 from gateway.mdx.result import MEASURES_HIERARCHY
 from gateway.mdx.values import (
+    AllLevelValue,
     DimensionValue,
     HierarchyValue,
     LevelValue,
@@ -51,6 +52,8 @@ class Binder:
         self._set_definitions: dict[str, ast.Expr] = {}
         self._sets: dict[str, SetValue] = {}
         self._calculated: dict[str, tuple[MdxMember, ast.Expr | None]] = {}
+        self._aliases: dict[str, SetValue] = {}  # ``set AS [name]`` inside an expression, as evaluated last
+        self._currents: dict[str, MdxTuple] = {}  # ``[name].Current`` while Generate walks an aliased set
         self.default_measure = measure_member(cube.measures[0]) if cube.measures else None
 
     # -- statement parts ------------------------------------------------------------------------
@@ -143,7 +146,9 @@ class Binder:
         if isinstance(node, ast.Null):
             return None
         if isinstance(node, ast.Alias):
-            raise MdxUnsupportedError("AS", "Sets named inline inside a function (set AS [name]) are not supported.")
+            found = self.as_set(self.evaluate(node.expression, current))
+            self._aliases[_key(node.name)] = found
+            return found
         raise MdxUnsupportedError(_describe(node), "It is allowed only inside calculated members and Filter conditions.")
 
     def as_set(self, value: Value) -> SetValue:
@@ -151,6 +156,8 @@ class Binder:
             return value
         if isinstance(value, LevelValue):
             return SetValue(tuple((m,) for m in self.reader.level(value.ref)))
+        if isinstance(value, AllLevelValue):
+            return SetValue(((self.reader.all_member(value.hierarchy),),))
         if isinstance(value, TupleValue | MdxMember | HierarchyValue | DimensionValue):
             return SetValue((self.as_tuple(value),))
         raise QueryError(f"A set was expected, not {_kind(value)}.")
@@ -178,6 +185,14 @@ class Binder:
     # -- names ----------------------------------------------------------------------------------
     def _name(self, name: ast.Name, current: Context | None) -> Value:
         key = _key(name)
+        if key in self._aliases:
+            return self._aliases[key]
+        current_of = _current_of(name)
+        if current_of is not None:
+            if current_of not in self._currents:
+                raise QueryError(f"'{name.source()}' is used outside a Generate over that set.")
+            members = self._currents[current_of]
+            return members[0] if len(members) == 1 else TupleValue(members)
         if key in self._set_definitions:
             return self._named_set(key)
         calculated = self._calculated.get(key)
@@ -230,9 +245,15 @@ class Binder:
             level = next((i for i, lv in enumerate(hierarchy.hierarchy.levels) if lv.name == segment.text), None)
             if level is not None:
                 return LevelValue(hierarchy.level(level))
+            if segment.text == ALL_LEVEL_NAME:
+                return AllLevelValue(hierarchy)
             if segment.text.casefold() in (ALL_NAME.casefold(), f"all {hierarchy.hierarchy.name}".casefold()):
                 return self.reader.all_member(hierarchy)
             return self._by_caption(self.reader.level(hierarchy.level(0), restricted=False), segment.text, missing)
+        if isinstance(value, AllLevelValue) and segment.text.casefold() in (
+            ALL_NAME.casefold(), f"all {value.hierarchy.hierarchy.name}".casefold()
+        ):
+            return self.reader.all_member(value.hierarchy)
         if isinstance(value, LevelValue):
             if segment.key:
                 return self._lookup(value.ref, segment.text, missing)
@@ -310,7 +331,7 @@ class Binder:
         if isinstance(target, DimensionValue) and name not in ("name", "uniquename"):
             target = self._only_hierarchy(target)
         if name in ("members", "allmembers"):
-            if isinstance(target, LevelValue):
+            if isinstance(target, LevelValue | AllLevelValue):
                 return self.as_set(target)
             if isinstance(target, HierarchyValue):
                 return self._hierarchy_members(target.ref, calculated=name == "allmembers")
@@ -337,12 +358,20 @@ class Binder:
             return self._default_member(target.ref)
         if name == "level" and isinstance(target, MdxMember) and target.level is not None:
             return LevelValue(target.level)
+        if name == "level" and isinstance(target, MdxMember) and target.is_all and target.hierarchy is not None:
+            return AllLevelValue(target.hierarchy)
+        if name == "hierarchy" and isinstance(target, AllLevelValue):
+            return HierarchyValue(target.hierarchy)
         if name == "hierarchy" and isinstance(target, MdxMember | LevelValue):
             ref = target.ref if isinstance(target, LevelValue) else target.level
             hierarchy = target.hierarchy if isinstance(target, MdxMember) else None
             if isinstance(target, LevelValue) and ref is not None:
                 hierarchy = HierarchyRef(ref.dimension, ref.hierarchy)
             return HierarchyValue(hierarchy)
+        if name in _MEMBER_TEXT and not args and isinstance(target, MdxMember):
+            return target.caption if _MEMBER_TEXT[name] == "caption" else target.unique_name
+        if name == "count" and not args and _is_settish(target):
+            return len(self.as_set(target).tuples)
         if name == "item" and len(args) == 1:
             index = self.evaluate(args[0], current)
             if not isinstance(index, int) or isinstance(index, bool):
@@ -432,6 +461,8 @@ class Binder:
         return tuple(restrictions)
 
     def _add_restrictions(self, found: SetValue) -> None:
+        if not found.tuples:
+            raise QueryError("A filter (subselect) keeps no members, so there is nothing to show; widen the filter.")
         for name, members in _by_hierarchy(found.tuples, "subselect").items():
             if name == MEASURES_HIERARCHY:
                 continue
@@ -510,6 +541,9 @@ class Binder:
             yes = self.scalar(node.args[1], context, fetch, depth)
             no = self.scalar(node.args[2], context, fetch, depth)
             return yes if condition else no
+        if isinstance(node, ast.Call) and node.function.casefold() in _TEXT_FUNCTIONS:
+            function = _TEXT_FUNCTIONS[node.function.casefold()]
+            return function(*(self.scalar(a, context, fetch, depth) for a in node.args))
         if isinstance(node, ast.Call) and node.function.casefold() not in _FUNCTIONS:
             raise MdxUnsupportedError(node.function)
         value = self.evaluate(node, context)
@@ -577,68 +611,146 @@ def _identity(binder: Binder, args: Sequence[ast.Expr | None], current: Context 
 
 
 def _drilldown_level(binder: Binder, args: Sequence[ast.Expr | None], current: Context | None) -> Value:
+    """``DrilldownLevel(set [, [level] [, [index]]] [, INCLUDE_CALC_MEMBERS])``: Excel 2010+ sends
+    ``DrilldownLevel({...},,,INCLUDE_CALC_MEMBERS)``."""
+    args = _without_flags(args, "DrilldownLevel", first=1, most=4, allowed=_CALC_FLAGS)[0]
     found = binder._arg_set(args, 0, current)
-    if not found.tuples:
+    place = _drill_place(binder, found, _arg(args, 1), _arg(args, 2), current, "DrilldownLevel")
+    if place is None:
         return found
-    level_arg = args[1] if len(args) > 1 else None
-    index_arg = args[2] if len(args) > 2 else None
+    position = place[0]
+    return _drill_at(found, place, lambda members, member: _replaced(members, position, binder.reader.children(member)))
+
+
+def _drilldown_level_top(binder: Binder, args: Sequence[ast.Expr | None], current: Context | None) -> Value:
+    """``DrilldownLevelTop(set, count [, [level] [, [value]]] [, INCLUDE_CALC_MEMBERS])``: only the
+    ``count`` children with the highest ``value`` (in their order without one) are added."""
+    args = _without_flags(args, "DrilldownLevelTop", first=2, most=5, allowed=_CALC_FLAGS)[0]
+    found = binder._arg_set(args, 0, current)
+    count = _count_arg(binder, args, current, "DrilldownLevelTop")
+    place = _drill_place(binder, found, _arg(args, 2), None, current, "DrilldownLevelTop")
+    if place is None:
+        return found
+    position, expression = place[0], _arg(args, 3)
+
+    def top(members: MdxTuple, member: MdxMember) -> tuple[MdxTuple, ...]:
+        drilled = _replaced(members, position, binder.reader.children(member))
+        if expression is None:
+            return drilled[:count]
+        values = binder.tuple_values(SetValue(drilled), expression, current)
+        return tuple(t for t, _ in _ranked(list(zip(drilled, values)), descending=True)[:count])
+
+    return _drill_at(found, place, top)
+
+
+def _drill_place(
+    binder: Binder,
+    found: SetValue,
+    level_arg: ast.Expr | None,
+    index_arg: ast.Expr | None,
+    current: Context | None,
+    function: str,
+) -> tuple[int, int] | None:
+    """Which tuple position to drill and the depth whose members are drilled (the deepest present
+    unless a level names it); None when the level's hierarchy is not in the set."""
+    if not found.tuples:
+        return None
     position = 0
     target: int | None = None
     if level_arg is not None:
         level = binder.evaluate(level_arg, current)
-        if not isinstance(level, LevelValue):
-            raise QueryError("DrilldownLevel's second argument must be a level.")
-        hierarchy = HierarchyRef(level.ref.dimension, level.ref.hierarchy).unique_name
+        if isinstance(level, AllLevelValue):
+            hierarchy, depth = level.hierarchy.unique_name, -1
+        elif isinstance(level, LevelValue):
+            hierarchy, depth = HierarchyRef(level.ref.dimension, level.ref.hierarchy).unique_name, level.ref.depth
+        else:
+            raise QueryError(f"{function}'s level argument must be a level.")
         names = [m.hierarchy_name for m in found.tuples[0]]
         if hierarchy not in names:
-            return found
-        position, target = names.index(hierarchy), level.ref.depth
+            return None
+        position, target = names.index(hierarchy), depth
     elif index_arg is not None:
         index = binder.evaluate(index_arg, current)
-        if not isinstance(index, int) or not 0 <= index < len(found.tuples[0]):
-            raise QueryError("DrilldownLevel's index is outside the tuples.")
+        if not isinstance(index, int) or isinstance(index, bool) or not 0 <= index < len(found.tuples[0]):
+            raise QueryError(f"{function}'s index is outside the tuples.")
         position = index
     if target is None:
         target = max(t[position].depth for t in found.tuples)
+    return position, target
+
+
+def _drill_at(
+    found: SetValue, place: tuple[int, int], drilled: Callable[[MdxTuple, MdxMember], tuple[MdxTuple, ...]]
+) -> SetValue:
+    position, target = place
     present = set(found.tuples)
     result: list[MdxTuple] = []
     for members in found.tuples:
         result.append(members)
         member = members[position]
         if member.depth == target and not member.is_measure:
-            for child in binder.reader.children(member):
-                drilled = members[:position] + (child,) + members[position + 1 :]
-                if drilled not in present:
-                    result.append(drilled)
+            result.extend(t for t in drilled(members, member) if t not in present)
     return _bounded(tuple(result))
 
 
+def _replaced(members: MdxTuple, position: int, children: Sequence[MdxMember]) -> tuple[MdxTuple, ...]:
+    return tuple(members[:position] + (child,) + members[position + 1 :] for child in children)
+
+
 def _drilldown_member(binder: Binder, args: Sequence[ast.Expr | None], current: Context | None) -> Value:
+    """``DrilldownMember(set, members [, [hierarchy]] [, [RECURSIVE]] [, INCLUDE_CALC_MEMBERS])``.
+
+    A tuple holding one of ``members`` is drilled at that member, or, with a target hierarchy, at
+    its member of that hierarchy: Excel's "expand all" on nested fields sends
+    ``DrilldownMember(CrossJoin(outer, {inner All}), outer members, [inner hierarchy])``.
+    """
+    args, flags = _without_flags(args, "DrilldownMember", first=2, most=5, allowed=_CALC_FLAGS | {"RECURSIVE"})
+    if any(a is not None for a in args[3:]):
+        raise QueryError("DrilldownMember takes a set, the members to drill, a hierarchy and the flags RECURSIVE, INCLUDE_CALC_MEMBERS.")
     found = binder._arg_set(args, 0, current)
     targets = {m for t in binder._arg_set(args, 1, current).tuples for m in t}
-    recursive = len(args) > 2 and _flag(args[2]) == "RECURSIVE"
+    recursive = "RECURSIVE" in flags
+    hierarchy = _hierarchy_arg(binder, _arg(args, 2), current, "DrilldownMember")
     present = set(found.tuples)
     result: list[MdxTuple] = []
 
+    def position_of(members: MdxTuple) -> int | None:
+        if hierarchy is None:
+            return next((p for p, m in enumerate(members) if m in targets), None)
+        if not any(m in targets for m in members):
+            return None
+        return next((p for p, m in enumerate(members) if m.hierarchy_name == hierarchy), None)
+
     def add(members: MdxTuple, depth: int) -> None:
         result.append(members)
-        for position, member in enumerate(members):
-            if member in targets and (depth == 0 or recursive):
-                for child in binder.reader.children(member):
-                    drilled = members[:position] + (child,) + members[position + 1 :]
-                    if drilled not in present:
-                        present.add(drilled)
-                        add(drilled, depth + 1)
-                break
+        position = position_of(members) if depth == 0 or recursive else None
+        if position is None:
+            return
+        for drilled in _replaced(members, position, binder.reader.children(members[position])):
+            if drilled not in present:
+                present.add(drilled)
+                add(drilled, depth + 1)
 
     for members in found.tuples:
         add(members, 0)
     return _bounded(tuple(result))
 
 
+def _hierarchy_arg(binder: Binder, node: ast.Expr | None, current: Context | None, function: str) -> str | None:
+    if node is None:
+        return None
+    value = binder.evaluate(node, current)
+    if isinstance(value, DimensionValue):
+        value = binder._only_hierarchy(value)
+    if not isinstance(value, HierarchyValue):
+        raise QueryError(f"{function}'s third argument must be a hierarchy, not {_kind(value)}.")
+    return value.ref.unique_name if value.ref is not None else MEASURES_HIERARCHY
+
+
 def _except(binder: Binder, args: Sequence[ast.Expr | None], current: Context | None) -> Value:
+    first = binder._arg_set(args, 0, current)  # first: it may name a set (AS) that the second uses
     removed = {_names(t) for t in binder._arg_set(args, 1, current).tuples}
-    return SetValue(tuple(t for t in _distinct(binder._arg_set(args, 0, current).tuples) if _names(t) not in removed))
+    return SetValue(tuple(t for t in _distinct(first.tuples) if _names(t) not in removed))
 
 
 def _names(members: MdxTuple) -> tuple[str, ...]:
@@ -746,6 +858,8 @@ def _tail(binder: Binder, args: Sequence[ast.Expr | None], current: Context | No
 
 
 def _descendants(binder: Binder, args: Sequence[ast.Expr | None], current: Context | None) -> Value:
+    if len(args) > 3:
+        raise QueryError("Descendants takes a member or set, a level or distance, and a flag.")
     starts = [t[0] for t in binder._arg_set(args, 0, current).tuples if len(t) == 1]
     flag = _flag(args[2]) if len(args) > 2 and args[2] is not None else None
     result: list[MdxMember] = []
@@ -814,6 +928,30 @@ def _visual_totals(binder: Binder, args: Sequence[ast.Expr | None], current: Con
     return SetValue(tuple(result))
 
 
+def _generate(binder: Binder, args: Sequence[ast.Expr | None], current: Context | None) -> Value:
+    """``Generate(set, set expression [, ALL])``: the expression once per tuple of the set, with that
+    tuple as the current members; Excel's filter list asks ``Generate(members, Ascendants(...CurrentMember))``."""
+    args, flags = _without_flags(args, "Generate", first=2, most=3, allowed=frozenset({"ALL"}))
+    if len(args) < 2 or args[1] is None or (len(args) > 2 and args[2] is not None):
+        raise MdxUnsupportedError("Generate", "It is supported as Generate(set, set expression [, ALL]).")
+    found = binder._arg_set(args, 0, current)
+    alias = _key(args[0].name) if isinstance(args[0], ast.Alias) else None
+    tuples: list[MdxTuple] = []
+    for members in found.tuples:
+        context = dict(current or binder.context)
+        for member in members:
+            context[member.hierarchy_name] = member
+        if alias is not None:
+            binder._currents[alias] = members
+        try:
+            tuples.extend(binder.as_set(binder.evaluate(args[1], context)).tuples)
+        finally:
+            binder._currents.pop(alias or "", None)
+        if len(tuples) > MAX_SET_SIZE:
+            _bounded(tuples)  # refuses it
+    return _bounded(tuple(tuples) if "ALL" in flags else _distinct(tuples))
+
+
 def _aggregate(binder: Binder, args: Sequence[ast.Expr | None], current: Context | None) -> Value:
     members = [m for t in binder._arg_set(args, 0, current).tuples for m in t]
     return binder._aggregate_member(members, "[Aggregate]")
@@ -831,6 +969,7 @@ _FUNCTIONS: dict[str, Callable[[Binder, Sequence[ast.Expr | None], Context | Non
     "stripcalculatedmembers": _identity,
     "drilldownlevel": _drilldown_level,
     "drilldownmember": _drilldown_member,
+    "drilldownleveltop": _drilldown_level_top,
     "except": _except,
     "intersect": _intersect,
     "union": _union,
@@ -848,6 +987,7 @@ _FUNCTIONS: dict[str, Callable[[Binder, Sequence[ast.Expr | None], Context | Non
     "ascendants": _ascendants,
     "visualtotals": _visual_totals,
     "aggregate": _aggregate,
+    "generate": _generate,
 }
 
 
@@ -862,6 +1002,85 @@ def _by_hierarchy(tuples: Sequence[MdxTuple], where: str) -> dict[str, list[MdxM
     if math.prod(len(members) for members in found.values()) != len(set(tuples)):
         raise MdxUnsupportedError(f"{where} set of tuples", "Give one set per hierarchy (a crossjoin of them).")
     return {name: list(members) for name, members in found.items()}
+
+
+# Member properties Excel's label filters read, as ``[h].CurrentMember.member_caption``.
+_MEMBER_TEXT = {"member_caption": "caption", "name": "caption", "member_name": "caption",
+                "uniquename": "unique_name", "unique_name": "unique_name", "member_unique_name": "unique_name"}
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    raise QueryError(f"Text was expected, not {value!r}.")
+
+
+def _whole(value: Any) -> int:
+    number = _number(value)
+    if number != int(number) or number < 0:
+        raise QueryError(f"A whole number of at least 0 was expected, not {value!r}.")
+    return int(number)
+
+
+def _instr(*args: Any) -> int:
+    """VBA's ``InStr([start,] text, sought)``: 1-based position, 0 when absent (Excel's "contains")."""
+    if len(args) == 2:
+        args = (1, *args)
+    if len(args) != 3:
+        raise QueryError("InStr takes a start, a text and the text sought.")
+    start = _whole(args[0])
+    if start < 1:
+        raise QueryError("InStr's start is 1 or more.")
+    return _text(args[1]).find(_text(args[2]), start - 1) + 1
+
+
+def _two(function: str, apply: Callable[[str, int], Any]) -> Callable[..., Any]:
+    def text_function(*args: Any) -> Any:
+        if len(args) != 2:
+            raise QueryError(f"{function} takes a text and a length.")
+        return apply(_text(args[0]), _whole(args[1]))
+
+    return text_function
+
+
+def _one(function: str, apply: Callable[[str], Any]) -> Callable[..., Any]:
+    def text_function(*args: Any) -> Any:
+        if len(args) != 1:
+            raise QueryError(f"{function} takes one text.")
+        return apply(_text(args[0]))
+
+    return text_function
+
+
+def _mid(*args: Any) -> str:
+    if len(args) not in (2, 3):
+        raise QueryError("Mid takes a text, a start and optionally a length.")
+    text, start = _text(args[0]), _whole(args[1])
+    if start < 1:
+        raise QueryError("Mid's start is 1 or more.")
+    return text[start - 1 :] if len(args) == 2 else text[start - 1 : start - 1 + _whole(args[2])]
+
+
+# The text functions of Excel's label filters (begins/ends with, contains), in calculations only.
+_TEXT_FUNCTIONS: dict[str, Callable[..., Any]] = {
+    "left": _two("Left", lambda text, n: text[:n]),
+    "right": _two("Right", lambda text, n: text[len(text) - n :] if n else ""),
+    "mid": _mid,
+    "instr": _instr,
+    "len": _one("Len", len),
+    "ucase": _one("UCase", str.upper),
+    "lcase": _one("LCase", str.lower),
+}
+
+
+def _current_of(name: ast.Name) -> str | None:
+    """``[XL_Filter_Set_0].Current``: the key of the set whose current tuple is meant."""
+    last = name.segments[-1]
+    if len(name.segments) > 1 and not last.quoted and not last.key and last.text.casefold() == "current":
+        return _key(ast.Name(name.segments[:-1]))
+    return None
 
 
 def _key(name: ast.Name) -> str:
@@ -898,7 +1117,44 @@ def _check_distinct(members: Sequence[MdxMember]) -> None:
 
 
 def _is_settish(value: Value) -> bool:
-    return isinstance(value, SetValue | TupleValue | MdxMember | LevelValue)
+    return isinstance(value, SetValue | TupleValue | MdxMember | LevelValue | AllLevelValue)
+
+
+_CALC_FLAGS = frozenset({"INCLUDE_CALC_MEMBERS"})  # no server calculated members here: it adds nothing
+
+
+def _arg(args: Sequence[ast.Expr | None], index: int) -> ast.Expr | None:
+    return args[index] if index < len(args) else None
+
+
+def _without_flags(
+    args: Sequence[ast.Expr | None], function: str, *, first: int, most: int, allowed: frozenset[str]
+) -> tuple[tuple[ast.Expr | None, ...], frozenset[str]]:
+    """The arguments with flag keywords from position ``first`` on taken out (left as omitted), and
+    the flags: optional arguments may be empty (``f(s,,,FLAG)``) and the flags come last."""
+    if len(args) > most:
+        raise QueryError(f"{function} takes at most {most} arguments.")
+    positional: list[ast.Expr | None] = list(args)
+    flags: set[str] = set()
+    for index in range(first, len(args)):
+        word = _flag_word(args[index])
+        if word is not None and word in allowed:
+            flags.add(word)
+            positional[index] = None
+        elif word is not None and word in _KNOWN_FLAGS:
+            raise QueryError(f"{function} does not take the flag {word}; it takes {', '.join(sorted(allowed))}.")
+    return tuple(positional), frozenset(flags)
+
+
+_KNOWN_FLAGS = _CALC_FLAGS | {"ALL", "RECURSIVE", "POST", "PRE", "ASC", "DESC", "BASC", "BDESC", "SELF", "AFTER", "BEFORE",
+                              "BEFORE_AND_AFTER", "SELF_AND_AFTER", "SELF_AND_BEFORE", "SELF_BEFORE_AFTER", "LEAVES"}
+
+
+def _flag_word(node: ast.Expr | None) -> str | None:
+    """A bare keyword such as ``RECURSIVE`` (not ``[RECURSIVE]``, which names a member or set)."""
+    if isinstance(node, ast.Name) and len(node.segments) == 1 and not node.segments[0].quoted and not node.segments[0].key:
+        return node.segments[0].text.upper()
+    return None
 
 
 def _flag(node: ast.Expr | None) -> str:
@@ -943,6 +1199,8 @@ def _kind(value: Value) -> str:
         return f"the member '{value.unique_name}'"
     if isinstance(value, LevelValue):
         return f"the level '{value.ref.unique_name}'"
+    if isinstance(value, AllLevelValue):
+        return f"the level '{value.hierarchy.all_level_unique_name}'"
     if isinstance(value, HierarchyValue):
         return "a hierarchy"
     if isinstance(value, DimensionValue):

@@ -22,15 +22,21 @@ from gateway.mdx.result import (
     MemberInfo,
 )
 from gateway.mdx.values import MdxTuple, SetValue
+from gateway.model.catalog import name_key
 
 DEFAULT_CELL_PROPERTIES = ("VALUE", "FORMATTED_VALUE", "CELL_ORDINAL")
 
 
-def cube_name(select: ast.Select) -> str:
+def cube_name(select: ast.Select, database: str) -> str:
+    """The cube ``FROM`` names: ``[cube]``, or ``[database].[cube]`` naming the opened database
+    (the XMLA door has already given another database the uniform denial)."""
     name = select.cube_name
-    if len(name.segments) != 1 or name.segments[0].key:
+    segments = name.segments
+    if len(segments) == 2 and not segments[0].key and name_key(segments[0].text) == name_key(database):
+        segments = segments[1:]
+    if len(segments) != 1 or segments[0].key:
         raise NotFoundError(f"The cube '{name.source()}' was not found.")
-    return name.segments[0].text
+    return segments[0].text
 
 
 def execute_select(

@@ -27,6 +27,13 @@ class LevelValue:
 
 
 @dataclass(frozen=True, slots=True)
+class AllLevelValue:
+    """``[Køn].[Køn].[(All)]``: the level holding only the All member (Excel lists its members)."""
+
+    hierarchy: HierarchyRef
+
+
+@dataclass(frozen=True, slots=True)
 class HierarchyValue:
     ref: HierarchyRef | None  # None: [Measures]
 
@@ -36,4 +43,4 @@ class DimensionValue:
     dimension: Dimension
 
 
-Value = SetValue | TupleValue | LevelValue | HierarchyValue | DimensionValue | MdxMember | int | float | str | bool | None
+Value = SetValue | TupleValue | LevelValue | AllLevelValue | HierarchyValue | DimensionValue | MdxMember | int | float | str | bool | None

@@ -158,6 +158,7 @@ _STANDARD_NAMES = {"MEMBER_UNIQUE_NAME", "MEMBER_CAPTION", "LEVEL_UNIQUE_NAME", 
 # DIMENSION PROPERTIES a client may ask for beyond the standard ones: (type, value of a member)
 _EXTRA_MEMBER_PROPERTIES: dict[str, tuple[str, Any]] = {
     "PARENT_UNIQUE_NAME": ("string", lambda m: m.parent_unique_name),
+    "HIERARCHY_UNIQUE_NAME": ("string", lambda m: m.hierarchy_unique_name),  # Excel 2010+ asks on every axis
     "PARENT_LEVEL": ("unsignedInt", lambda m: max(m.level_number - 1, 0) if m.parent_unique_name else None),
     "PARENT_COUNT": ("unsignedInt", lambda m: 1 if m.parent_unique_name else 0),
     "CHILDREN_CARDINALITY": ("unsignedInt", lambda m: m.children_cardinality),

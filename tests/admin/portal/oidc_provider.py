@@ -20,7 +20,7 @@ import httpx
 import pytest
 
 from admin.server import create_portal_app
-from gateway.identity.server_thread import serve_in_thread
+from tests.support.servers import serve_in_thread
 from gateway.identity.tls import uvicorn_config
 
 OIDC_DIR = Path(__file__).resolve().parents[2] / "oidc"

@@ -25,7 +25,7 @@ from admin.certificates import issue_user_certificate
 from admin.pki import CertificateAuthority
 from gateway.app import Gateway, build_gateway, create_app
 from gateway.data.demo import build_demo_data
-from gateway.identity.server_thread import RunningServer, serve_in_thread
+from tests.support.servers import RunningServer, serve_in_thread
 from gateway.identity.tls import uvicorn_config
 from gateway.settings import Settings
 from gateway.store.store import MetadataStore

@@ -69,6 +69,18 @@ def test_a_cube_named_in_from_must_be_in_the_opened_database(world: World) -> No
         run_mdx(session, UKRAINE, "SELECT {[Measures].[Unikke modtagere]} ON 0 FROM [Voksne Handicappede]")
 
 
+
+def test_from_may_name_the_opened_database_and_no_other(world: World) -> None:
+    session, _ = session_for(world, "exact101")
+    own = run_mdx(session, UKRAINE, BY_SEX_MDX.replace("FROM [Ukraine]", "FROM [flis ukraine-101].[Ukraine]"))
+    assert own.cells == run_mdx(session, UKRAINE, BY_SEX_MDX).cells
+    texts = []
+    for other in ("FLIS Ukraine-147", "FLIS Ukraine-999"):  # another kommune's, and none: alike
+        with pytest.raises(NotFoundError) as raised:
+            run_mdx(session, UKRAINE, BY_SEX_MDX.replace("FROM [Ukraine]", f"FROM [{other}].[Ukraine]"))
+        texts.append(str(raised.value).replace(other, "<db>"))
+    assert texts[0] == texts[1] == "The cube '[<db>].[Ukraine]' was not found."
+
 PERSON_LEVEL = "SELECT {[Measures].[Unikke modtagere]} ON 0, Head([Borger].[Borger].[Personnummer].Members, 2) ON 1 FROM [Voksne Handicappede]"
 
 

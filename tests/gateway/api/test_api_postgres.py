@@ -28,7 +28,7 @@ from admin.pki import CertificateAuthority
 from gateway.app import Gateway, build_gateway, create_app
 from gateway.data.loader import LoadRequest, load_database
 from gateway.data.synth import GenerateOptions, generate
-from gateway.identity.server_thread import RunningServer, serve_in_thread
+from tests.support.servers import RunningServer, serve_in_thread
 from gateway.identity.tls import uvicorn_config
 from gateway.registry import DatabaseRegistry
 from gateway.settings import Settings

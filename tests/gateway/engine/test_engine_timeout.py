@@ -3,15 +3,23 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.sql.expression import Executable
 
-from gateway.engine.execute import execute_statement
+from gateway.engine.execute import query_timeout
 from gateway.errors import QueryTimeoutError
 
 SLOW_DUCKDB = sa.text("select sum(hash(a.range * b.range)) from range(200000) a, range(200000) b")
+
+
+def execute_statement(connection: Connection, statement: Executable, *, timeout_seconds: float) -> list[Any]:
+    """Run one statement under the timeout and fetch every row."""
+    with query_timeout(connection, timeout_seconds):
+        return list(connection.execute(statement).all())
 
 
 def test_duckdb_long_query_is_interrupted(duck: Connection) -> None:

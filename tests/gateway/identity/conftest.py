@@ -18,8 +18,8 @@ from gateway.identity.extract import CertificateExtractor, IdentityMode
 from gateway.identity.middleware import IdentityMiddleware
 from gateway.identity.proxy import TrustedProxies
 from gateway.identity.resolver import IdentityResolver
-from gateway.identity.server_thread import RunningServer, serve_in_thread
-from gateway.identity.source import InMemoryIdentitySource
+from tests.support.servers import RunningServer, serve_in_thread
+from tests.support.identity import InMemoryIdentitySource
 from gateway.identity.tls import uvicorn_config, uvicorn_config_behind_proxy
 from gateway.identity.verify import ClientCertificateVerifier
 from gateway.principal import Principal, Role

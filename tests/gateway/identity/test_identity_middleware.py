@@ -13,7 +13,7 @@ from cryptography import x509
 
 from gateway.errors import AuthenticationError
 from gateway.identity.middleware import IdentityMiddleware, identity_middleware
-from gateway.identity.source import InMemoryIdentitySource
+from tests.support.identity import InMemoryIdentitySource
 from gateway.principal import Principal
 from gateway.settings import Settings
 

@@ -8,7 +8,8 @@ import pytest
 
 from gateway.identity.refusal import IdentityRefused, RefusalReason
 from gateway.identity.resolver import IdentityResolver
-from gateway.identity.source import IdentitySource, InMemoryIdentitySource
+from gateway.identity.source import IdentitySource
+from tests.support.identity import InMemoryIdentitySource
 from gateway.principal import Principal, Role
 
 

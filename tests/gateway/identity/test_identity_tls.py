@@ -15,7 +15,7 @@ from websockets.sync.client import connect as websocket_connect
 from cryptography.hazmat.primitives import serialization
 
 from gateway.errors import AuthenticationError
-from gateway.identity.server_thread import serve_in_thread
+from tests.support.servers import serve_in_thread
 from gateway.identity.tls import uvicorn_config
 from gateway.identity.middleware import NO_CERTIFICATE_MESSAGE
 

@@ -80,7 +80,7 @@ def engine_runner(connection: Connection, queries: list[CubeQuery] | None = None
 def run_mdx_on(connection: Connection, text: str, *, queries: list[CubeQuery] | None = None,
                cell_limit: int = LIMITS.cell_limit) -> MdxResult:
     select = parse_query(text)
-    cube = find_cube(CUBES, cube_name(select))
+    cube = find_cube(CUBES, cube_name(select, "fixture"))
     binder = Binder(cube, MemberReader(lambda: connection, cube), engine_runner(connection, queries))
     return execute_select(select, binder, catalog="fixture", cell_limit=cell_limit, data_as_of=None)
 

@@ -32,7 +32,7 @@ def test_unknown_names_are_not_found(duck: Connection, text: str, message: str) 
         ("SELECT StrToSet(\"[Køn].[Køn].Members\") ON 0 FROM [Ukraine]", "StrToSet"),
         ("SELECT ParallelPeriod([Tid].[Tid].[År], 1) ON 0 FROM [Ukraine]", "ParallelPeriod"),
         ("SELECT [Køn].[Køn].&[K].Properties(\"KEY\") ON 0 FROM [Ukraine]", ".Properties"),
-        ("SELECT Generate([Køn].[Køn].Members, {[Køn].[Køn].CurrentMember}) ON 0 FROM [Ukraine]", "Generate"),
+        ("SELECT Generate([Køn].[Køn].Members, [Køn].[Køn].CurrentMember.Name, \",\") ON 0 FROM [Ukraine]", "Generate"),
         ("WITH MEMBER [Køn].[Køn].[Forskel] AS [Køn].[Køn].&[K] - [Køn].[Køn].&[M] SELECT {[Køn].[Køn].[Forskel]} ON 0"
          " FROM [Ukraine]", "WITH MEMBER"),
         ("SELECT {[Measures].[Indrejste]} ON 0 FROM [Ukraine]"
