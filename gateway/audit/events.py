@@ -92,7 +92,7 @@ def request_event(
     duration_ms: float | None = None,
     request_id: str | None = None,
     cert_fingerprint: str | None = None,
-    owner: tuple[str, str] | None = None,
+    owner: tuple[str, str | None] | None = None,
     time: dt.datetime | None = None,
 ) -> AuditEvent:
     """The event for one request through any door.
@@ -131,19 +131,17 @@ def operator_event(
 ) -> AuditEvent:
     """The event for one read an operator made from the command line (e.g. ``datapakke.export``):
     no certificate, no client address; the shell user is the login."""
-    return AuditEvent(
-        time=time or _now(),
-        login=actor_login,
-        cert_fingerprint=None,
-        kommune_kode=kommune_kode,
+    return request_event(
+        None,
         client_address=None,
         operation=operation,
+        outcome="served",
         database=database,
         query=query,
-        outcome="served",
-        reason=None,
         cells=cells,
         duration_ms=duration_ms,
+        owner=(actor_login, kommune_kode),
+        time=time,
     )
 
 
