@@ -119,3 +119,27 @@ def test_the_seed_extract_through_mdx_equals_sql(world: World, expected: dict, m
     row_keys = [(t[0].key, t[1].key) for t in result.axes[1].tuples]
     values = iter(result.cell(c, r).value for r in range(len(row_keys)) for c in range(len(months)))
     assert _cells(months, row_keys, values) == expected
+
+
+def test_mdx_sends_an_except_that_keeps_most_of_a_level_as_an_exclusion(
+    world: World, expected: dict, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``Except(Regel.Members, {ukendt})`` reaches the engine as ``regel NOT IN ('ukendt')``, not as
+    the list of every other rule (on a person level that list would be thousands of keys)."""
+    session, _ = session_for(world, "exact101")
+    sent = []
+    query_catalog = session.query_catalog
+
+    def spy(catalog: Any, query: Any) -> Any:
+        sent.append(query)
+        return query_catalog(catalog, query)
+
+    monkeypatch.setattr(session, "query_catalog", spy)
+    text = MDX + " "  # its own text: not an answer remembered by the tests above
+    result = run_mdx(session, OWN_VH, text)
+    assert sent and all(q.exclude_slicers == tuple(EXCLUDED) for q in sent)
+    assert not any(name.startswith(HARM) for q in sent for name in q.slicers)
+    months = [t[0].key for t in result.axes[0].tuples]
+    row_keys = [(t[0].key, t[1].key) for t in result.axes[1].tuples]
+    values = iter(result.cell(c, r).value for r in range(len(row_keys)) for c in range(len(months)))
+    assert _cells(months, row_keys, values) == expected
