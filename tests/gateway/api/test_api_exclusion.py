@@ -16,6 +16,7 @@ database's own numbers, so the answer must equal the SQL below exactly.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -143,3 +144,27 @@ def test_mdx_sends_an_except_that_keeps_most_of_a_level_as_an_exclusion(
     row_keys = [(t[0].key, t[1].key) for t in result.axes[1].tuples]
     values = iter(result.cell(c, r).value for r in range(len(row_keys)) for c in range(len(months)))
     assert _cells(months, row_keys, values) == expected
+
+
+def test_the_seed_extract_exports_as_csv_with_the_same_numbers(world: World, expected: dict) -> None:
+    """/export reads the same query JSON (``excludeSlicers`` included): one CSV row per regel and person."""
+    with world.client(world.user("exact101")) as client:
+        response = client.post("/export", content=json.dumps({"catalog": OWN_VH, "query": RECIPE}),
+                               headers={"content-type": "application/json", "accept": "text/csv"})
+    assert response.status_code == 200, response.text
+    lines = response.content.decode("utf-8-sig").splitlines()
+    persons = {(regel, person) for _, regel, person in expected}
+    assert len(lines) - 1 == len(persons)
+    assert not any("Ukendt" in line.split(";")[0] for line in lines[1:])
+
+
+def test_an_unknown_excluded_member_is_a_precise_not_found(world: World) -> None:
+    query = {**RECIPE, "excludeSlicers": [f"{HARM}.[DST Handling].&[Nope]"]}
+    with world.client(world.user("exact101")) as client:
+        body = client.post("/graphql", json={"query": EXECUTE, "variables": {"catalog": OWN_VH, "q": query}}).json()
+    (error,) = body["errors"]
+    assert error["extensions"]["code"] == "NOT_FOUND"
+    assert error["message"] == (
+        "The member 'Nope' was not found in the level "
+        f"'{HARM}.[DST Handling]' of the cube 'Voksne Handicappede'."
+    )
