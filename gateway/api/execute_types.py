@@ -42,6 +42,10 @@ class CubeQueryInput:
     slicers: list[str] = strawberry.field(
         default_factory=list, description="Members to filter by: same level = OR, different levels = AND."
     )
+    exclude_slicers: list[str] = strawberry.field(
+        default_factory=list,
+        description="Members to leave out: every member of their level but these (DST Handling <> 'Ukendt').",
+    )
     non_empty: bool = True
     order_by: list[OrderInput] = strawberry.field(default_factory=list)
     limit: int | None = None

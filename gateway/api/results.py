@@ -28,6 +28,7 @@ def cube_query_from_input(query: CubeQueryInput) -> CubeQuery:
         columns=tuple(_axis_item("columns", i, item.level, item.members) for i, item in enumerate(query.columns)),
         rows=tuple(_axis_item("rows", i, item.level, item.members) for i, item in enumerate(query.rows)),
         slicers=tuple(query.slicers),
+        exclude_slicers=tuple(query.exclude_slicers),
         non_empty=query.non_empty,
         order=tuple(orders),
         limit=query.limit,

@@ -16,7 +16,7 @@ from gateway.errors import QueryError
 
 FORMATS = {"csv": "text/csv; charset=utf-8", "parquet": "application/vnd.apache.parquet"}
 _ACCEPT = {"text/csv": "csv", "application/vnd.apache.parquet": "parquet", "application/x-parquet": "parquet"}
-_FIELDS = {"cube", "measures", "columns", "rows", "slicers", "nonEmpty", "orderBy", "limit", "offset", "totals"}
+_FIELDS = {"cube", "measures", "columns", "rows", "slicers", "excludeSlicers", "nonEmpty", "orderBy", "limit", "offset", "totals"}
 
 
 def choose_format(requested: str | None, accept: str | None) -> str:
@@ -45,6 +45,7 @@ def query_input_from_json(data: object) -> CubeQueryInput:
         columns=_axis(data.get("columns", []), "columns"),
         rows=_axis(data.get("rows", []), "rows"),
         slicers=_texts(data.get("slicers", []), "slicers"),
+        exclude_slicers=_texts(data.get("excludeSlicers", []), "excludeSlicers"),
         non_empty=_bool(data.get("nonEmpty", True), "nonEmpty"),
         order_by=_orders(data.get("orderBy", [])),
         limit=None if data.get("limit") is None else _int(data.get("limit"), "limit"),

@@ -104,21 +104,21 @@ def _source(plan: Plan) -> _Source:
 
 
 def _filters(plan: Plan, source: _Source, *, except_dimension: str | None = None) -> list[ColumnElement[bool]]:
-    """Explicit axis member sets and slicers, as ``key IN (:bound)`` on the aliased tables."""
+    """Explicit axis member sets and slicers, as ``key [NOT] IN (:bound)`` on the aliased tables."""
     conditions = []
     for axis in plan.axis_levels:
         if axis.keys is not None and axis.ref.dimension.name != except_dimension:
             conditions.append(source.column(axis.ref.dimension, axis.ref.level.key_column).in_(list(axis.keys)))
     for slicer in plan.slicers:
         if slicer.ref.dimension.name != except_dimension:
-            conditions.append(source.column(slicer.ref.dimension, slicer.ref.level.key_column).in_(list(slicer.keys)))
+            conditions.append(slicer.condition(source.column(slicer.ref.dimension, slicer.ref.level.key_column)))
     return conditions
 
 
 def _slicers_on(plan: Plan, dimension: Dimension, source: _Source) -> list[ColumnElement[bool]]:
     """The slicers on one dimension, on the source's key columns."""
     return [
-        source.column(dimension, s.ref.level.key_column).in_(list(s.keys))
+        s.condition(source.column(dimension, s.ref.level.key_column))
         for s in plan.slicers
         if s.ref.dimension.name == dimension.name
     ]
@@ -127,7 +127,7 @@ def _slicers_on(plan: Plan, dimension: Dimension, source: _Source) -> list[Colum
 def _slicer_filters(plan: Plan, dimension: Dimension, table: FromClause) -> list[ColumnElement[bool]]:
     """The slicers on one dimension, applied to another copy of its table."""
     return [
-        table.c[s.ref.level.key_column].in_(list(s.keys)) for s in plan.slicers if s.ref.dimension.name == dimension.name
+        s.condition(table.c[s.ref.level.key_column]) for s in plan.slicers if s.ref.dimension.name == dimension.name
     ]
 
 

@@ -22,12 +22,17 @@ from gateway.model.types import Cube
 
 MAX_PAGE = 10_000
 
-LevelFilter = tuple[LevelRef, Sequence[object]]  # a level and typed keys: key IN (...)
+LevelFilter = tuple[LevelRef, Sequence[object], bool]  # a level, typed keys, excluded: key [NOT] IN (...)
+
+
+def key_condition(column: ColumnElement, keys: Sequence[object], *, excluded: bool) -> ColumnElement[bool]:
+    """``key IN (...)``, or ``key NOT IN (...)`` for an exclusion: the one place either is written."""
+    return column.not_in(list(keys)) if excluded else column.in_(list(keys))
 
 
 def filter_condition(table: FromClause, level_filter: LevelFilter) -> ColumnElement[bool]:
-    ref, keys = level_filter
-    return table.c[ref.level.key_column].in_(list(keys))
+    ref, keys, excluded = level_filter
+    return key_condition(table.c[ref.level.key_column], keys, excluded=excluded)
 
 
 def lookup_keys(connection: Connection, cube: Cube, ref: LevelRef, keys: Sequence[str]) -> dict[str, object]:
@@ -177,7 +182,7 @@ def member_parent(connection: Connection, cube: Cube, member: str) -> Member | N
     if ref.depth == 0:
         return None
     parent = LevelRef(ref.dimension, ref.hierarchy, ref.hierarchy.levels[ref.depth - 1])
-    found = level_members(connection, cube, parent, filters=[(ref, [key])], limit=1)
+    found = level_members(connection, cube, parent, filters=[(ref, [key], False)], limit=1)
     return found[0] if found else None
 
 
@@ -195,4 +200,4 @@ def member_children(
     if ref.depth == len(ref.hierarchy.levels) - 1:
         return ()
     child = LevelRef(ref.dimension, ref.hierarchy, ref.hierarchy.levels[ref.depth + 1])
-    return level_members(connection, cube, child, filters=[(ref, [key])], limit=limit, offset=offset)
+    return level_members(connection, cube, child, filters=[(ref, [key], False)], limit=limit, offset=offset)

@@ -14,11 +14,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy.engine import Connection
+from sqlalchemy.sql.expression import ColumnElement
 
 from gateway.engine.aggregations import StoredAggregation, choose
 from gateway.engine.cache import VersionMemo, version_key
 from gateway.engine.cellset import Member
-from gateway.engine.members import axis_level_members, lookup_keys
+from gateway.engine.members import axis_level_members, key_condition, lookup_keys
 from gateway.engine.query import CubeQuery, LevelItem, MemberSetItem
 from gateway.engine.resolve import LevelRef, MemberRef, find_cube, resolve_level, resolve_measure, resolve_member
 from gateway.errors import LimitExceededError, NotFoundError, QueryError
@@ -44,10 +45,19 @@ class AxisLevel:
 
 @dataclass(frozen=True, slots=True)
 class Slicer:
-    """Members of one level the query is restricted to (OR within, AND across slicers)."""
+    """Members of one level the query is restricted to (OR within, AND across slicers).
+
+    An ``excluded`` slicer is the opposite: every member of the level except these
+    (``DST Handling <> 'Ukendt'``). It is AND-ed with the others like any slicer.
+    """
 
     ref: LevelRef
     keys: tuple[object, ...]
+    excluded: bool = False
+
+    def condition(self, column: ColumnElement) -> ColumnElement[bool]:
+        """This slicer on the level's key column (of whichever table holds it)."""
+        return key_condition(column, self.keys, excluded=self.excluded)
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,12 +97,13 @@ def plan_query(
     column_items = [_axis_item(cube, item) for item in query.columns]
     row_items = [_axis_item(cube, item) for item in query.rows]
     slicer_refs = [resolve_member(cube, name) for name in query.slicers]
+    excluded_refs = [resolve_member(cube, name) for name in query.exclude_slicers]
     _check_axes(column_items + row_items)
     if query.limit is not None and query.limit < 0 or query.offset < 0:
         raise QueryError("limit and offset must not be negative.")
 
     version = version_key(connection) if memo is not None else None
-    named = [m for _, ms in column_items + row_items if ms for m in ms] + slicer_refs
+    named = [m for _, ms in column_items + row_items if ms for m in ms] + slicer_refs + excluded_refs
     if version is None or memo is None:
         typed = _check_members(connection, cube, named)
     else:
@@ -102,7 +113,7 @@ def plan_query(
         )
     columns = tuple(_axis_level(ref, members, typed) for ref, members in column_items)
     rows = tuple(_axis_level(ref, members, typed) for ref, members in row_items)
-    slicers = _slicers(slicer_refs, typed)
+    slicers = _slicers(slicer_refs, typed, excluded=False) + _slicers(excluded_refs, typed, excluded=True)
     order = tuple(_order(cube, o.by, o.descending, measures, columns + rows) for o in query.order)
 
     used_levels = [a.ref for a in columns + rows] + [s.ref for s in slicers]
@@ -137,9 +148,9 @@ def plan_query(
     return dataclasses.replace(plan, aggregation=choose(connection, plan, memo))
 
 
-def _shape(items: tuple[AxisLevel, ...] | tuple[Slicer, ...]) -> tuple[tuple[str, object], ...]:
-    """A cheap hashable summary of axis levels or slicers: level unique names and their keys."""
-    return tuple((item.ref.unique_name, item.keys) for item in items)
+def _shape(items: tuple[AxisLevel, ...] | tuple[Slicer, ...]) -> tuple[tuple[str, object, bool], ...]:
+    """A cheap hashable summary of axis levels or slicers: level unique names, keys, exclusion."""
+    return tuple((item.ref.unique_name, item.keys, isinstance(item, Slicer) and item.excluded) for item in items)
 
 
 def _measures(cube: Cube, names: Sequence[str]) -> tuple[Measure, ...]:
@@ -230,11 +241,13 @@ def _axis_level(
     return AxisLevel(ref, tuple(dict.fromkeys(typed[(m.level, m.key)] for m in members)))
 
 
-def _slicers(refs: list[MemberRef], typed: dict[tuple[LevelRef, str], object]) -> tuple[Slicer, ...]:
+def _slicers(
+    refs: list[MemberRef], typed: dict[tuple[LevelRef, str], object], *, excluded: bool
+) -> tuple[Slicer, ...]:
     by_level: dict[LevelRef, list[object]] = {}
     for member in refs:
         by_level.setdefault(member.level, []).append(typed[(member.level, member.key)])
-    return tuple(Slicer(ref, tuple(dict.fromkeys(keys))) for ref, keys in by_level.items())
+    return tuple(Slicer(ref, tuple(dict.fromkeys(keys)), excluded) for ref, keys in by_level.items())
 
 
 def _order(
@@ -268,7 +281,7 @@ def _with_members(
     """
     axes = columns + rows
     requests = [
-        (a.ref, a.keys, [(s.ref, s.keys) for s in slicers if s.ref.dimension.name == a.ref.dimension.name])
+        (a.ref, a.keys, [(s.ref, s.keys, s.excluded) for s in slicers if s.ref.dimension.name == a.ref.dimension.name])
         for a in axes
     ]
     members = axis_level_members(connection, cube, requests, limit=cap)

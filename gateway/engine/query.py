@@ -43,7 +43,9 @@ class CubeQuery:
     """Measures go on the columns axis after any column levels (XMLA: columns × measures).
 
     ``columns`` and ``rows`` are crossjoins of their items. ``slicers`` are members: several
-    of one level are OR-ed, different levels AND-ed. ``limit``/``offset`` page the rows.
+    of one level are OR-ed, different levels AND-ed. ``exclude_slicers`` are members left out:
+    every member of their level but these (``DST Handling <> 'Ukendt'``), AND-ed with the rest.
+    ``limit``/``offset`` page the rows.
     """
 
     cube: str
@@ -51,6 +53,7 @@ class CubeQuery:
     columns: tuple[AxisItem, ...] = ()
     rows: tuple[AxisItem, ...] = ()
     slicers: tuple[str, ...] = ()
+    exclude_slicers: tuple[str, ...] = ()
     non_empty: bool = False
     order: tuple[Order, ...] = ()
     limit: int | None = None

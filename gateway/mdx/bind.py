@@ -491,7 +491,8 @@ class Binder:
         """Values of whole coordinates; calculated measures are evaluated from their parts."""
         if all(c[MEASURES_HIERARCHY].calculated is None for c in coordinates):
             return compute_cells(
-                self.cube, coordinates, run=self.run, restrictions=self.restrictions, level_size=self.reader.known_size
+                self.cube, coordinates, run=self.run, restrictions=self.restrictions, level_size=self.reader.known_size,
+                level_keys=self.reader.known_keys,
             )
         needed: dict[frozenset[MdxMember], Context] = {}
 
@@ -503,7 +504,8 @@ class Binder:
             self._cell(coordinate, record, 0)
         base = list(needed.values())
         found = compute_cells(
-            self.cube, base, run=self.run, restrictions=self.restrictions, level_size=self.reader.known_size
+            self.cube, base, run=self.run, restrictions=self.restrictions, level_size=self.reader.known_size,
+            level_keys=self.reader.known_keys,
         )
         values = {key: value for key, value in zip(needed, found)}
         return [self._cell(c, lambda c2: values.get(_coordinate_key(c2)), 0) for c in coordinates]

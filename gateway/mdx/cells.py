@@ -45,11 +45,14 @@ def compute_cells(
     run: RunQuery,
     restrictions: Sequence[Restriction] = (),
     level_size: Callable[[LevelRef], int | None] = lambda ref: None,
+    level_keys: Callable[[LevelRef], frozenset[str] | None] = lambda ref: None,
 ) -> list[Value]:
     """The value of each coordinate; every measure must be a model measure (not a calculated member).
 
     ``level_size`` tells how many members a level shows (under the restrictions), when known:
     a grain needing all of them asks for the level, not a list of keys the planner must look up.
+    ``level_keys`` gives a level's every key, when known: a restriction keeping most of them is
+    sent as the members it leaves out (see ``_slicers``).
     """
     grains: dict[tuple[object, ...], _Grain] = {}
     placed: list[tuple[tuple[object, ...], tuple[str, ...], str] | None] = []
@@ -72,7 +75,7 @@ def compute_cells(
             wanted[key] = None
         grain.measures[measure] = None
         placed.append((grain_key, keys, measure))
-    answers = {grain_key: _answer(cube, grain, run, level_size) for grain_key, grain in grains.items()}
+    answers = {grain_key: _answer(cube, grain, run, level_size, level_keys) for grain_key, grain in grains.items()}
     return [None if p is None else answers[p[0]].get((p[1], p[2])) for p in placed]
 
 
@@ -118,8 +121,30 @@ def _locate(
     return (tuple(shape), slicer_key), tuple(levels), tuple(keys), slicers, measure.unique_name
 
 
+def _slicers(
+    restrictions: Sequence[Restriction], level_keys: Callable[[LevelRef], frozenset[str] | None]
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Restrictions as (slicers, exclusions): one keeping most of its level is sent as what it leaves out.
+
+    ``Except([Regel].Members, {[Regel].&[ukendt]})`` becomes ``regel NOT IN ('ukendt')`` rather
+    than a list of every other key (on a person level, thousands), as ``excludeSlicers`` would.
+    """
+    kept: list[str] = []
+    left_out: list[str] = []
+    for ref, keys in restrictions:
+        every = level_keys(ref)
+        rest = every - keys if every is not None and keys <= every else None
+        chosen, target = (rest, left_out) if rest and len(rest) < len(keys) else (keys, kept)
+        target.extend(member_unique_name(ref.dimension, ref.hierarchy, ref.level, k) for k in sorted(chosen))
+    return tuple(kept), tuple(left_out)
+
+
 def _answer(
-    cube: Cube, grain: _Grain, run: RunQuery, level_size: Callable[[LevelRef], int | None]
+    cube: Cube,
+    grain: _Grain,
+    run: RunQuery,
+    level_size: Callable[[LevelRef], int | None],
+    level_keys: Callable[[LevelRef], frozenset[str] | None],
 ) -> dict[tuple[tuple[str, ...], str], Value]:
     """One engine query for the grain: values by (row keys, measure unique name)."""
     items: list[AxisItem] = []
@@ -130,10 +155,10 @@ def _answer(
             items.append(
                 MemberSetItem(tuple(member_unique_name(ref.dimension, ref.hierarchy, ref.level, k) for k in keys))
             )
-    slicers = tuple(
-        member_unique_name(ref.dimension, ref.hierarchy, ref.level, key) for ref, keys in grain.slicers for key in sorted(keys)
+    slicers, excluded = _slicers(grain.slicers, level_keys)
+    query = CubeQuery(
+        cube.name, tuple(grain.measures), rows=tuple(items), slicers=slicers, exclude_slicers=excluded, non_empty=True
     )
-    query = CubeQuery(cube.name, tuple(grain.measures), rows=tuple(items), slicers=slicers, non_empty=True)
     result = run(query)
     measures = [t.members[-1].unique_name for t in result.axes[0].tuples]
     width = len(measures)

@@ -192,6 +192,11 @@ class MemberReader:
         found = self._levels.get((ref.unique_name, restricted))
         return None if found is None else len(found)
 
+    def known_keys(self, ref: LevelRef) -> frozenset[str] | None:
+        """Every key of the level, unrestricted, if it was read already (naming a member reads it)."""
+        found = self._levels.get((ref.unique_name, False))
+        return None if found is None else frozenset(m.path[-1] for m in found)
+
     def _top_count(self, hierarchy: HierarchyRef) -> int:
         """Children of the All member: the top level's size, read with every other hierarchy's."""
         known = self.known_size(hierarchy.level(0))

@@ -105,8 +105,9 @@ def _query(draw: st.DrawFn, cube: str, measures: tuple[str, ...], levels: list[s
     chosen = draw(st.lists(st.sampled_from(measures), min_size=1, max_size=3, unique=True))
     rows = draw(st.lists(st.sampled_from(levels), max_size=2, unique_by=lambda lv: lv.split("]")[0]))
     sliced = draw(st.lists(st.sampled_from(slicers), max_size=2, unique=True))
+    excluded = draw(st.lists(st.sampled_from(slicers), max_size=1))  # "<> member", as in the VH seed
     return CubeQuery(cube, tuple(chosen), rows=tuple(LevelItem(r) for r in rows), slicers=tuple(sliced),
-                     non_empty=draw(st.booleans()))
+                     exclude_slicers=tuple(excluded), non_empty=draw(st.booleans()))
 
 
 @st.composite
@@ -173,6 +174,21 @@ def test_the_planner_chooses_an_aggregation_only_where_it_answers_exactly(
 ) -> None:
     query = CubeQuery(cube.name, measures, rows=tuple(LevelItem(r) for r in rows), slicers=slicers)
     assert _chosen(cube_db, cube, query) == expected
+
+
+@pytest.mark.postgres
+def test_an_exclusion_counts_like_a_slicer_on_its_level_when_choosing(cube_db: Connection) -> None:
+    """``<> 'K'`` on Køn needs a table holding Køn, exactly as a slicer on Køn would."""
+    by_age = CubeQuery("Ukraine", ("Indrejste",), rows=(LevelItem("[Aldersgruppe].[Aldersgruppe]"),))
+    without_women = dataclasses.replace(by_age, exclude_slicers=("[Køn].[Køn].&[K]",))
+    only_women = dataclasses.replace(by_age, slicers=("[Køn].[Køn].&[K]",))
+    not_in_march = dataclasses.replace(by_age, exclude_slicers=("[Tid].[Tid].[Måned].&[2022-03]",))
+    assert _chosen(cube_db, UKRAINE, without_women) == _chosen(cube_db, UKRAINE, only_women) == "maaned_alder_koen"
+    assert _chosen(cube_db, UKRAINE, not_in_march) == "maaned_alder_koen"
+    by_kommune = CubeQuery("Ukraine", ("Indrejste",), rows=(LevelItem("[Til kommune].[Kommune]"),))
+    assert _chosen(cube_db, UKRAINE, by_kommune) == "til_koen"
+    outside_march = dataclasses.replace(by_kommune, exclude_slicers=("[Tid].[Tid].[Måned].&[2022-03]",))
+    assert _chosen(cube_db, UKRAINE, outside_march) is None  # til_koen holds no Tid: the fact table answers
 
 
 def test_an_aggregation_missing_from_the_version_is_not_used(duck: Connection) -> None:

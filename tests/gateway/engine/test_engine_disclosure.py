@@ -255,6 +255,36 @@ def test_two_overlapping_filters_do_not_reveal_a_small_cell(cube_db: Connection)
     assert hits <= targets // 2, f"overlapping filters found {hits} of {targets} small cells"
 
 
+def test_everything_minus_all_but_one_does_not_reveal_a_small_cell(cube_db: Connection) -> None:
+    """An exclusion (``Sted <> P``) is one more filter: the total minus "all but P" is not P's cell."""
+    exact = cells(run(cube_db, _grid(("Modtagere",)), EXACT))
+    targets = hits = 0
+    for (place, group, month), (true,) in sorted(exact.items()):
+        if true is None or not 0 < true < THRESHOLD or targets >= 12:
+            continue
+        base = (f"[Gruppe].[Gruppe].&[{group}]", f"[Tid].[Måned].&[{month}]")
+        everything = run(cube_db, CubeQuery("Ophold", ("Modtagere",), slicers=base))
+        all_but = run(cube_db, CubeQuery("Ophold", ("Modtagere",), slicers=base,
+                                         exclude_slicers=(f"[Sted].[Sted].&[{place}]",)))
+        estimate = (everything.cells[0].value or 0) - (all_but.cells[0].value or 0)
+        targets += 1
+        hits += estimate == true
+    assert targets >= 5
+    assert hits <= targets // 2, f"exclusion differencing found {hits} of {targets} small cells"
+
+
+def test_an_exclusion_in_the_exact_view_is_the_total_minus_the_member(cube_db: Connection) -> None:
+    """Exact numbers: all places but S00 = every place's row minus S00's, per group and month."""
+    rows = (LevelItem("[Gruppe].[Gruppe]"), LevelItem("[Tid].[Måned]"))
+    total = cells(run(cube_db, CubeQuery("Ophold", ("Forløb",), rows=rows, non_empty=False), EXACT))
+    s00 = cells(run(cube_db, CubeQuery("Ophold", ("Forløb",), rows=rows, slicers=("[Sted].[Sted].&[S00]",),
+                                       non_empty=False), EXACT))
+    others = cells(run(cube_db, CubeQuery("Ophold", ("Forløb",), rows=rows, exclude_slicers=("[Sted].[Sted].&[S00]",),
+                                          non_empty=False), EXACT))
+    assert total.keys() == others.keys()
+    assert {k: (v[0] or 0) for k, v in others.items()} == {k: (total[k][0] or 0) - (s00[k][0] or 0) for k in total}
+
+
 def test_repeating_or_rephrasing_a_query_gives_the_same_answer_so_averaging_gains_nothing(cube_db: Connection) -> None:
     place, group, month = "S03", "B", "2024-03"
     members = (f"[Sted].[Sted].&[{place}]", f"[Gruppe].[Gruppe].&[{group}]", f"[Tid].[Måned].&[{month}]")
