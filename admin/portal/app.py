@@ -219,8 +219,13 @@ def create_portal(
 
     app = Starlette(routes=all_routes, exception_handlers={404: not_found})
     app.state.portal = portal
+    return SecurityHeaders(app, form_targets=form_targets(settings))
+
+
+def form_targets(settings: Settings) -> tuple[str, ...]:
+    """Where the portal's forms may end besides itself: the OpenID Connect provider, if any."""
     issuer = httpx.URL(settings.oidc_issuer) if settings.oidc_issuer else None
-    return SecurityHeaders(app, form_targets=(f"{issuer.scheme}://{issuer.netloc.decode()}",) if issuer else ())
+    return (f"{issuer.scheme}://{issuer.netloc.decode()}",) if issuer else ()
 
 
 __all__ = ["OFFICER", "PORTAL_ROLES", "Portal", "create_portal", "Route", "SESSION_COOKIE"]
