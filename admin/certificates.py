@@ -76,7 +76,7 @@ def renew_user_certificate(
     """New key and serial for the same user; the old certificate is revoked as superseded unless ``keep_old``."""
     old = store.get_certificate(actor, serial)
     if old.revoked_at is not None:
-        raise ConflictError(f"certificate {format_serial(serial)} is revoked; issue a new one instead of renewing")
+        raise ConflictError(f"certificate {format_serial(serial)} is revoked; issue a new one instead of renewing", code="CERTIFICATE_REVOKED")
     person = store.get_user(actor, old.login)
     renewed = _issue(store, ca, actor, person, out_dir, bundle_name, sign=lambda: ca.renew(serial, valid_days=valid_days))
     superseded = None if keep_old else revoke_certificate(store, ca, actor, serial, "superseded")

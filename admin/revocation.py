@@ -104,7 +104,7 @@ def revoke_certificate(
         if known.revoked_at is None:
             store.revoke_certificate(actor, serial, reason=reason)
         elif record is None or record.revoked_at is not None:
-            raise ConflictError(f"certificate {format_serial(serial)} was already revoked on {known.revoked_at:%Y-%m-%d %H:%M} UTC")
+            raise ConflictError(f"certificate {format_serial(serial)} was already revoked on {known.revoked_at:%Y-%m-%d %H:%M} UTC", code="CERTIFICATE_REVOKED")
         else:
             completed = True  # an earlier revocation stopped after the store step: finish it
     if authority is not None and record is not None:
@@ -116,7 +116,7 @@ def revoke_certificate(
             except (PKIError, OSError) as error:
                 ca_problem = str(error)
         elif known is None:
-            raise ConflictError(f"certificate {format_serial(serial)} was already revoked on {record.revoked_at:%Y-%m-%d %H:%M} UTC")
+            raise ConflictError(f"certificate {format_serial(serial)} was already revoked on {record.revoked_at:%Y-%m-%d %H:%M} UTC", code="CERTIFICATE_REVOKED")
     if ca_problem is not None:
         raise PartialRevocationError(
             f"revoked {format_serial(serial)} in the store (refused from the next request), but not in the CA's CRL: "

@@ -11,6 +11,8 @@ from starlette.applications import Starlette
 from starlette.routing import Mount
 
 from admin.portal import create_portal
+from admin.portal.app import form_targets
+from admin.portal.security import SecurityHeaders
 from gateway.app import Gateway, build_gateway, create_app, load_ca_certificates
 from gateway.identity.middleware import identity_middleware
 from gateway.settings import Settings
@@ -23,7 +25,14 @@ def create_server_app(settings: Settings, *, gateway: Gateway | None = None, **k
     """The gateway app with the portal mounted at ``/admin`` (one process, one port)."""
     gateway = gateway or build_gateway(settings)
     portal = create_portal(store=gateway.store, settings=settings, catalog=gateway.catalog, registry=gateway.registry)
-    return create_app(settings, gateway=gateway, mounts=(Mount(PORTAL_PATH, app=portal),), **kw)
+    app = create_app(settings, gateway=gateway, mounts=(Mount(PORTAL_PATH, app=portal),), **kw)
+    return portal_headers(app, settings)
+
+
+def portal_headers(app: Any, settings: Settings) -> Any:
+    """The portal's security headers on every answer under ``/admin``, also those the identity
+    step in front of the portal gives (a revoked certificate refused at the login page)."""
+    return SecurityHeaders(app, form_targets=form_targets(settings), under=PORTAL_PATH)
 
 
 def create_portal_app(settings: Settings, *, gateway: Gateway | None = None, **kw: Any) -> Any:
@@ -44,7 +53,7 @@ def create_portal_app(settings: Settings, *, gateway: Gateway | None = None, **k
         ca_certificates=kw.get("ca_certificates") or load_ca_certificates(settings),
         offload_lookups=gateway.store.database.dialect != "sqlite",
     )
-    return CertificateOptional(with_identity, without=app)
+    return portal_headers(CertificateOptional(with_identity, without=app), settings)
 
 
 class CertificateOptional:

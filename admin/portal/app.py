@@ -121,22 +121,28 @@ class Portal:
         return f"{request.url.scheme}://{request.url.netloc}{request.scope.get('root_path', '')}{path}"
 
     # -- the two kinds of route ---------------------------------------------------------------
-    def page(self, *roles: Role) -> Callable[[PageHandler], Callable[[Request], Any]]:
-        """A read: a live session with one of ``roles`` (any portal role when none given)."""
-        return functools.partial(self._wrap, roles=roles, changes_state=False)
+    def page(self, *roles: Role, audited: str | None = None) -> Callable[[PageHandler], Callable[[Request], Any]]:
+        """A read: a live session with one of ``roles`` (any portal role when none given).
 
-    def action(self, *roles: Role) -> Callable[[PageHandler], Callable[[Request], Any]]:
-        """A state change (POST): as :meth:`page`, plus the session's CSRF token in the form."""
-        return functools.partial(self._wrap, roles=roles, changes_state=True)
+        ``audited`` names the ``admin.*`` operation of a read that consumes something (the
+        one-time download): its refusals are recorded as for an action."""
+        return functools.partial(self._wrap, roles=roles, changes_state=False, operation=audited)
 
-    def _wrap(self, handler: PageHandler, *, roles: Sequence[Role], changes_state: bool) -> Callable[[Request], Any]:
+    def action(self, *roles: Role, operation: str) -> Callable[[PageHandler], Callable[[Request], Any]]:
+        """A state change (POST): as :meth:`page`, plus the session's CSRF token in the form; a
+        refusal is recorded as one ``denied`` audit event of ``operation``."""
+        return functools.partial(self._wrap, roles=roles, changes_state=True, operation=operation)
+
+    def _wrap(
+        self, handler: PageHandler, *, roles: Sequence[Role], changes_state: bool, operation: str | None
+    ) -> Callable[[Request], Any]:
         wanted = frozenset(roles) or PORTAL_ROLES
 
         @functools.wraps(handler)
         async def endpoint(request: Request) -> Response:
             form = await request.form() if changes_state else None
             try:
-                return await anyio.to_thread.run_sync(self._run, handler, request, form, wanted, changes_state)
+                return await anyio.to_thread.run_sync(self._run, handler, request, form, wanted, changes_state, operation)
             finally:
                 if form is not None:
                     await form.close()
@@ -144,27 +150,51 @@ class Portal:
         return endpoint
 
     def _run(
-        self, handler: PageHandler, request: Request, form: FormData | None, wanted: frozenset[Role], changes_state: bool
+        self,
+        handler: PageHandler,
+        request: Request,
+        form: FormData | None,
+        wanted: frozenset[Role],
+        changes_state: bool,
+        operation: str | None,
     ) -> Response:
         user = load_portal_user(self, request)
         if user is None:
             if changes_state:
                 return self.error_page(request, None, 403, self.t("error.session_expired"))
             return self.redirect(request, "/login")
+        refused = functools.partial(self._refused, request, user, operation)
         if changes_state and (form is None or not tokens_match(user.session.csrf_token, form.get(CSRF_FIELD))):
-            return self.error_page(request, user, 403, self.t("error.csrf"))
+            return refused(403, self.t("error.csrf"), "CSRF: the form's token is missing or not this session's")
         if not user.roles & wanted:
-            return self.error_page(request, user, 403, self.t("error.forbidden"))
+            return refused(403, self.t("error.forbidden"), "FORBIDDEN: the route needs another role")
         try:
             return handler(self, request, user, form) if changes_state else handler(self, request, user)
-        except RecordNotFoundError:
-            return self.not_found(request, user)
+        except RecordNotFoundError as error:
+            return refused(404, self.t("error.not_found"), _reason(error))
         except ForbiddenError as error:
-            return self.error_page(request, user, 403, self.t("error.refused", detail=str(error)))
+            return refused(403, self.t("error.refused", detail=self.t.error(error)), _reason(error))
         except ConflictError as error:
-            return self.error_page(request, user, 409, self.t("error.refused", detail=str(error)))
+            return refused(409, self.t("error.refused", detail=self.t.error(error)), _reason(error))
         except UserError as error:
-            return self.error_page(request, user, 400, self.t("error.refused", detail=str(error)))
+            return refused(400, self.t("error.refused", detail=self.t.error(error)), _reason(error))
+
+    def _refused(
+        self, request: Request, user: PortalUser, operation: str | None, status: int, message: str, reason: str
+    ) -> HTMLResponse:
+        """The error page; for an audited route also one ``denied`` event naming what was asked.
+
+        The event names the request (method and path, so the object id as given) and the error
+        class, nothing looked up: another kommune's object and a missing one leave the same trace.
+        """
+        if operation is not None:
+            detail = f"refused {request.method} {request.url.path}"
+            self.store.record_refused(user.actor, operation, detail=detail, reason=reason)
+        return self.error_page(request, user, status, message)
+
+
+def _reason(error: UserError) -> str:
+    return f"{error.code}: {error}"
 
 
 def create_portal(
@@ -189,8 +219,13 @@ def create_portal(
 
     app = Starlette(routes=all_routes, exception_handlers={404: not_found})
     app.state.portal = portal
+    return SecurityHeaders(app, form_targets=form_targets(settings))
+
+
+def form_targets(settings: Settings) -> tuple[str, ...]:
+    """Where the portal's forms may end besides itself: the OpenID Connect provider, if any."""
     issuer = httpx.URL(settings.oidc_issuer) if settings.oidc_issuer else None
-    return SecurityHeaders(app, form_targets=(f"{issuer.scheme}://{issuer.netloc.decode()}",) if issuer else ())
+    return (f"{issuer.scheme}://{issuer.netloc.decode()}",) if issuer else ()
 
 
 __all__ = ["OFFICER", "PORTAL_ROLES", "Portal", "create_portal", "Route", "SESSION_COOKIE"]

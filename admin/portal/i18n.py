@@ -14,6 +14,8 @@ from zoneinfo import ZoneInfo
 
 import yaml
 
+from gateway.errors import UserError
+
 CATALOG_DIR = Path(__file__).resolve().parent / "messages"
 
 
@@ -34,6 +36,15 @@ class Messages:
 
     def __contains__(self, key: str) -> bool:
         return key in self._texts
+
+    def error(self, error: UserError) -> str:
+        """A refusal in the users' language: the error's own code (``error.code.LOGIN_TAKEN``),
+        else its class's (``error.code.INVALID``). The English message stays for the CLI and logs."""
+        for code in (error.code, type(error).code, UserError.code):
+            key = f"error.code.{code}"
+            if key in self._texts:
+                return self._texts[key]
+        raise KeyError(f"error.code.{UserError.code}")
 
     def datetime(self, value: dt.datetime | None) -> str:
         if value is None:

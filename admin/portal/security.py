@@ -51,15 +51,29 @@ ASGIApp = Callable[[Scope, Callable[[], Awaitable[Message]], Callable[[Message],
 
 
 class SecurityHeaders:
-    """Pure ASGI: adds the headers to every response of the wrapped app (pages, files, errors)."""
+    """Pure ASGI: adds the headers to every response of the wrapped app (pages, files, errors).
 
-    def __init__(self, app: ASGIApp, *, form_targets: tuple[str, ...] = ()) -> None:
+    With ``under`` only to responses for paths below it: the server wraps the whole app so that
+    answers given in front of the portal (the identity step refusing a revoked certificate at
+    ``/admin/login``) carry them too, and the gateway's API answers stay as they are.
+    """
+
+    def __init__(self, app: ASGIApp, *, form_targets: tuple[str, ...] = (), under: str | None = None) -> None:
         self.app = app
         policy = (b"content-security-policy", content_security_policy(form_targets).encode())
         self.headers = (policy, *HEADERS)
+        self.under = under
+
+    def _applies(self, scope: Scope) -> bool:
+        if scope["type"] != "http":
+            return False
+        if self.under is None:
+            return True
+        path = scope.get("root_path", "") + scope.get("path", "")
+        return path == self.under or path.startswith(self.under + "/")
 
     async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
-        if scope["type"] != "http":
+        if not self._applies(scope):
             await self.app(scope, receive, send)
             return
 

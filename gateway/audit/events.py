@@ -154,9 +154,11 @@ def admin_event(
     time: dt.datetime,
     database: str | None = None,
     reason: str | None = None,
+    outcome: Outcome = "served",
 ) -> AuditEvent:
     """The event for one control-plane change (``operation`` is ``admin.*``); ``detail`` says what
-    changed, ``database`` the database it concerns (access explained), ``reason`` why or from where."""
+    changed, ``database`` the database it concerns (access explained), ``reason`` why or from where.
+    A refused change is ``outcome='denied'`` with ``reason`` saying why."""
     if not operation.startswith("admin."):
         raise ValueError(f"an administrative event's operation starts with 'admin.', got {operation!r}")
     return AuditEvent(
@@ -168,6 +170,6 @@ def admin_event(
         operation=operation,
         database=database,
         query=detail,
-        outcome="served",
+        outcome=outcome,
         reason=reason,
     )

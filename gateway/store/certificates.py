@@ -55,7 +55,7 @@ def record(
     user = users.find(session, actor, login, for_update=True)
     require_manage(actor, user.kommune_kode)
     if user.status != users.ACTIVE:
-        raise ValidationError(f"user '{user.login}' is {user.status}; activate the user before issuing certificates")
+        raise ValidationError(f"user '{user.login}' is {user.status}; activate the user before issuing certificates", code="USER_NOT_ACTIVE")
     clash = session.scalars(
         sa.select(CertificateRow.id).where(
             sa.or_(CertificateRow.fingerprint == fingerprint, CertificateRow.serial == str(serial))
@@ -102,7 +102,7 @@ def revoke(session: Session, actor: Actor, serial: int, *, reason: str, now: dt.
     row, user = found
     require_manage(actor, user.kommune_kode)
     if row.revoked_at is not None:
-        raise ConflictError(f"certificate {serial} was already revoked on {row.revoked_at:%Y-%m-%d %H:%M} UTC")
+        raise ConflictError(f"certificate {serial} was already revoked on {row.revoked_at:%Y-%m-%d %H:%M} UTC", code="CERTIFICATE_REVOKED")
     row.revoked_at = now
     row.revocation_reason = reason.strip()
     row.revoked_by = actor.login

@@ -60,18 +60,18 @@ def add(
 ) -> GrantInfo:
     if area not in valid_areas:
         known = ", ".join(sorted(valid_areas)) or "none defined"
-        raise ValidationError(f"unknown data area '{area}' (known: {known})")
+        raise ValidationError(f"unknown data area '{area}' (known: {known})", code="UNKNOWN_AREA")
     if level not in LEVELS:
-        raise ValidationError(f"unknown grant level '{level}' (use {' or '.join(LEVELS)})")
+        raise ValidationError(f"unknown grant level '{level}' (use {' or '.join(LEVELS)})", code="UNKNOWN_LEVEL")
     if not purpose.strip():
-        raise ValidationError("a grant needs a purpose (why this user needs the data)")
+        raise ValidationError("a grant needs a purpose (why this user needs the data)", code="PURPOSE_MISSING")
     start = now if valid_from is None else valid_from
     if valid_to is not None and valid_to <= start:
         raise ValidationError(
-            f"valid_to {valid_to.isoformat()} must be after valid_from {start.isoformat()}"
+            f"valid_to {valid_to.isoformat()} must be after valid_from {start.isoformat()}", code="VALIDITY_ORDER"
         )
     if valid_to is not None and valid_to <= now:
-        raise ValidationError(f"valid_to {valid_to.isoformat()} is already past; the grant would never apply")
+        raise ValidationError(f"valid_to {valid_to.isoformat()} is already past; the grant would never apply", code="VALIDITY_PAST")
     if level == INDIVIDUAL:
         longest = start + max_individual_validity
         if valid_to is None:
@@ -79,13 +79,14 @@ def add(
         elif valid_to > longest:
             raise ValidationError(
                 f"an individual-level grant may last at most {max_individual_validity.days} days "
-                f"(until {longest:%Y-%m-%d}); ask again when it needs renewing"
+                f"(until {longest:%Y-%m-%d}); ask again when it needs renewing",
+                code="INDIVIDUAL_TOO_LONG",
             )
     bump_revision(session)
     user = users.find(session, actor, login, for_update=True)
     require_manage(actor, user.kommune_kode)
     if user.status != users.ACTIVE:
-        raise ValidationError(f"user '{user.login}' is {user.status}; activate the user before granting")
+        raise ValidationError(f"user '{user.login}' is {user.status}; activate the user before granting", code="USER_NOT_ACTIVE")
     row = GrantRow(
         user_id=user.id,
         area=area,
@@ -123,11 +124,11 @@ def approve(session: Session, actor: Actor, grant_id: int, *, now: dt.datetime) 
     row, user = _find(session, actor, grant_id)
     require_manage(actor, user.kommune_kode)
     if row.revoked_at is not None:
-        raise ConflictError(f"grant #{grant_id} was revoked on {row.revoked_at:%Y-%m-%d %H:%M} UTC")
+        raise ConflictError(f"grant #{grant_id} was revoked on {row.revoked_at:%Y-%m-%d %H:%M} UTC", code="GRANT_REVOKED")
     if row.approved_at is not None:
-        raise ConflictError(f"grant #{grant_id} needs no approval (approved by {row.approved_by})")
+        raise ConflictError(f"grant #{grant_id} needs no approval (approved by {row.approved_by})", code="GRANT_APPROVED")
     if row.granted_by == actor.login:
-        raise ValidationError(f"grant #{grant_id} must be approved by another officer than '{actor.login}', who granted it")
+        raise ValidationError(f"grant #{grant_id} must be approved by another officer than '{actor.login}', who granted it", code="FOUR_EYES")
     row.approved_at = now
     row.approved_by = actor.login
     session.flush()
@@ -139,7 +140,7 @@ def revoke(session: Session, actor: Actor, grant_id: int, *, now: dt.datetime) -
     row, user = _find(session, actor, grant_id)
     require_manage(actor, user.kommune_kode)
     if row.revoked_at is not None:
-        raise ConflictError(f"grant #{grant_id} was already revoked on {row.revoked_at:%Y-%m-%d %H:%M} UTC")
+        raise ConflictError(f"grant #{grant_id} was already revoked on {row.revoked_at:%Y-%m-%d %H:%M} UTC", code="GRANT_REVOKED")
     row.revoked_at = now
     row.revoked_by = actor.login
     session.flush()

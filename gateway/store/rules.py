@@ -28,13 +28,15 @@ def check_login(login: str, kommune_kode: str) -> str:
     if not _LOGIN.match(normalised):
         raise ValidationError(
             f"login '{login}' is not of the form domain\\user (e.g. 'komb-fli-prod\\kl_pri'): "
-            "letters, digits, '.', '-' in the domain; also '_' in the user part"
+            "letters, digits, '.', '-' in the domain; also '_' in the user part",
+            code="LOGIN_FORMAT",
         )
     user_part = normalised.split("\\", 1)[1]
     scoped = _KOMMUNE_SCOPED.match(user_part)
     if scoped is not None and scoped.group(1) != kommune_kode:
         raise ValidationError(
-            f"login '{login}' is in kommune {scoped.group(1)}'s format and cannot belong to kommune {kommune_kode}"
+            f"login '{login}' is in kommune {scoped.group(1)}'s format and cannot belong to kommune {kommune_kode}",
+            code="LOGIN_KOMMUNE",
         )
     return normalised
 
@@ -69,9 +71,9 @@ def require_operator(actor: Actor, what: str) -> None:
 
 def check_assignable_roles(actor: Actor, roles: frozenset[Role]) -> None:
     if Role.OPERATOR in roles and not actor.is_operator:
-        raise ForbiddenError("only operators may give the operator role")
+        raise ForbiddenError("only operators may give the operator role", code="OPERATOR_ROLE")
     if not roles:
-        raise ValidationError("a user needs at least one role")
+        raise ValidationError("a user needs at least one role", code="NO_ROLE")
 
 
 def parse_roles(text: str) -> frozenset[Role]:

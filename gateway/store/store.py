@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from gateway.access import GrantView
 from gateway.audit import chain as audit_chain
 from gateway.audit.checkpoints import AuditSeal, Checkpoint
-from gateway.audit.events import admin_event
+from gateway.audit.events import Outcome, admin_event
 from gateway.audit.log import AuditLog, event_fields
 from gateway.principal import Principal, Role
 from gateway.store import certificates, grants, kommuner, sessions, users
@@ -158,11 +158,21 @@ class MetadataStore(StoreIdentitySource):
         *,
         database: str | None = None,
         reason: str | None = None,
+        outcome: Outcome = "served",
     ) -> None:
         """Append the change's audit event inside the change's own transaction: both or neither."""
         event = admin_event(actor.login, operation=operation, kommune_kode=kommune_kode, detail=detail, time=self.now(),
-                            database=database, reason=reason)
+                            database=database, reason=reason, outcome=outcome)
         audit_chain.append(session, self.seal.keys, event_fields(event))
+
+    def record_refused(self, actor: Actor, operation: str, *, detail: str, reason: str) -> None:
+        """A change the actor asked for and was refused: one ``denied`` event, nothing else.
+
+        Filed under the actor's own kommune, never the target's: a target of another kommune and
+        one that does not exist must leave the same trace, or the trail would tell them apart.
+        """
+        with self._write() as session:
+            self._record_admin(session, actor, operation, actor.kommune_kode, detail, reason=reason, outcome="denied")
 
     @staticmethod
     def _kommune_of(session: Session, user_id: int) -> str:
@@ -410,9 +420,14 @@ class MetadataStore(StoreIdentitySource):
         with self._write() as session:
             return sessions.offer_download(session, session_id, filename=filename, content=content, now=self.now())
 
-    def take_download(self, session_id: str, token: str) -> tuple[str, bytes] | None:
+    def take_download(self, actor: Actor, session_id: str, token: str) -> tuple[str, bytes] | None:
+        """The offered file, once; handing it over is an audit event in the same transaction."""
         with self._write() as session:
-            return sessions.take_download(session, session_id, token, now=self.now())
+            found = sessions.take_download(session, session_id, token, now=self.now())
+            if found is not None:
+                self._record_admin(session, actor, "admin.certificate.download", actor.kommune_kode,
+                                   f"downloaded {found[0]}")
+            return found
 
     def user_by_id(self, user_id: int) -> UserView | None:
         """The user as now stored (status, roles), whoever asks: for the portal's own session checks."""

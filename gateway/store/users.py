@@ -73,12 +73,12 @@ def add(
     require_manage(actor, kommune.kode)
     check_assignable_roles(actor, roles)
     if kommune.onboarded_at is None:
-        raise ValidationError(f"kommune {kommune.kode} {kommune.navn} is not onboarded yet; onboard it before adding users")
+        raise ValidationError(f"kommune {kommune.kode} {kommune.navn} is not onboarded yet; onboard it before adding users", code="NOT_ONBOARDED")
     normalised = check_login(login, kommune.kode)
     bump_revision(session)
     existing = session.scalars(sa.select(UserRow.kommune_kode).where(UserRow.login == normalised)).one_or_none()
     if existing is not None:
-        raise ConflictError(f"login '{normalised}' is already taken")
+        raise ConflictError(f"login '{normalised}' is already taken", code="LOGIN_TAKEN")
     row = UserRow(
         kommune_kode=kommune.kode,
         login=normalised,
@@ -100,7 +100,7 @@ def set_status(session: Session, actor: Actor, login: str, status: str) -> UserV
     row = find(session, actor, login, for_update=True)
     require_manage(actor, row.kommune_kode)
     if row.status == status:
-        raise ConflictError(f"user '{row.login}' is already {status}")
+        raise ConflictError(f"user '{row.login}' is already {status}", code="STATUS_UNCHANGED")
     row.status = status
     session.flush()
     return view(row)
@@ -112,7 +112,7 @@ def set_roles(session: Session, actor: Actor, login: str, roles: frozenset[Role]
     row = find(session, actor, login, for_update=True)
     require_manage(actor, row.kommune_kode)
     if Role.OPERATOR in parse_roles(row.roles) and not actor.is_operator:
-        raise ValidationError("only operators may change an operator's roles")
+        raise ValidationError("only operators may change an operator's roles", code="OPERATOR_ROLES")
     row.roles = format_roles(roles)
     session.flush()
     return view(row)

@@ -32,7 +32,7 @@ def routes(portal: Portal) -> list[BaseRoute]:
     return [
         Route("/revision", portal.page(*AUDITORS)(_search), methods=["GET"]),
         Route("/revision/eksport", portal.page(*AUDITORS)(_export), methods=["GET"]),
-        Route("/revision/verificer", portal.action(*AUDITORS)(_verify), methods=["POST"]),
+        Route("/revision/verificer", portal.action(*AUDITORS, operation="admin.audit.verify")(_verify), methods=["POST"]),
         Route("/revision/{seq:int}", portal.page(*AUDITORS)(_event), methods=["GET"]),
     ]
 

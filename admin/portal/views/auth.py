@@ -45,7 +45,7 @@ def routes(portal: Portal) -> list[BaseRoute]:
         Route("/login/certifikat", login_certificate, methods=["POST"]),
         Route("/login/oidc", login_oidc, methods=["GET"]),
         Route(CALLBACK, login_oidc_callback, methods=["GET"]),
-        Route("/logout", portal.action()(_logout), methods=["POST"]),
+        Route("/logout", portal.action(operation="admin.session.logout")(_logout), methods=["POST"]),
     ]
 
 

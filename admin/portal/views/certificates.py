@@ -29,10 +29,10 @@ def routes(portal: Portal) -> list[BaseRoute]:
     from admin.portal.app import OFFICER
 
     return [
-        Route("/brugere/{user_id:int}/certifikater", portal.action(*OFFICER)(_issue), methods=["POST"]),
-        Route("/certifikater/{serial}/forny", portal.action(*OFFICER)(_renew), methods=["POST"]),
-        Route("/certifikater/{serial}/tilbagekald", portal.action(*OFFICER)(_revoke), methods=["POST"]),
-        Route("/hent/{token}", portal.page(*OFFICER)(_download), methods=["GET"]),
+        Route("/brugere/{user_id:int}/certifikater", portal.action(*OFFICER, operation="admin.certificate.issue")(_issue), methods=["POST"]),
+        Route("/certifikater/{serial}/forny", portal.action(*OFFICER, operation="admin.certificate.renew")(_renew), methods=["POST"]),
+        Route("/certifikater/{serial}/tilbagekald", portal.action(*OFFICER, operation="admin.certificate.revoke")(_revoke), methods=["POST"]),
+        Route("/hent/{token}", portal.page(*OFFICER, audited="admin.certificate.download")(_download), methods=["GET"]),
     ]
 
 
@@ -46,7 +46,7 @@ def _serial(request: Request) -> int:
 def _days(form: FormData) -> int:
     text = str(form.get("days") or DEFAULT_DAYS)
     if not text.isdigit() or not 1 <= int(text) <= DEFAULT_DAYS:
-        raise ValidationError(f"validity must be 1 to {DEFAULT_DAYS} days")
+        raise ValidationError(f"validity must be 1 to {DEFAULT_DAYS} days", code="VALIDITY_DAYS")
     return int(text)
 
 
@@ -96,7 +96,7 @@ def _revoke(portal: Portal, request: Request, user: PortalUser, form: FormData) 
     serial = _serial(request)
     reason = str(form.get("reason") or "")
     if reason not in REASONS:
-        raise ValidationError(f"choose a reason: {', '.join(sorted(REASONS))}")
+        raise ValidationError(f"choose a reason: {', '.join(sorted(REASONS))}", code="REASON_MISSING")
     view = portal.store.get_certificate(user.actor, serial)  # another kommune's: 'no such certificate'
     person = portal.store.get_user(user.actor, view.login)
     try:
@@ -108,7 +108,7 @@ def _revoke(portal: Portal, request: Request, user: PortalUser, form: FormData) 
 
 
 def _download(portal: Portal, request: Request, user: PortalUser) -> Response:
-    found = portal.store.take_download(user.session.id, request.path_params["token"])
+    found = portal.store.take_download(user.actor, user.session.id, request.path_params["token"])
     if found is None:
         raise RecordNotFoundError("no such download")
     filename, content = found

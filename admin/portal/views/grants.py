@@ -25,9 +25,9 @@ def routes(portal: Portal) -> list[BaseRoute]:
 
     return [
         Route("/tildelinger", portal.page(*OFFICER)(_overview), methods=["GET"]),
-        Route("/brugere/{user_id:int}/tildelinger", portal.action(*OFFICER)(_add), methods=["POST"]),
-        Route("/tildelinger/{grant_id:int}/godkend", portal.action(*OFFICER)(_approve), methods=["POST"]),
-        Route("/tildelinger/{grant_id:int}/tilbagekald", portal.action(*OFFICER)(_revoke), methods=["POST"]),
+        Route("/brugere/{user_id:int}/tildelinger", portal.action(*OFFICER, operation="admin.grant.add")(_add), methods=["POST"]),
+        Route("/tildelinger/{grant_id:int}/godkend", portal.action(*OFFICER, operation="admin.grant.approve")(_approve), methods=["POST"]),
+        Route("/tildelinger/{grant_id:int}/tilbagekald", portal.action(*OFFICER, operation="admin.grant.revoke")(_revoke), methods=["POST"]),
     ]
 
 
@@ -38,7 +38,7 @@ def parse_day(text: object, field: str) -> dt.datetime | None:
     try:
         return dt.datetime.combine(dt.date.fromisoformat(str(text)), dt.time(), tzinfo=dt.UTC)
     except ValueError:
-        raise ValidationError(f"{field} must be a date (YYYY-MM-DD)") from None
+        raise ValidationError(f"{field} must be a date (YYYY-MM-DD)", code="DATE_FORMAT") from None
 
 
 def _overview(portal: Portal, request: Request, user: PortalUser) -> Response:

@@ -21,11 +21,10 @@ if TYPE_CHECKING:
 
 def routes(portal: Portal) -> list[BaseRoute]:
     operator = portal.page(Role.OPERATOR)
-    change = portal.action(Role.OPERATOR)
     return [
         Route("/drift/kommuner", operator(_kommuner), methods=["GET"]),
-        Route("/drift/kommuner/{kode}/onboard", change(_onboard), methods=["POST"]),
-        Route("/drift/kommuner/{kode}/offboard", change(_offboard), methods=["POST"]),
+        Route("/drift/kommuner/{kode}/onboard", portal.action(Role.OPERATOR, operation="admin.kommune.onboard")(_onboard), methods=["POST"]),
+        Route("/drift/kommuner/{kode}/offboard", portal.action(Role.OPERATOR, operation="admin.kommune.offboard")(_offboard), methods=["POST"]),
         Route("/drift/databaser", operator(_databases), methods=["GET"]),
         Route("/drift/certifikater", operator(_certificates), methods=["GET"]),
     ]

@@ -22,10 +22,10 @@ def routes(portal: Portal) -> list[BaseRoute]:
 
     return [
         Route("/brugere", portal.page(*OFFICER)(_list), methods=["GET"]),
-        Route("/brugere", portal.action(*OFFICER)(_create), methods=["POST"]),
+        Route("/brugere", portal.action(*OFFICER, operation="admin.user.add")(_create), methods=["POST"]),
         Route("/brugere/{user_id:int}", portal.page(*OFFICER)(_detail), methods=["GET"]),
-        Route("/brugere/{user_id:int}/status", portal.action(*OFFICER)(_status), methods=["POST"]),
-        Route("/brugere/{user_id:int}/roller", portal.action(*OFFICER)(_roles), methods=["POST"]),
+        Route("/brugere/{user_id:int}/status", portal.action(*OFFICER, operation="admin.user.status")(_status), methods=["POST"]),
+        Route("/brugere/{user_id:int}/roller", portal.action(*OFFICER, operation="admin.user.roles")(_roles), methods=["POST"]),
     ]
 
 
@@ -38,7 +38,7 @@ def _roles_from(form: FormData) -> frozenset[Role]:
     try:
         return frozenset(Role(value) for value in form.getlist("roles"))
     except ValueError:
-        raise ValidationError("unknown role") from None
+        raise ValidationError("unknown role", code="UNKNOWN_ROLE") from None
 
 
 def _list(portal: Portal, request: Request, user: PortalUser) -> Response:
@@ -88,7 +88,7 @@ def _status(portal: Portal, request: Request, user: PortalUser, form: FormData) 
     elif wanted == "active":
         portal.store.activate_user(user.actor, person.login)
     else:
-        raise ValidationError("status must be 'active' or 'suspended'")
+        raise ValidationError("status must be 'active' or 'suspended'", code="UNKNOWN_STATUS")
     return portal.redirect(request, f"/brugere/{person.id}")
 
 

@@ -171,3 +171,41 @@ def test_officer_logs_in_with_openid_connect_in_chromium(world, tmp_path) -> Non
     assert [(r.event.operation, r.event.query) for r in last] == [
         ("admin.session.login", "portal login by oidc"), ("admin.session.logout", "portal session ended: logout")
     ]
+
+
+def test_pages_off_the_happy_path_are_accessible_too(world, portal_url, tmp_path) -> None:
+    """axe-core on what an officer meets when something is missing, refused, empty or due: the
+    error page (not found, and a refusal in Danish), an empty audit search, the pending-approval
+    list and the recertification list with rows in them."""
+    import datetime as dt
+
+    require_browser()
+    officer = make_person(world, "101", Role.SECURITY_OFFICER, Role.AUDITOR, name="chrome_a11y")
+    person = make_person(world, "101", Role.USER, name="chrome_a11y_user")
+    world.store.add_grant(OPERATOR, login=person.login, area="voksenhandicap", valid_areas={"voksenhandicap"},
+                          purpose="Afventer", level="individual")
+    soon = world.store.now() + dt.timedelta(days=10)
+    world.store.add_grant(OPERATOR, login=person.login, area="ukraine", valid_areas={"ukraine"}, purpose="Udløber snart",
+                          valid_to=soon)
+    with chromium(tmp_path / "a11y", p12=officer.p12_path, password=officer.p12_password, ca_file=world.ca_file) as browser:
+        browser.open(f"{portal_url}/admin/login")
+        browser.click("form[action$='/login/certifikat'] button")
+
+        browser.open(f"{portal_url}/admin/tildelinger")
+        assert "Afventer" in browser.page and "Udløber snart" in browser.page  # both lists have rows
+        _visit(browser, "14-tildelinger-afventer-og-genbekraeft")
+
+        browser.open(f"{portal_url}/admin/brugere/98765432")
+        assert "findes ikke" in browser.page
+        _visit(browser, "15-fejl-findes-ikke")
+
+        browser.open(f"{portal_url}/admin/brugere/{person.view.id}")
+        browser.select("#area", "ukraine")
+        browser.fill("#purpose", " ")
+        browser.click(f"form[action$='/brugere/{person.view.id}/tildelinger'] button")
+        assert "Angiv formålet" in browser.page  # the store's refusal, in Danish
+        _visit(browser, "16-fejl-afvist")
+
+        browser.open(f"{portal_url}/admin/revision?login=ingen-saadan-bruger")
+        assert "Ingen" in browser.text("tbody")
+        _visit(browser, "17-revision-tom-soegning")

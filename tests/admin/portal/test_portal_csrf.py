@@ -1,5 +1,6 @@
 """CSRF: every state-changing route refuses a request without the session's token, and nothing
-changes: no store row, no audit event."""
+changes: no store row; the refusal itself is one ``denied`` audit event (a forged request is worth
+an auditor's eye)."""
 
 from __future__ import annotations
 
@@ -26,7 +27,15 @@ def _post_routes(world) -> list[str]:
 def _snapshot(world) -> tuple:
     users = world.store.list_users(OPERATOR)
     certificates = [c for u in users for c in world.store.list_certificates(OPERATOR, u.login)]
-    return users, world.store.list_grants(OPERATOR), certificates, world.store.list_kommuner(), len(world.store.audit_log().query())
+    return users, world.store.list_grants(OPERATOR), certificates, world.store.list_kommuner()
+
+
+def _events_after(world, seq: int) -> list:
+    return [r.event for r in world.store.audit_log().query() if r.seq > seq]
+
+
+def _last_seq(world) -> int:
+    return max(r.seq for r in world.store.audit_log().query())
 
 
 @pytest.mark.parametrize("token", [None, "", "forged-token"], ids=["missing", "empty", "forged"])
@@ -39,7 +48,7 @@ def test_no_state_change_without_the_sessions_csrf_token(world, browser_for, tok
     serial = f"{person.cert.serial:X}"
     browser = browser_for(officer)
     values = {"user_id": str(person.view.id), "grant_id": str(grant.id), "serial": serial, "kode": "173"}
-    before = _snapshot(world)
+    before, seq = _snapshot(world), _last_seq(world)
     paths = _post_routes(world)
     assert "/logout" in paths and "/brugere" in paths and len(paths) >= 9
     for path in paths:
@@ -51,13 +60,19 @@ def test_no_state_change_without_the_sessions_csrf_token(world, browser_for, tok
         assert response.status_code == 403, (path, response.status_code)
         assert "Formularen var forældet eller ugyldig" in response.text
     assert _snapshot(world) == before
+    refusals = _events_after(world, seq)
+    assert len(refusals) == len(paths) - 1  # one per refused POST (the login form excepted)
+    assert {(e.login, e.outcome) for e in refusals} == {(officer.login, "denied")}
+    assert all(e.reason.startswith("CSRF") and e.operation.startswith("admin.") for e in refusals)
     assert browser.get("/admin/").status_code == 200  # the session survived (logout was refused too)
 
 
 def test_another_sessions_token_does_not_count(world, officer, second_officer, browser_for) -> None:
     person = make_person(world, "101", Role.USER, name="csrf2")
     mine, theirs = browser_for(officer), browser_for(second_officer)
-    before = _snapshot(world)
+    before, seq = _snapshot(world), _last_seq(world)
     response = mine.submit(f"/admin/brugere/{person.view.id}/status", {"status": "suspended"}, csrf=theirs.csrf())
     assert response.status_code == 403
     assert _snapshot(world) == before
+    assert [(e.operation, e.outcome, e.login) for e in _events_after(world, seq)] == [
+        ("admin.user.status", "denied", officer.login)]

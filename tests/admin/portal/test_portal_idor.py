@@ -1,6 +1,7 @@
 """IDOR, as a property: for every portal route that names an object, an officer or auditor of
 another kommune gets exactly the answer they get for an object that does not exist, and nothing
-changes (store state and audit trail alike)."""
+changes but the trail: each refused change (a POST, or taking a one-time download) leaves exactly
+one ``denied`` event in the attacker's own kommune, the same for their object as for a missing one."""
 
 from __future__ import annotations
 
@@ -64,7 +65,19 @@ def _snapshot(world) -> tuple:
     users = world.store.list_users(OPERATOR)
     grants = world.store.list_grants(OPERATOR)
     certificates = [c for u in users for c in world.store.list_certificates(OPERATOR, u.login)]
-    return users, grants, certificates, len(world.store.audit_log().query())
+    return users, grants, certificates
+
+
+def _last_seq(world) -> int:
+    return max((r.seq for r in world.store.audit_log().query()), default=0)
+
+
+def _events_after(world, seq: int) -> list:
+    return [r.event for r in world.store.audit_log().query() if r.seq > seq]
+
+
+def _changes_state(method: str, path: str) -> bool:
+    return method == "POST" or path.startswith("/hent/")
 
 
 @pytest.fixture(scope="module")
@@ -95,12 +108,35 @@ def test_another_kommunes_objects_look_exactly_like_missing_ones(world, victims,
     method, path, kind = data.draw(st.sampled_from(_object_routes(world)), label="route")
     browser = data.draw(st.sampled_from(attackers), label="attacker")
     victim = data.draw(st.sampled_from(victims[kind]), label="object")
-    before = _snapshot(world)
+    before, seq = _snapshot(world), _last_seq(world)
     theirs = _ask(browser, method, _url(path, victim))
-    missing = _ask(browser, method, _url(path, _missing(kind)))
+    after_theirs = _last_seq(world)
+    other = _missing(kind)
+    missing = _ask(browser, method, _url(path, other))
     assert theirs == missing
     assert theirs[0] in (403, 404)
     assert _snapshot(world) == before
+    recorded = _events_after(world, seq)
+    if not _changes_state(method, path):
+        assert recorded == []
+        return
+    assert len(recorded) == 2 and recorded[0].operation.startswith("admin.")
+    # one event per attempt, in the attacker's own kommune, and the two alike but for the id asked for
+    assert [_last_seq(world) - after_theirs, after_theirs - seq] == [1, 1]
+    attacker = browser.person
+    for event in recorded:
+        assert (event.login, event.kommune_kode, event.outcome) == (attacker.login, "147", "denied")
+    mine, missing_one = recorded
+    assert _alike(mine, victim) == _alike(missing_one, other)
+    assert victim in mine.query
+
+
+def _alike(event, asked: str) -> tuple[str, str, str]:
+    """The event with the id asked for (as given, or as a number in the error text) blanked out."""
+    def blank(text: str) -> str:
+        return re.sub(r"\d+", "#", text.replace(asked, "<id>"))
+
+    return event.operation, blank(event.reason), blank(event.query)
 
 
 def test_the_property_covers_every_kind_of_object_route(world) -> None:

@@ -39,3 +39,13 @@ def test_dates_are_danish_time_and_format_and_numbers_group_the_danish_way() -> 
     assert messages.datetime(summer) == "02.07.2026 00:30"
     assert messages.date(None) == "–"
     assert messages.number(1234567) == "1.234.567" and messages.number(1234.5) == "1.234,50"
+
+
+def test_every_refusal_code_the_control_plane_raises_has_a_danish_text() -> None:
+    root = TEMPLATES.parents[2]
+    sources = [*(root / "gateway" / "store").glob("*.py"), *(root / "admin").rglob("*.py")]
+    codes = {code for path in sources for code in re.findall(r"""\bcode="([A-Z_]+)\"""", path.read_text())}
+    assert {"LOGIN_TAKEN", "FOUR_EYES", "OPERATOR_ROLE"} <= codes
+    messages = Messages("da")
+    fallbacks = ("BAD_REQUEST", "INVALID", "CONFLICT", "FORBIDDEN", "NOT_FOUND")
+    assert sorted(code for code in (*codes, *fallbacks) if f"error.code.{code}" not in messages) == []

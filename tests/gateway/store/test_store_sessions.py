@@ -47,7 +47,7 @@ def test_logout_ends_it_for_every_worker_and_drops_its_downloads(store: Metadata
     actor = Actor(officer_view.login, officer_view.roles, "101")
     store.end_portal_session(actor, session.id)
     assert _live(store, token) is None
-    assert store.take_download(session.id, download) is None
+    assert store.take_download(actor, session.id, download) is None
     operations = [r.event.operation for r in store.audit_log().query()][-2:]
     assert operations == ["admin.session.login", "admin.session.logout"]
 
@@ -55,13 +55,18 @@ def test_logout_ends_it_for_every_worker_and_drops_its_downloads(store: Metadata
 def test_a_download_is_given_once_to_its_own_session_within_ten_minutes(store: MetadataStore, officer_view, clock) -> None:
     _, mine = store.start_portal_session(officer_view, method="certificate", cert_fingerprint="a" * 64)
     _, other = store.start_portal_session(officer_view, method="certificate", cert_fingerprint="b" * 64)
+    actor = Actor(officer_view.login, officer_view.roles, "101")
     token = store.offer_download(mine.id, filename="x.p12", content=b"bundle")
-    assert store.take_download(other.id, token) is None
-    assert store.take_download(mine.id, token) == ("x.p12", b"bundle")
-    assert store.take_download(mine.id, token) is None
+    assert store.take_download(actor, other.id, token) is None
+    assert store.take_download(actor, mine.id, token) == ("x.p12", b"bundle")
+    assert store.take_download(actor, mine.id, token) is None
     late = store.offer_download(mine.id, filename="y.p12", content=b"bundle")
     clock.advance(minutes=10)
-    assert store.take_download(mine.id, late) is None
+    assert store.take_download(actor, mine.id, late) is None
+    downloads = [r.event for r in store.audit_log().query() if r.event.operation == "admin.certificate.download"]
+    assert [(e.login, e.kommune_kode, e.query, e.outcome) for e in downloads] == [
+        (officer_view.login, "101", "downloaded x.p12", "served")
+    ]
 
 
 def test_unknown_tokens_find_nothing(store: MetadataStore, officer_view) -> None:
