@@ -2,45 +2,26 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
 from engine_fixtures import load_fixture
 from sqlalchemy.engine import Connection, Engine
+
+from tests.support.databases import duckdb_with, postgres_schema_with
 
 
 @pytest.fixture(scope="module")
 def duck_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
     """The fixture tables in a tmp DuckDB file, shared by one module's tests (they only read)."""
-    path: Path = tmp_path_factory.mktemp("engine") / "cube.duckdb"
-    engine = sa.create_engine(f"duckdb:///{path}")
-    with engine.begin() as connection:
-        load_fixture(connection)
-    yield engine
-    engine.dispose()
-
+    with duckdb_with(tmp_path_factory.mktemp("engine") / "cube.duckdb", load_fixture) as engine:
+        yield engine
 
 @pytest.fixture(scope="module")
 def pg_engine(postgres_url: str) -> Iterator[Engine]:
     """A fresh schema holding the fixture tables, per test module; dropped afterwards."""
-    schema = f"engine_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(postgres_url)
-    with admin.begin() as connection:
-        connection.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    engine = sa.create_engine(postgres_url, connect_args={"options": f"-csearch_path={schema}"})
-    try:
-        with engine.begin() as connection:
-            load_fixture(connection)
+    with postgres_schema_with(postgres_url, "engine", load_fixture) as engine:
         yield engine
-    finally:
-        engine.dispose()
-        with admin.begin() as connection:
-            connection.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
-
 
 @pytest.fixture(params=["duckdb", "postgresql"])
 def db(request: pytest.FixtureRequest) -> Iterator[Connection]:

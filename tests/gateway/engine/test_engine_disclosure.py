@@ -10,9 +10,7 @@ the true small value. Runs on DuckDB and PostgreSQL (their own record-key hashes
 from __future__ import annotations
 
 import random
-import uuid
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -26,6 +24,7 @@ from gateway.engine.query import CubeQuery, LevelItem, MemberSetItem
 from gateway.errors import NotFoundError
 from gateway.model.types import Cube, Dimension, DisclosureRule, Hierarchy, Level, Measure, MeasureKind
 from gateway.model.view import exact_view, protected_view
+from tests.support.databases import duckdb_with, postgres_schema_with
 
 THRESHOLD = 3
 NOISE = 2
@@ -100,31 +99,13 @@ def _load(connection: Connection) -> None:
 
 @pytest.fixture(scope="module")
 def sdc_duck(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
-    path: Path = tmp_path_factory.mktemp("sdc") / "cube.duckdb"
-    engine = sa.create_engine(f"duckdb:///{path}")
-    with engine.begin() as connection:
-        _load(connection)
-    yield engine
-    engine.dispose()
-
+    with duckdb_with(tmp_path_factory.mktemp("sdc") / "cube.duckdb", _load) as engine:
+        yield engine
 
 @pytest.fixture(scope="module")
 def sdc_pg(postgres_url: str) -> Iterator[Engine]:
-    schema = f"sdc_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(postgres_url)
-    with admin.begin() as connection:
-        connection.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    engine = sa.create_engine(postgres_url, connect_args={"options": f"-csearch_path={schema}"})
-    try:
-        with engine.begin() as connection:
-            _load(connection)
+    with postgres_schema_with(postgres_url, "sdc", _load) as engine:
         yield engine
-    finally:
-        engine.dispose()
-        with admin.begin() as connection:
-            connection.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
-
 
 @pytest.fixture(params=["duckdb", "postgresql"])
 def cube_db(request: pytest.FixtureRequest) -> Iterator[Connection]:

@@ -4,12 +4,9 @@ that binds MDX against them exactly as ``gateway.mdx.run_mdx`` does, with the en
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable, Iterator
-from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from gateway.engine.cellset import CellSet
@@ -22,6 +19,7 @@ from gateway.mdx.members import MemberReader
 from gateway.mdx.parser import parse_query
 from gateway.mdx.result import MdxResult
 from tests.gateway.engine.engine_fixtures import CUBES, load_fixture
+from tests.support.databases import duckdb_with, postgres_schema_with
 
 LIMITS = Limits(cell_limit=200_000, timeout_seconds=20)
 RunMdx = Callable[[str], MdxResult]
@@ -29,31 +27,13 @@ RunMdx = Callable[[str], MdxResult]
 
 @pytest.fixture(scope="module")
 def duck_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
-    path: Path = tmp_path_factory.mktemp("mdx") / "cube.duckdb"
-    engine = sa.create_engine(f"duckdb:///{path}")
-    with engine.begin() as connection:
-        load_fixture(connection)
-    yield engine
-    engine.dispose()
-
+    with duckdb_with(tmp_path_factory.mktemp("mdx") / "cube.duckdb", load_fixture) as engine:
+        yield engine
 
 @pytest.fixture(scope="module")
 def pg_engine(postgres_url: str) -> Iterator[Engine]:
-    schema = f"mdx_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(postgres_url)
-    with admin.begin() as connection:
-        connection.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    engine = sa.create_engine(postgres_url, connect_args={"options": f"-csearch_path={schema}"})
-    try:
-        with engine.begin() as connection:
-            load_fixture(connection)
+    with postgres_schema_with(postgres_url, "mdx", load_fixture) as engine:
         yield engine
-    finally:
-        engine.dispose()
-        with admin.begin() as connection:
-            connection.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
-
 
 @pytest.fixture(params=["duckdb", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def db(request: pytest.FixtureRequest) -> Iterator[Connection]:
