@@ -54,7 +54,7 @@ def _filed_name(ctx: click.Context, database: str | None) -> str | None:
 
 @audit.command("list")
 @_filters
-@click.option("--limit", type=click.IntRange(1, 10_000_000), default=None, help="At most this many events (newest).")
+@click.option("--limit", type=click.IntRange(1, 10_000_000), default=None, help="At most this many events, oldest first.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON document per line.")
 @click.pass_context
 def audit_list(ctx: click.Context, limit: int | None, as_json: bool, **filters: str | None) -> None:
