@@ -35,6 +35,20 @@ class RequestRejected(Exception):
         self.message = message
 
 
+async def read_bounded_body(request: Request, max_bytes: int) -> bytes:
+    """The whole body, refused (413) before it is read when the declared length is over the limit
+    and as soon as the streamed bytes pass it: what every door reads its request with."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > max_bytes:
+        raise RequestRejected(413, "PAYLOAD_TOO_LARGE", f"The request body exceeds {max_bytes} bytes.")
+    body = bytearray()
+    async for chunk in request.stream():
+        body.extend(chunk)
+        if len(body) > max_bytes:
+            raise RequestRejected(413, "PAYLOAD_TOO_LARGE", f"The request body exceeds {max_bytes} bytes.")
+    return bytes(body)
+
+
 async def read_graphql_request(request: Request, *, max_body_bytes: int, max_query_string_bytes: int) -> GraphQLRequest:
     """Parse the request, refusing oversized bodies before reading them whole and oversized
     query strings before decoding them."""
@@ -53,14 +67,7 @@ async def read_graphql_request(request: Request, *, max_body_bytes: int, max_que
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type not in _JSON_TYPES:
         raise RequestRejected(415, "UNSUPPORTED_MEDIA_TYPE", "Send the GraphQL request as application/json.")
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > max_body_bytes:
-        raise RequestRejected(413, "PAYLOAD_TOO_LARGE", f"The request body exceeds {max_body_bytes} bytes.")
-    body = bytearray()
-    async for chunk in request.stream():
-        body.extend(chunk)
-        if len(body) > max_body_bytes:
-            raise RequestRejected(413, "PAYLOAD_TOO_LARGE", f"The request body exceeds {max_body_bytes} bytes.")
+    body = await read_bounded_body(request, max_body_bytes)
     try:
         payload = json.loads(body)
     except (ValueError, UnicodeDecodeError, RecursionError):

@@ -27,7 +27,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response, StreamingResponse
 
 from gateway.api.context import RequestTrail
-from gateway.api.request import GraphQLRequest, RequestRejected, read_graphql_request
+from gateway.api.request import GraphQLRequest, RequestRejected, read_bounded_body, read_graphql_request
 from gateway.api.schema import GatewaySchema
 from gateway.access import Action
 from gateway.api.results import cube_query_from_input
@@ -234,18 +234,11 @@ class DeliveryDoor:
         return result.response({"x-request-id": request_id})
 
     async def _body(self, request: Request) -> bytes:
-        declared = request.headers.get("content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self._max_body_bytes:
-            raise RequestRejected(413, "PAYLOAD_TOO_LARGE", f"The request body is larger than {self._max_body_bytes} bytes.")
-        received = bytearray()
-        async for chunk in request.stream():
-            received += chunk
-            if len(received) > self._max_body_bytes:
-                raise RequestRejected(413, "PAYLOAD_TOO_LARGE", f"The request body is larger than {self._max_body_bytes} bytes.")
+        received = await read_bounded_body(request, self._max_body_bytes)
         content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
         if content_type != "application/json":
             raise RequestRejected(415, "UNSUPPORTED_MEDIA_TYPE", "Send the query as application/json.")
-        return bytes(received)
+        return received
 
 
 def _audited_query(request: Request, graphql_request: GraphQLRequest | None) -> str:

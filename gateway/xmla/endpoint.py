@@ -26,6 +26,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
 from gateway.api.context import RequestTrail
+from gateway.api.request import RequestRejected, read_bounded_body
 from gateway.api.session import SessionFactory
 from gateway.audit import AuditBroker, AuditEvent, request_event
 from gateway.errors import AccessDeniedError, LimitExceededError, NotFoundError, UserError
@@ -115,7 +116,7 @@ class XmlaEndpoint:
                      result: _Outcome) -> None:
         try:
             xmla_request = parse_request(await self._read_body(request))
-        except _HttpRefusal as refusal:
+        except RequestRejected as refusal:
             self._fail(result, refusal.status, "client", refusal.message, refusal.code)
             return
         except XmlaClientError as error:
@@ -157,21 +158,12 @@ class XmlaEndpoint:
 
     async def _read_body(self, request: Request) -> bytes:
         if request.method != "POST":
-            raise _HttpRefusal(405, "METHOD_NOT_ALLOWED", "XMLA requests are SOAP messages sent with POST.")
+            raise RequestRejected(405, "METHOD_NOT_ALLOWED", "XMLA requests are SOAP messages sent with POST.")
         content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
         if content_type and content_type not in XML_CONTENT_TYPES:
-            raise _HttpRefusal(415, "UNSUPPORTED_MEDIA_TYPE",
+            raise RequestRejected(415, "UNSUPPORTED_MEDIA_TYPE",
                                "Send the XMLA request as text/xml (binary XML and compression are not offered).")
-        limit = self._config.max_body_bytes
-        declared = request.headers.get("content-length")
-        if declared is not None and declared.isdigit() and int(declared) > limit:
-            raise _HttpRefusal(413, "PAYLOAD_TOO_LARGE", f"The request body exceeds {limit} bytes.")
-        body = bytearray()
-        async for chunk in request.stream():
-            body.extend(chunk)
-            if len(body) > limit:
-                raise _HttpRefusal(413, "PAYLOAD_TOO_LARGE", f"The request body exceeds {limit} bytes.")
-        return bytes(body)
+        return await read_bounded_body(request, self._config.max_body_bytes)
 
     def _session_step(self, xmla_request: XmlaRequest, principal: Principal) -> str | None:
         """The session the response names: a new one, the continued one, or none (ended/absent)."""
@@ -238,14 +230,6 @@ def _audited_query(xmla_request: XmlaRequest) -> str:
     if catalog:  # first, on its own line: statement text (a comment, say) cannot pose as it
         text = f"# Catalog: {' '.join(catalog.split())}\n{text}"
     return text[:MAX_AUDITED_QUERY_CHARS]
-
-
-class _HttpRefusal(Exception):
-    def __init__(self, status: int, code: str, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.code = code
-        self.message = message
 
 
 class _SessionNotFound(Exception):
