@@ -19,6 +19,8 @@ from sqlalchemy.sql.functions import FunctionElement
 
 KEY_SPACE = 2**32
 
+from gateway.errors import InternalError
+
 
 class record_hash(FunctionElement[int]):  # noqa: N801 - SQLAlchemy names functions in lower case
     """hash(text) reduced to [0, 2**32): non-negative on every dialect, so sums stay exact."""
@@ -44,7 +46,9 @@ def _postgresql(element: record_hash, compiler: Any, **kw: Any) -> str:
 
 @compiles(record_hash)
 def _unsupported(element: record_hash, compiler: Any, **kw: Any) -> str:
-    raise NotImplementedError(f"record keys are not implemented for the {compiler.dialect.name} dialect")
+    """Cube databases are DuckDB or PostgreSQL; any other dialect here is a deployment error, and
+    disclosure control must refuse to answer rather than answer unprotected."""
+    raise InternalError(f"disclosure control has no record key for the {compiler.dialect.name} dialect")
 
 
 def record_key(fact: FromClause, columns: Sequence[str]) -> ColumnElement[int]:
