@@ -17,9 +17,9 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import ColumnElement, FromClause
 from sqlalchemy.sql.functions import FunctionElement
 
-KEY_SPACE = 2**32
-
 from gateway.errors import InternalError
+
+KEY_SPACE = 2**32
 
 
 class record_hash(FunctionElement[int]):  # noqa: N801 - SQLAlchemy names functions in lower case
