@@ -112,6 +112,7 @@ def prepare(home: Path, scale: float) -> Setup:
     from gateway.model import load_catalog
     from gateway.settings import Settings
     from gateway.store.store import MetadataStore
+    from gateway.store.views import Actor
 
     settings = Settings.from_env({"DATAADGANG_HOME": str(home)})
     build_demo_data(settings, kommuner=["101"], areas=("ukraine",), progress=False, scale=scale)
@@ -123,9 +124,12 @@ def prepare(home: Path, scale: float) -> Setup:
         login = "komb-fli-prod\\bench"
         store.add_user(DEMO_OPERATOR, kommune_kode="101", login=login)
         areas = frozenset(load_catalog(settings.schema_dir).areas)
+        approver = Actor.operator("bench-second-officer")  # four-eyes: individual grants need a second person
         for area in ("ukraine", "borger", "voksenhandicap"):
-            store.add_grant(DEMO_OPERATOR, login=login, area=area, valid_areas=areas, purpose="benchmark",
-                            level="individual")
+            grant = store.add_grant(DEMO_OPERATOR, login=login, area=area, valid_areas=areas, purpose="benchmark",
+                                    level="individual")
+            if grant.awaiting_approval:
+                store.approve_grant(approver, grant.id)
         issued = issue_user_certificate(store, ca, DEMO_OPERATOR, login, home / "bench-user", bundle_name="bench")
     return Setup(home=home, ca_file=settings.ca_dir / "ca.crt.pem", cert=issued.bundle.certificate_path,
                  key=issued.bundle.key_path, password=issued.password, port=_free_port())
@@ -151,7 +155,7 @@ def load(setup: Setup, port: int, query: str, clients: int, requests: int) -> tu
     check = subprocess.run([*command, url], capture_output=True, text=True, timeout=300)
     answer = json.loads(check.stdout or "{}")
     if check.returncode != 0 or "errors" in answer:
-        raise SystemExit(f"the gateway refused the shape: {check.stderr or answer}")
+        raise SystemExit(f"the gateway refused the shape (curl {check.returncode}): {answer or check.stderr}")
     cells = len(answer["data"]["execute"]["cellSet"]["cells"])
     started = time.perf_counter()
     done = subprocess.run([*command, "-w", "%{http_code} %{time_total}\n", "-K", str(urls)],
