@@ -146,7 +146,7 @@ def operator_event(
 
 
 def admin_event(
-    actor_login: str,
+    actor_login: str | None,
     *,
     operation: str,
     kommune_kode: str | None,
@@ -158,7 +158,8 @@ def admin_event(
 ) -> AuditEvent:
     """The event for one control-plane change (``operation`` is ``admin.*``); ``detail`` says what
     changed, ``database`` the database it concerns (access explained), ``reason`` why or from where.
-    A refused change is ``outcome='denied'`` with ``reason`` saying why."""
+    A refused change is ``outcome='denied'`` with ``reason`` saying why; ``actor_login`` is None
+    only for a refused portal login where nobody could be named."""
     if not operation.startswith("admin."):
         raise ValueError(f"an administrative event's operation starts with 'admin.', got {operation!r}")
     return AuditEvent(

@@ -401,6 +401,20 @@ class MetadataStore(StoreIdentitySource):
                                reason=client_address)
             return token, started
 
+    def record_refused_login(self, login: str | None, kommune_kode: str | None, *, method: str, reason: str,
+                             client_address: str | None = None) -> None:
+        """A portal login that was refused: one ``denied`` ``admin.session.login`` event.
+
+        ``login`` is who the certificate or the provider said the person is (None when nobody
+        could be named, e.g. a forged state); the event is filed in that user's kommune, so
+        their officer sees attempts on the account.
+        """
+        detail = f"portal login by {method} refused" + (f" from {client_address}" if client_address else "")
+        event = admin_event(login, operation="admin.session.login", kommune_kode=kommune_kode, detail=detail,
+                            time=self.now(), reason=reason, outcome="denied")
+        with self._write() as session:
+            audit_chain.append(session, self.seal.keys, event_fields(event))
+
     def portal_session(self, token: str, *, idle: dt.timedelta, absolute: dt.timedelta) -> PortalSession | None:
         """The live session behind a cookie token (None when ended or timed out); keeps it alive."""
         now = self.now()

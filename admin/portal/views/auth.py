@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import functools
 import logging
 
 import anyio.to_thread
@@ -21,6 +22,7 @@ CALLBACK = "/login/oidc/callback"
 
 if TYPE_CHECKING:
     from admin.portal.app import Portal
+    from gateway.store.views import UserView
 
 
 def routes(portal: Portal) -> list[BaseRoute]:
@@ -62,16 +64,18 @@ def _login_page(portal: Portal, request: Request) -> Response:
 
 
 def _login_certificate(portal: Portal, request: Request, form: FormData) -> Response:
-    from admin.portal.app import PORTAL_ROLES
-
-    if not portal.login_guard.check(request.cookies.get(LOGIN_COOKIE), form.get(CSRF_FIELD)):
-        return portal.error_page(request, None, 403, portal.t("error.csrf"))
     principal = request_principal(request)
+    login, kommune = (principal.login, principal.kommune_kode) if principal else (None, None)
+    refuse = functools.partial(_refused_login, portal, request, login=login, kommune=kommune, method="certificate")
+    if not portal.login_guard.check(request.cookies.get(LOGIN_COOKIE), form.get(CSRF_FIELD)):
+        return refuse(403, portal.t("error.csrf"), "CSRF: the login form's token is missing or not this browser's")
     if principal is None:
-        return portal.error_page(request, None, 401, portal.t("login.no_certificate"))
+        return refuse(401, portal.t("login.no_certificate"), "NO_CERTIFICATE: no valid client certificate")
     user = portal.store.user_by_id(principal.user_id)
-    if user is None or user.status != "active" or not user.roles & PORTAL_ROLES:
-        return portal.error_page(request, None, 403, portal.t("login.no_role"))
+    refusal = _login_refusal(portal, user)
+    if refusal is not None:
+        return refuse(403, portal.t("login.no_role"), refusal)
+    assert user is not None
     client = request.client.host if request.client else None
     token, _session = portal.store.start_portal_session(
         user, method="certificate", cert_fingerprint=principal.cert_fingerprint, client_address=client
@@ -83,11 +87,12 @@ def _login_certificate(portal: Portal, request: Request, form: FormData) -> Resp
 
 
 def _start_session(portal: Portal, request: Request, user_login: str, **session: str | None) -> Response:
-    from admin.portal.app import PORTAL_ROLES
-
     user = portal.store.user_by_login(user_login)
-    if user is None or user.status != "active" or not user.roles & PORTAL_ROLES or not portal.store.kommune_onboarded(user.kommune_kode):
-        return portal.error_page(request, None, 403, portal.t("login.no_role"))
+    refusal = _login_refusal(portal, user)
+    if refusal is not None:
+        return _refused_login(portal, request, 403, portal.t("login.no_role"), refusal, login=user_login,
+                              kommune=user.kommune_kode if user else None, method=str(session.get("method")))
+    assert user is not None
     client = request.client.host if request.client else None
     token, _session = portal.store.start_portal_session(user, client_address=client, **session)  # type: ignore[arg-type]
     response = portal.redirect(request, "/")
@@ -95,6 +100,32 @@ def _start_session(portal: Portal, request: Request, user_login: str, **session:
     delete_cookie(response, LOGIN_COOKIE)
     delete_cookie(response, STATE_COOKIE)
     return response
+
+
+def _refused_login(
+    portal: Portal, request: Request, status: int, message: str, reason: str, *,
+    login: str | None, kommune: str | None, method: str,
+) -> Response:
+    """The error page for a refused login, and its ``denied`` audit event: every door, the
+    portal's included, leaves a trace of who tried and why it was refused."""
+    client = request.client.host if request.client else None
+    portal.store.record_refused_login(login, kommune, method=method, reason=reason, client_address=client)
+    return portal.error_page(request, None, status, message)
+
+
+def _login_refusal(portal: Portal, user: UserView | None) -> str | None:
+    """Why this user may not log in to the portal (the audit reason), or None when they may."""
+    from admin.portal.app import PORTAL_ROLES
+
+    if user is None:
+        return "UNKNOWN_USER: no such user in the store"
+    if user.status != "active":
+        return f"USER_{user.status.upper()}: the user is {user.status}"
+    if not user.roles & PORTAL_ROLES:
+        return "NO_PORTAL_ROLE: the user holds none of the portal's roles"
+    if not portal.store.kommune_onboarded(user.kommune_kode):
+        return "KOMMUNE_OFFBOARDED: the user's kommune is not onboarded"
+    return None
 
 
 def _login_oidc(portal: Portal, request: Request) -> Response:
@@ -120,7 +151,8 @@ def _login_oidc_callback(portal: Portal, request: Request) -> Response:
         )
     except (OIDCError, OSError, KeyError, ValueError) as error:
         logger.warning("OpenID Connect login refused: %s", error)
-        response = portal.error_page(request, None, 403, portal.t("login.oidc_failed"))
+        response = _refused_login(portal, request, 403, portal.t("login.oidc_failed"), f"OIDC: {error}",
+                                  login=None, kommune=None, method="oidc")
         delete_cookie(response, STATE_COOKIE)
         return response
     return _start_session(portal, request, login, method="oidc", oidc_id_token=id_token)

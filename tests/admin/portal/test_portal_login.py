@@ -69,6 +69,9 @@ def test_a_plain_user_has_no_portal(world, browser_for) -> None:
     response = browser.client.post("/admin/login/certifikat", data={"csrf_token": token})
     assert response.status_code == 403 and "ingen rolle" in response.text
     assert "__Host-dataadgang-session" not in browser.client.cookies
+    refused = world.store.audit_log().query(login=analyst.login)[-1].event
+    assert (refused.operation, refused.outcome, refused.kommune_kode) == ("admin.session.login", "denied", "101")
+    assert refused.reason.startswith("NO_PORTAL_ROLE") and refused.query.startswith("portal login by certificate refused")
 
 
 def test_suspending_an_officer_ends_their_session_at_the_next_request(world, browser_for) -> None:
@@ -92,3 +95,15 @@ def test_login_without_the_login_token_is_refused(officer, browser_for) -> None:
     response = browser.client.post("/admin/login/certifikat", data={"csrf_token": "forged"})
     assert response.status_code == 403
     assert "__Host-dataadgang-session" not in browser.client.cookies
+    refused = browser.world.store.audit_log().query(login=officer.login)[-1].event
+    assert (refused.operation, refused.outcome) == ("admin.session.login", "denied") and refused.reason.startswith("CSRF")
+
+
+def test_a_refused_login_leaves_a_verifiable_trail(world, browser_for) -> None:
+    """The refusals are links in the same sealed chain as everything else."""
+    analyst = make_person(world, "101", Role.USER, name="chain_probe")
+    browser = browser_for(analyst, login=False)
+    page = browser.get("/admin/login")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+    assert browser.client.post("/admin/login/certifikat", data={"csrf_token": token}).status_code == 403
+    assert world.store.audit_log().verify().ok

@@ -72,11 +72,14 @@ def test_logout_ends_the_portal_session_and_the_providers(world, portal) -> None
 
 def test_a_login_without_a_portal_role_or_unknown_to_the_store_is_refused(world, portal) -> None:
     analyst = make_person(world, "101", Role.USER, name="oidc_user")
-    for login in (analyst.login, "komb-fli-prod\\nobody_here"):
+    for login, kommune, reason in ((analyst.login, "101", "NO_PORTAL_ROLE"), ("komb-fli-prod\\nobody_here", None, "UNKNOWN_USER")):
         client, landed = _login(world, portal, login)
         assert landed.status_code == 403
         assert client.get("/admin/").status_code == 303
         client.close()
+        refused = world.store.audit_log().query(login=login)[-1].event
+        assert (refused.operation, refused.outcome, refused.kommune_kode) == ("admin.session.login", "denied", kommune)
+        assert refused.reason.startswith(reason) and refused.query.startswith("portal login by oidc refused")
 
 
 def test_a_forged_state_logs_nobody_in(world, portal) -> None:
@@ -86,7 +89,11 @@ def test_a_forged_state_logs_nobody_in(world, portal) -> None:
     callback = sign_in_at_provider(client, start, officer.login, stop_at_callback=True)
     location = callback.headers["location"]
     forged = location.replace("state=", "state=forged")
+    before = len(world.store.audit_log().query(outcome="denied"))
     assert client.get(forged).status_code == 403
+    refusals = world.store.audit_log().query(outcome="denied")[before:]
+    assert [(r.event.operation, r.event.login) for r in refusals] == [("admin.session.login", None)]
+    assert refusals[0].event.reason.startswith("OIDC:")
     assert client.get("/admin/").status_code == 303
     client.cookies.delete("__Host-dataadgang-oidc")
     assert client.get(location).status_code == 403  # the real code, but not from the browser that started
