@@ -23,7 +23,7 @@ PLACEHOLDER = "\u0000DATABASE\u0000"
 
 CATALOG = "query($n: String!) { catalog(name: $n) { name cubes { name } } }"
 EXECUTE = (
-    "query($n: String!) { execute(catalog: $n, query: {cube: \"Ukraine\", measures: [\"[Measures].[Indrejste]\"]})"
+    "query($n: String!) { execute(catalog: $n, query: {cube: \"Ukraine Statistik\", measures: [\"[Measures].[Indrejste]\"]})"
     " { cellSet { cells { value } } } }"
 )
 

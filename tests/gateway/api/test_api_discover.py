@@ -98,7 +98,7 @@ def test_catalog_walks_from_cubes_to_levels_and_measures(world: World) -> None:
             " dimensions { name uniqueName isTime hierarchies { name uniqueName levels { name uniqueName depth individual } } }"
             " measures { name uniqueName kind formatString additive } } } }",
         )["catalog"]["cubes"]
-    assert [cube["name"] for cube in cubes] == ["Ukraine"]
+    assert [cube["name"] for cube in cubes] == ["Ukraine Statistik"]
     dimensions = {d["name"]: d for d in cubes[0]["dimensions"]}
     assert {"Tid", "Aldersgruppe", "Køn", "Ægtefælle", "Fra kommune", "Til kommune"} <= set(dimensions)
     tid = dimensions["Tid"]
@@ -117,7 +117,7 @@ def test_catalog_walks_from_cubes_to_levels_and_measures(world: World) -> None:
 
 
 MEMBERS = """query($first: Int!, $offset: Int!) {
-  catalog(name: "FLIS Ukraine-101") { cube(name: "Ukraine") { dimensions { hierarchies { levels {
+  catalog(name: "FLIS Ukraine-101") { cube(name: "Ukraine Statistik") { dimensions { hierarchies { levels {
     uniqueName
     members(first: $first, offset: $offset) { totalCount offset hasMore items { uniqueName caption key levelUniqueName depth } }
   } } } } }
@@ -151,14 +151,14 @@ def test_members_are_paged_with_total_count_and_has_more(world: World) -> None:
 
 
 def test_member_parent_and_children_follow_the_hierarchy(world: World) -> None:
-    query = """{ catalog(name: "FLIS Ukraine-101") { cube(name: "Ukraine") { dimensions { name hierarchies { levels {
+    query = """{ catalog(name: "FLIS Ukraine-101") { cube(name: "Ukraine Statistik") { dimensions { name hierarchies { levels {
       name members(first: 1) { items { uniqueName parent { uniqueName } children(first: 500) { totalCount hasMore items { uniqueName depth parent { uniqueName } } } } }
     } } } } } }"""
     with world.client(world.user("full101")) as client:
         dimensions = gql_data(client, query)["catalog"]["cube"]["dimensions"]
         paged = gql_data(
             client,
-            '{ catalog(name: "FLIS Ukraine-101") { cube(name: "Ukraine") { dimensions { name hierarchies { levels {'
+            '{ catalog(name: "FLIS Ukraine-101") { cube(name: "Ukraine Statistik") { dimensions { name hierarchies { levels {'
             " name members(first: 1) { items { children(first: 2, offset: 1) { hasMore items { uniqueName } } } } } } } } } }",
         )["catalog"]["cube"]["dimensions"]
     levels = {lv["name"]: lv for lv in next(d for d in dimensions if d["name"] == "Tid")["hierarchies"][0]["levels"]}

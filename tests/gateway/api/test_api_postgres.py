@@ -40,7 +40,7 @@ KOMMUNER = ("101", "147")
 OWN, OTHER, MISSING = "FLIS Ukraine-101", "FLIS Ukraine-147", "FLIS Ukraine-999"
 AS_OF = dt.date(2023, 3, 31)
 BY_SEX = (
-    'query($n: String!) { execute(catalog: $n, query: {cube: "Ukraine", measures: ["[Measures].[Indrejste]"],'
+    'query($n: String!) { execute(catalog: $n, query: {cube: "Ukraine Statistik", measures: ["[Measures].[Indrejste]"],'
     ' rows: [{level: "[Køn].[Køn].[Køn]"}]}) { catalog dataAsOf cellSet { cells { value } } } }'
 )
 PLACEHOLDER = "\u0000DATABASE\u0000"

@@ -41,11 +41,11 @@ def test_catalog_lists_hold_only_the_callers_readable_databases(world: World) ->
     [
         lambda c, n: discover(c, "MDSCHEMA_CUBES", {"CATALOG_NAME": n}),
         lambda c, n: discover(c, "DBSCHEMA_CATALOGS", {"CATALOG_NAME": n}),
-        lambda c, n: discover(c, "MDSCHEMA_MEMBERS", {"CATALOG_NAME": n, "CUBE_NAME": "Ukraine"}),
+        lambda c, n: discover(c, "MDSCHEMA_MEMBERS", {"CATALOG_NAME": n, "CUBE_NAME": "Ukraine Statistik"}),
         lambda c, n: discover(c, "MDSCHEMA_DIMENSIONS", {}, {"Catalog": n}),
-        lambda c, n: execute(c, "SELECT {[Measures].[Indrejste]} ON 0 FROM [Ukraine]", {"Catalog": n}),
-        lambda c, n: execute(c, f"SELECT {{[Measures].[Indrejste]}} ON 0 FROM [{n}].[Ukraine]", {}),
-        lambda c, n: execute(c, f"SELECT {{[Measures].[Indrejste]}} ON 0 FROM [{n}].[Ukraine]",
+        lambda c, n: execute(c, "SELECT {[Measures].[Indrejste]} ON 0 FROM [Ukraine Statistik]", {"Catalog": n}),
+        lambda c, n: execute(c, f"SELECT {{[Measures].[Indrejste]}} ON 0 FROM [{n}].[Ukraine Statistik]", {}),
+        lambda c, n: execute(c, f"SELECT {{[Measures].[Indrejste]}} ON 0 FROM [{n}].[Ukraine Statistik]",
                              {"Catalog": "FLIS Ukraine-101"}),
         lambda c, n: execute(c, f"SELECT {{[Measures].[Indrejste]}} ON 0 FROM [{n}]", {}),
         lambda c, n: execute(c, f"SELECT [CUBE_NAME] FROM $system.MDSCHEMA_CUBES WHERE CATALOG_NAME = '{n}'", {}),
@@ -74,7 +74,7 @@ MAX_NOISE = 2  # schema/ukraine.yaml disclosure.max_noise
 
 
 def test_no_number_from_another_kommune_comes_back(world: World) -> None:
-    mdx = "SELECT {[Measures].[Indrejste]} ON 0 FROM [Ukraine]"
+    mdx = "SELECT {[Measures].[Indrejste]} ON 0 FROM [Ukraine Statistik]"
     totals = {}
     for user_name, catalog in (("exact101", "FLIS Ukraine-101"), ("full147", "FLIS Ukraine-147")):
         with world.client(world.user(user_name)) as client:
@@ -109,9 +109,9 @@ def test_every_request_is_exactly_one_audit_event(world: World) -> None:
     bodies = [
         ("discover", lambda c: discover(c, "MDSCHEMA_CUBES", {"CATALOG_NAME": "FLIS Ukraine-101"}), "served",
          "xmla.discover", "MDSCHEMA_CUBES CATALOG_NAME=FLIS Ukraine-101"),
-        ("execute", lambda c: execute(c, "SELECT  {[Measures].[Indrejste]}\n ON 0 FROM [Ukraine]",
+        ("execute", lambda c: execute(c, "SELECT  {[Measures].[Indrejste]}\n ON 0 FROM [Ukraine Statistik]",
                                       {"Catalog": "FLIS Ukraine-101"}), "served", "xmla.execute",
-         "# Catalog: FLIS Ukraine-101\nSELECT {[Measures].[Indrejste]} ON 0 FROM [Ukraine]"),
+         "# Catalog: FLIS Ukraine-101\nSELECT {[Measures].[Indrejste]} ON 0 FROM [Ukraine Statistik]"),
         ("bad-mdx", lambda c: execute(c, "SELEKT nothing", {"Catalog": "FLIS Ukraine-101"}), "failed",
          "xmla.execute", "# Catalog: FLIS Ukraine-101\nSELEKT nothing"),
         ("malformed", lambda c: post(c, "<soap:Envelope"), "failed", "xmla", None),
@@ -131,7 +131,7 @@ def test_every_request_is_exactly_one_audit_event(world: World) -> None:
 
 def test_mdx_cells_are_counted_in_the_audit_event(world: World) -> None:
     with world.client(world.user("exact101")) as client:
-        answer = execute(client, "SELECT {[Measures].[Indrejste]} ON 0, [Køn].[Køn].[Køn].Members ON 1 FROM [Ukraine]",
+        answer = execute(client, "SELECT {[Measures].[Indrejste]} ON 0, [Køn].[Køn].[Køn].Members ON 1 FROM [Ukraine Statistik]",
                          {"Catalog": "FLIS Ukraine-101"})
     event = audit_events_for(world, answer.response.headers["x-request-id"])[0].event
     assert event.outcome == "served" and event.database == "FLIS Ukraine-101" and (event.cells or 0) >= 2
@@ -139,10 +139,10 @@ def test_mdx_cells_are_counted_in_the_audit_event(world: World) -> None:
 
 def test_mdx_errors_are_clear_faults_not_500s(world: World) -> None:
     with world.client(world.user("exact101")) as client:
-        syntax = execute(client, "SELECT {[Measures].[Indrejste] ON 0 FROM [Ukraine]", {"Catalog": "FLIS Ukraine-101"})
-        unknown = execute(client, "SELECT {[Measures].[Nope]} ON 0 FROM [Ukraine]", {"Catalog": "FLIS Ukraine-101"})
-        no_catalog = execute(client, "SELECT {[Measures].[Indrejste]} ON 0 FROM [Ukraine]", {})
-        bad_format = execute(client, "SELECT {[Measures].[Indrejste]} ON 0 FROM [Ukraine]",
+        syntax = execute(client, "SELECT {[Measures].[Indrejste] ON 0 FROM [Ukraine Statistik]", {"Catalog": "FLIS Ukraine-101"})
+        unknown = execute(client, "SELECT {[Measures].[Nope]} ON 0 FROM [Ukraine Statistik]", {"Catalog": "FLIS Ukraine-101"})
+        no_catalog = execute(client, "SELECT {[Measures].[Indrejste]} ON 0 FROM [Ukraine Statistik]", {})
+        bad_format = execute(client, "SELECT {[Measures].[Indrejste]} ON 0 FROM [Ukraine Statistik]",
                              {"Catalog": "FLIS Ukraine-101", "Format": "Sideways"})
     for answer in (syntax, unknown, no_catalog, bad_format):  # all 200 with a fault the client shows
         assert answer.response.status_code == 200 and answer.fault, etree.tostring(answer.root)[:300]
@@ -150,7 +150,7 @@ def test_mdx_errors_are_clear_faults_not_500s(world: World) -> None:
     assert "line 1" in syntax.fault
     assert "Nope" in unknown.fault
     # without a Catalog property, FROM names the database: it passes the same gate
-    assert no_catalog.fault == DENIAL.format(login=world.user("exact101").login, database="Ukraine")
+    assert no_catalog.fault == DENIAL.format(login=world.user("exact101").login, database="Ukraine Statistik")
     assert "Sideways" in bad_format.fault
 
 
@@ -158,7 +158,7 @@ def test_a_kept_mdx_answer_is_still_behind_the_gate_and_counted(world: World) ->
     from tests.gateway.api.api_world import OPERATOR
 
     user = world.new_user("101", (("ukraine", "aggregated"),), prefix="xmla")
-    mdx = "SELECT {[Measures].[Udrejste]} ON 0, [Køn].[Køn].[Køn].Members ON 1 FROM [Ukraine]"
+    mdx = "SELECT {[Measures].[Udrejste]} ON 0, [Køn].[Køn].[Køn].Members ON 1 FROM [Ukraine Statistik]"
     with world.client(user) as client:
         first = execute(client, mdx, {"Catalog": "FLIS Ukraine-101"})
         again = execute(client, mdx, {"Catalog": "FLIS Ukraine-101"})  # the kept answer
