@@ -155,7 +155,7 @@ def test_a_query_exports_as_csv_with_the_values_of_its_rowset(world: World) -> N
                                 " { rowset { columns { name } rows } } }", {"q": UKRAINE_QUERY})
     assert response.status_code == 200, response.text
     assert response.headers["content-type"].startswith("text/csv")
-    assert response.headers["content-disposition"] == 'attachment; filename="FLIS Ukraine-101 Ukraine.csv"'
+    assert response.headers["content-disposition"] == 'attachment; filename="FLIS Ukraine-101 Ukraine Statistik.csv"'
     table = _csv_rows(response.content)
     rowset = data["execute"]["rowset"]
     assert table[0] == [c["name"] for c in rowset["columns"]]

@@ -43,6 +43,7 @@ def test_me_names_the_caller_their_kommune_grants_and_certificate(world: World) 
 def test_catalogs_list_own_granted_databases_and_granted_benchmarks_only(world: World) -> None:
     assert _catalog_names(world, "full101") == {
         "FLIS Ukraine-101",
+        "FLIS Ukraine Benchmark",
         "FLIS Borger-101",
         "FLIS Borger Benchmark",
         "FLIS Voksne Handicappede-101",
@@ -52,11 +53,13 @@ def test_catalogs_list_own_granted_databases_and_granted_benchmarks_only(world: 
     # Ukraine + Voksenhandicap only: no Borger, no KL Databank, and never 147's databases
     assert _catalog_names(world, "some101") == {
         "FLIS Ukraine-101",
+        "FLIS Ukraine Benchmark",
         "FLIS Voksne Handicappede-101",
         "FLIS Voksne Handicappede Benchmark",
     }
     assert _catalog_names(world, "full147") == {
         "FLIS Ukraine-147",
+        "FLIS Ukraine Benchmark",
         "FLIS Borger-147",
         "FLIS Borger Benchmark",
         "FLIS Voksne Handicappede-147",

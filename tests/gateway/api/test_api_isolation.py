@@ -58,6 +58,8 @@ DATABASES: tuple[Db, ...] = (
         "[Measures].[Ydelsesmodtagere]",
         "select count(distinct person_ydelse) from forloeb_maaned",
     ),
+    Db("FLIS Ukraine Benchmark", "ukraine", None, "Ukraine Statistik", "[Measures].[Indrejste]",
+       "select sum(indrejst) from haendelser"),
     Db("FLIS KL Databank", "kl_databank", None, "KL Databank", "[Measures].[Tæller]", "select sum(taeller) from noegletal_vaerdier"),
     Db("FLIS Ukraine-999", None, None, "Ukraine Statistik", "[Measures].[Indrejste]", ""),
     Db("FLIS Nothing", None, None, "Ukraine Statistik", "[Measures].[Indrejste]", ""),
@@ -182,5 +184,7 @@ def test_no_user_ever_reads_a_database_the_rules_do_not_allow(
 def test_kommune_databases_hold_different_numbers_so_a_leak_would_show(totals: dict[str, float]) -> None:
     # further apart than the noise of both, so a neighbour's number could never pass as ours
     assert abs(totals["FLIS Ukraine-101"] - totals["FLIS Ukraine-147"]) > 2 * MAX_NOISE
+    # the Ukraine benchmark holds the loaded kommuner's events: their sum, unlike either of them
+    assert totals["FLIS Ukraine Benchmark"] == totals["FLIS Ukraine-101"] + totals["FLIS Ukraine-147"]
     assert abs(totals["FLIS Borger-101"] - totals["FLIS Borger-147"]) > 2 * MAX_NOISE
     assert totals["FLIS Voksne Handicappede-101"] != totals["FLIS Voksne Handicappede-147"]

@@ -11,7 +11,7 @@ import pytest
 from lxml import etree
 
 from tests.gateway.api.api_world import World, audit_events_for
-from xmla_client import DENIAL, Answer, cells, discover, execute, number, post
+from xmla_client import DENIAL, Answer, axis_tuples, cells, discover, execute, number, post
 
 DENIED = ("FLIS Ukraine-147", "FLIS Ukraine-999", "FLIS Borger-101", "FLIS KL Databank", "FLIS Nothing")
 PLACEHOLDER = "\u2063DATABASE\u2063"
@@ -32,8 +32,9 @@ def test_catalog_lists_hold_only_the_callers_readable_databases(world: World) ->
         assert not any(name.endswith(foreign) for name in names), names
     with world.client(world.user("some101")) as client:
         names = {r["CATALOG_NAME"] for r in discover(client, "DBSCHEMA_CATALOGS").rows()}
-    # Ukraine and Voksenhandicap granted: those, and Voksenhandicap's benchmark; no Borger, no KL Databank
-    assert names == {"FLIS Ukraine-101", "FLIS Voksne Handicappede-101", "FLIS Voksne Handicappede Benchmark"}
+    # Ukraine and Voksenhandicap granted: those and their benchmarks; no Borger, no KL Databank
+    assert names == {"FLIS Ukraine-101", "FLIS Ukraine Benchmark", "FLIS Voksne Handicappede-101",
+                     "FLIS Voksne Handicappede Benchmark"}
 
 
 @pytest.mark.parametrize(
@@ -171,3 +172,42 @@ def test_a_kept_mdx_answer_is_still_behind_the_gate_and_counted(world: World) ->
         refused = execute(client, mdx, {"Catalog": "FLIS Ukraine-101"})
     assert refused.fault == DENIAL.format(login=user.login, database="FLIS Ukraine-101")
     assert "CellData" not in refused.response.text
+
+
+UKRAINE_BENCHMARK = "FLIS Ukraine Benchmark"
+
+
+def test_the_ukraine_benchmark_is_protected_even_for_an_individual_grant(world: World) -> None:
+    """Excel on the national picture: every kommune a row, no count from 1 to 4, near the truth."""
+    mdx = ("SELECT {[Measures].[Indrejste]} ON 0, [Bopælskommune].[Bopælskommune].[Kommune].Members ON 1 "
+           "FROM [Ukraine Statistik]")
+    with world.client(world.user("exact101")) as client:  # an individual Ukraine grant: exact at home only
+        answer = execute(client, mdx, {"Catalog": UKRAINE_BENCHMARK})
+    assert answer.fault is None, answer.fault
+    md = answer.mddataset()
+    rows = [t[0]["UName"] for t in axis_tuples(md, "Axis1")]
+    assert len(rows) == 98
+    values = cells(md)
+    for ordinal, unique_name in enumerate(rows):
+        value = number(values.get(ordinal)) or 0
+        kode = unique_name[-4:-1]
+        true = world.oracle(UKRAINE_BENCHMARK, f"select coalesce(sum(indrejst), 0) from haendelser where kommune = '{kode}'")
+        assert value == 0 or value >= 5, (kode, value)
+        assert abs(value - true) <= max(MAX_NOISE, 5), (kode, value, true)
+        if kode in ("101", "147"):
+            assert true == world.oracle(f"FLIS Ukraine-{kode}", "select sum(indrejst) from haendelser") and value >= 5
+
+
+def test_without_a_ukraine_grant_the_benchmark_is_the_uniform_denial(world: World) -> None:
+    user = world.new_user("147", (("borger", "aggregated"),), prefix="xmla")
+    mdx = "SELECT {[Measures].[Indrejste]} ON 0 FROM [Ukraine Statistik]"
+    with world.client(user) as client:
+        names = {r["CATALOG_NAME"] for r in discover(client, "DBSCHEMA_CATALOGS").rows()}
+        answers = {name: execute(client, mdx, {"Catalog": name}) for name in (UKRAINE_BENCHMARK, "FLIS Ukraine-999")}
+    assert UKRAINE_BENCHMARK not in names and "FLIS Borger Benchmark" in names
+    for name, answer in answers.items():
+        assert answer.fault == DENIAL.format(login=user.login, database=name)
+        (event,) = audit_events_for(world, answer.response.headers["x-request-id"])
+        assert event.event.outcome == "denied" and event.event.database == name
+    assert _denial_shape(answers[UKRAINE_BENCHMARK], UKRAINE_BENCHMARK) == _denial_shape(
+        answers["FLIS Ukraine-999"], "FLIS Ukraine-999")
