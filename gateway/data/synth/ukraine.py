@@ -90,7 +90,7 @@ def generate(con: duckdb.DuckDBPyConnection, out: Path, o: GenerateOptions, tick
     dirs = []
     e = ext(o.fmt)
     wanted = []
-    for (idx, kode) in con.execute("SELECT idx, kode FROM kommuner ORDER BY idx").fetchall():
+    for idx, kode in con.execute("SELECT idx, kode FROM kommuner ORDER BY idx").fetchall():
         if not o.wants(kode):
             continue
         wanted.append(idx)
@@ -103,9 +103,9 @@ def generate(con: duckdb.DuckDBPyConnection, out: Path, o: GenerateOptions, tick
         tick()
     d = out / "ukraine" / "benchmark"
     owners = ", ".join(str(i) for i in wanted) or "NULL"
-    write(con, f"""SELECT e.dato, e.owner AS kommune, {', '.join('e.' + c.strip() for c in _EVENT_COLUMNS.split(','))}
-                  FROM events_sorted e JOIN kommuner k ON k.kode = e.owner WHERE k.idx IN ({owners})
-                  ORDER BY e.dato, k.idx, e.i, e.kind""", d / f"haendelser.{e}", o.fmt)
+    write(con, f"""SELECT dato, owner AS kommune, {_EVENT_COLUMNS}
+                  FROM events_sorted JOIN kommuner ON kode = owner WHERE idx IN ({owners})
+                  ORDER BY dato, idx, i, kind""", d / f"haendelser.{e}", o.fmt)
     _dims(con, d, o.fmt)
     write_manifest(d, o, "ukraine", None)
     dirs.append(d)
