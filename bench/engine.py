@@ -40,7 +40,7 @@ from gateway.settings import PROJECT_ROOT
 MAX_REPEAT = 200
 AGE_GROUPS = ["0-5", "6-17", "18-24", "25-34", "35-44", "45-54", "55-64", "65+"]
 QUERY = CubeQuery(
-    "Ukraine",
+    "Ukraine Statistik",
     ("[Measures].[Indrejste]", "[Measures].[Udrejste]", "[Measures].[Nettoindvandring]"),
     columns=(LevelItem("[Køn].[Køn]"),),
     rows=(LevelItem("[Tid].[Tid].[Måned]"), LevelItem("[Aldersgruppe].[Aldersgruppe]")),

@@ -31,7 +31,7 @@ from pathlib import Path
 import httpx
 
 QUERY = (
-    '{ execute(catalog: "FLIS Ukraine-101", query: {cube: "Ukraine", measures: ["[Measures].[Indrejste]",'
+    '{ execute(catalog: "FLIS Ukraine-101", query: {cube: "Ukraine Statistik", measures: ["[Measures].[Indrejste]",'
     ' "[Measures].[Udrejste]"], rows: [{level: "[Køn].[Køn]"}]}) { cellSet { cells { ordinal value } } } }'
 )
 
@@ -175,7 +175,7 @@ def direct(setup: Setup, seconds: float) -> list[float]:
     catalog = load_catalog(settings.schema_dir)
     ref = catalog.resolve_database("FLIS Ukraine-101")
     assert ref is not None  # noqa: S101 - the benchmark just built it
-    query = CubeQuery("Ukraine", ("[Measures].[Indrejste]", "[Measures].[Udrejste]"), rows=(LevelItem("[Køn].[Køn]"),))
+    query = CubeQuery("Ukraine Statistik", ("[Measures].[Indrejste]", "[Measures].[Udrejste]"), rows=(LevelItem("[Køn].[Køn]"),))
     latencies = []
     with registry.connect(ref.name) as connection:
         statement, _labels = compile_plan(plan_query(connection, catalog.cubes_for(ref), query, cell_limit=10**6))

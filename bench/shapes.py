@@ -66,9 +66,9 @@ class Shape:
 
 
 SHAPES = (
-    Shape("small", UKRAINE, "Ukraine", ("Indrejste", "Udrejste"), ("[Køn].[Køn]",), (),
+    Shape("small", UKRAINE, "Ukraine Statistik", ("Indrejste", "Udrejste"), ("[Køn].[Køn]",), (),
           "SELECT koen, sum(indrejst), sum(udrejst) FROM haendelser GROUP BY koen"),
-    Shape("month (590 cells)", UKRAINE, "Ukraine",
+    Shape("month (590 cells)", UKRAINE, "Ukraine Statistik",
           ("Indrejste", "Udrejste", "Tilflyttede", "Fraflyttede", "Nettotilvækst"), ("[Tid].[Måned]",), ("[Køn].[Køn]",),
           "SELECT t.maaned, h.koen, sum(indrejst), sum(udrejst), sum(tilflyttet), sum(fraflyttet), "
           "sum(indrejst) - sum(udrejst) + sum(tilflyttet) - sum(fraflyttet) "
@@ -76,7 +76,7 @@ SHAPES = (
     Shape("distinct count", VH, "Voksne Handicappede", ("Unikke modtagere",), ("[Tid].[År]",), (),
           "SELECT t.aar, count(DISTINCT f.person_noegle) FROM forloeb_maaned f "
           "JOIN dim_tid t ON t.maaned = f.maaned GROUP BY t.aar"),
-    Shape("running total", UKRAINE, "Ukraine", ("Akkumuleret tilvækst",), ("[Tid].[Måned]",), (),
+    Shape("running total", UKRAINE, "Ukraine Statistik", ("Akkumuleret tilvækst",), ("[Tid].[Måned]",), (),
           "WITH m AS (SELECT t.maaned, sum(indrejst - udrejst + tilflyttet - fraflyttet) AS v "
           "FROM haendelser h JOIN dim_tid t ON t.dato = h.dato GROUP BY t.maaned) "
           "SELECT maaned, sum(v) OVER (ORDER BY maaned) FROM m"),

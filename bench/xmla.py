@@ -28,14 +28,14 @@ from bench.gateway import Setup, _percentile, _ssl_context, prepare, start_serve
 
 CATALOG = "FLIS Ukraine-101"
 GRAPHQL = (
-    '{ execute(catalog: "FLIS Ukraine-101", query: {cube: "Ukraine", measures: ["[Measures].[Indrejste]"],'
+    '{ execute(catalog: "FLIS Ukraine-101", query: {cube: "Ukraine Statistik", measures: ["[Measures].[Indrejste]"],'
     ' columns: [{level: "[Køn].[Køn]"}], rows: [{level: "[Tid].[Tid].[Måned]"}, {level: "[Aldersgruppe].[Aldersgruppe]"}]})'
     " { cellSet { axes { tuples { members { uniqueName caption } } } cells { ordinal value formattedValue } } } }"
 )
 MDX = (
     "SELECT CrossJoin([Køn].[Køn].[Køn].Members, {[Measures].[Indrejste]}) ON COLUMNS, "
     "CrossJoin([Tid].[Tid].[Måned].Members, [Aldersgruppe].[Aldersgruppe].[Aldersgruppe].Members) ON ROWS "
-    "FROM [Ukraine] CELL PROPERTIES VALUE, FORMATTED_VALUE"
+    "FROM [Ukraine Statistik] CELL PROPERTIES VALUE, FORMATTED_VALUE"
 )
 SOAP = (
     '<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body>'
@@ -93,7 +93,7 @@ def _direct(setup: Setup, repeat: int) -> list[float]:
     ref = catalog.resolve_database(CATALOG)
     if ref is None:
         raise SystemExit(f"{CATALOG} was not built")
-    query = CubeQuery("Ukraine", ("[Measures].[Indrejste]",), columns=(LevelItem("[Køn].[Køn]"),),
+    query = CubeQuery("Ukraine Statistik", ("[Measures].[Indrejste]",), columns=(LevelItem("[Køn].[Køn]"),),
                       rows=(LevelItem("[Tid].[Tid].[Måned]"), LevelItem("[Aldersgruppe].[Aldersgruppe]")))
     latencies = []
     with registry.connect(ref.name) as connection:

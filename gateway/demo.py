@@ -150,7 +150,7 @@ def _fingerprint_of(path: Path) -> str:
 
 EXAMPLE_QUERY = """{
   execute(catalog: "FLIS Ukraine-101", query: {
-    cube: "Ukraine"
+    cube: "Ukraine Statistik"
     measures: ["[Measures].[Indrejste]", "[Measures].[Udrejste]", "[Measures].[Nettoindvandring]"]
     rows: [{level: "[Aldersgruppe].[Aldersgruppe]"}]
     columns: [{level: "[Køn].[Køn]"}]
@@ -185,7 +185,7 @@ def example_request(settings: Settings, credentials: DemoCredentials, *, catalog
 EXAMPLE_MDX = (
     "SELECT NON EMPTY Hierarchize({DrilldownLevel({[Køn].[Køn].[All]})}) DIMENSION PROPERTIES PARENT_UNIQUE_NAME "
     "ON COLUMNS, NON EMPTY Hierarchize({DrilldownLevel({[Aldersgruppe].[Aldersgruppe].[All]})}) "
-    "DIMENSION PROPERTIES PARENT_UNIQUE_NAME ON ROWS FROM [Ukraine] WHERE ([Measures].[Nettoindvandring]) "
+    "DIMENSION PROPERTIES PARENT_UNIQUE_NAME ON ROWS FROM [Ukraine Statistik] WHERE ([Measures].[Nettoindvandring]) "
     "CELL PROPERTIES VALUE, FORMATTED_VALUE"
 )
 

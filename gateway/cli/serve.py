@@ -149,7 +149,7 @@ def demo(settings: Settings, rebuild: bool, no_serve: bool, kommuner: tuple[str,
     for login in credentials:
         say(f"  {login}")
     say("")
-    say("Ask for København's Ukraine cube as komb-fli-prod\\kl_pri (kommune 101):")
+    say("Ask for København's Ukraine Statistik cube as komb-fli-prod\\kl_pri (kommune 101):")
     say("")
     say(example_request(settings, analyst))
     say("")

@@ -70,16 +70,19 @@ DIM_ALDERSGRUPPE = SourceTable(
 )
 
 
-def _ukraine() -> tuple[SourceTable, ...]:
+def _ukraine(benchmark: bool) -> tuple[SourceTable, ...]:
+    # benchmark: every kommune's events, each with the kommune whose figures it counts in
+    kommune = (("kommune", TEXT),) if benchmark else ()
     return (
         SourceTable(
             "haendelser",
             _cols(
-                ("dato", DATE), ("aldersgruppe", TEXT), ("koen", TEXT), ("aegtefaelle", TEXT),
+                ("dato", DATE), *kommune, ("aldersgruppe", TEXT), ("koen", TEXT), ("aegtefaelle", TEXT),
                 ("fra_kommune", TEXT), ("til_kommune", TEXT), ("indrejst", INTEGER), ("udrejst", INTEGER),
                 ("tilflyttet", INTEGER), ("fraflyttet", INTEGER),
             ),
             references=(
+                *((Reference("kommune", "dim_kommune"),) if benchmark else ()),
                 Reference("aldersgruppe", "dim_aldersgruppe"), Reference("koen", "dim_koen"),
                 Reference("aegtefaelle", "dim_aegtefaelle"), Reference("fra_kommune", "dim_kommune"),
                 Reference("til_kommune", "dim_kommune"),
@@ -172,8 +175,8 @@ def _kl_databank() -> tuple[SourceTable, ...]:
 
 def source_layout(area: str, *, benchmark: bool) -> SourceLayout:
     """The files a load of ``area`` reads; raises ValueError for an area or kind that has none."""
-    if area == "ukraine" and not benchmark:
-        tables = _ukraine()
+    if area == "ukraine":
+        tables = _ukraine(benchmark)
     elif area == "borger":
         tables = _borger(benchmark)
     elif area == "voksenhandicap":

@@ -38,7 +38,7 @@ from gateway.store.views import Actor
 OPERATOR = Actor.operator("serve-workers-test")
 DATABASE = "FLIS Ukraine-101"
 EXECUTE = (
-    f'{{ execute(catalog: "{DATABASE}", query: {{cube: "Ukraine", measures: ["[Measures].[Indrejste]"]}})'
+    f'{{ execute(catalog: "{DATABASE}", query: {{cube: "Ukraine Statistik", measures: ["[Measures].[Indrejste]"]}})'
     " { cellSet { cells { value } } } }"
 )
 UNAUTHENTICATED = {
@@ -326,7 +326,7 @@ def test_an_xmla_session_begun_in_one_worker_continues_in_the_other(served: tupl
         begun = etree.fromstring(_xmla(first, '<BeginSession xmlns="urn:schemas-microsoft-com:xml-analysis"/>').encode())
         session = begun.find(".//{urn:schemas-microsoft-com:xml-analysis}Session").get("SessionId")
         header = f'<Session xmlns="urn:schemas-microsoft-com:xml-analysis" SessionId="{session}"/>'
-        answer = _xmla(second, header, "SELECT {[Measures].[Indrejste]} ON 0 FROM [Ukraine]")
+        answer = _xmla(second, header, "SELECT {[Measures].[Indrejste]} ON 0 FROM [Ukraine Statistik]")
         assert "<soap:Fault>" not in answer and f'SessionId="{session}"' in answer and "<CellData>" in answer
         assert _worker_of(server, [first, second]) == {c.client_port: owners[c.client_port] for c in (first, second)}
         ended = _xmla(first, f'<EndSession xmlns="urn:schemas-microsoft-com:xml-analysis" SessionId="{session}"/>')

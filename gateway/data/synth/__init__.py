@@ -22,7 +22,7 @@ _GENERATORS = {"ukraine": ukraine.generate, "borger": borger.generate,
 def expected_dirs(options: GenerateOptions, areas: Sequence[str], kommune_codes: Sequence[str]) -> int:
     """How many source directories :func:`generate` writes (for a progress bar)."""
     wanted = [k for k in kommune_codes if options.wants(k)]
-    per_area = {"ukraine": len(wanted), "borger": len(wanted) + 1, "voksenhandicap": len(wanted) + 1, "kl_databank": 1}
+    per_area = {"ukraine": len(wanted) + 1, "borger": len(wanted) + 1, "voksenhandicap": len(wanted) + 1, "kl_databank": 1}
     return sum(per_area[a] for a in areas)
 
 

@@ -68,27 +68,47 @@ def _persons(con: duckdb.DuckDBPyConnection, o: GenerateOptions) -> None:
     con.execute("DROP TABLE persons")
 
 
+def _dims(con: duckdb.DuckDBPyConnection, d: Path, fmt: str) -> None:
+    e = ext(fmt)
+    write(con, "SELECT * FROM dim_alder ORDER BY sortering", d / f"dim_aldersgruppe.{e}", fmt)
+    write(con, "SELECT * FROM (VALUES ('K', 'Kvinde'), ('M', 'Mand')) v(koen, koen_tekst)", d / f"dim_koen.{e}", fmt)
+    write(con, "SELECT * FROM (VALUES ('Ja', 'Ja'), ('Nej', 'Nej')) v(aegtefaelle, aegtefaelle_tekst)",
+          d / f"dim_aegtefaelle.{e}", fmt)
+    write_kommune_dim(con, d / f"dim_kommune.{e}", fmt, udlandet=True)
+
+
+_EVENT_COLUMNS = "aldersgruppe, koen, aegtefaelle, fra_kommune, til_kommune, indrejst, udrejst, tilflyttet, fraflyttet"
+
+
 def generate(con: duckdb.DuckDBPyConnection, out: Path, o: GenerateOptions, tick: Callable[[], None]) -> list[Path]:
-    """Write ``out/ukraine/<kode>/`` for every wanted kommune; returns the directories."""
+    """Write ``out/ukraine/<kode>/`` for every wanted kommune and ``out/ukraine/benchmark/``: the
+    wanted kommuner's events together, each with its kommune, so the benchmark is always the sum
+    of the kommune databases generated beside it (the whole country when all 98 are wanted)."""
     _persons(con, o)
     con.execute("CREATE TABLE dim_alder AS SELECT * FROM (VALUES " + ", ".join(
         f"('{a}', '{t}', {i + 1})" for i, (a, t, _w) in enumerate(AGE_GROUPS)) + ") v(aldersgruppe, aldersgruppe_tekst, sortering)")
     dirs = []
     e = ext(o.fmt)
-    for (kode,) in con.execute("SELECT kode FROM kommuner ORDER BY idx").fetchall():
+    wanted = []
+    for idx, kode in con.execute("SELECT idx, kode FROM kommuner ORDER BY idx").fetchall():
         if not o.wants(kode):
             continue
+        wanted.append(idx)
         d = out / "ukraine" / kode
-        write(con, """SELECT dato, aldersgruppe, koen, aegtefaelle, fra_kommune, til_kommune,
-                             indrejst, udrejst, tilflyttet, fraflyttet
+        write(con, f"""SELECT dato, {_EVENT_COLUMNS}
                       FROM events_sorted WHERE owner = $k ORDER BY dato, i, kind""", d / f"haendelser.{e}", o.fmt, {"k": kode})
-        write(con, "SELECT * FROM dim_alder ORDER BY sortering", d / f"dim_aldersgruppe.{e}", o.fmt)
-        write(con, "SELECT * FROM (VALUES ('K', 'Kvinde'), ('M', 'Mand')) v(koen, koen_tekst)", d / f"dim_koen.{e}", o.fmt)
-        write(con, "SELECT * FROM (VALUES ('Ja', 'Ja'), ('Nej', 'Nej')) v(aegtefaelle, aegtefaelle_tekst)",
-              d / f"dim_aegtefaelle.{e}", o.fmt)
-        write_kommune_dim(con, d / f"dim_kommune.{e}", o.fmt, udlandet=True)
+        _dims(con, d, o.fmt)
         write_manifest(d, o, "ukraine", kode)
         dirs.append(d)
         tick()
+    d = out / "ukraine" / "benchmark"
+    owners = ", ".join(str(i) for i in wanted) or "NULL"
+    write(con, f"""SELECT dato, owner AS kommune, {_EVENT_COLUMNS}
+                  FROM events_sorted JOIN kommuner ON kode = owner WHERE idx IN ({owners})
+                  ORDER BY dato, idx, i, kind""", d / f"haendelser.{e}", o.fmt)
+    _dims(con, d, o.fmt)
+    write_manifest(d, o, "ukraine", None)
+    dirs.append(d)
+    tick()
     con.execute("DROP TABLE events_sorted")
     return dirs

@@ -17,7 +17,7 @@ from gateway.store.views import Actor
 from tests.admin.portal.portal_world import make_person
 from tests.gateway.api.api_world import OPERATOR, post
 
-UKRAINE = '{ execute(catalog: "%s", query: {cube: "Ukraine", measures: ["[Measures].[Indrejste]"]}) { rowset { rows } } }'
+UKRAINE = '{ execute(catalog: "%s", query: {cube: "Ukraine Statistik", measures: ["[Measures].[Indrejste]"]}) { rowset { rows } } }'
 
 
 @pytest.fixture(scope="module")

@@ -19,7 +19,7 @@ from tests.gateway.api.api_world import OPERATOR, post
 
 pytestmark = pytest.mark.slow
 
-UKRAINE = '{ execute(catalog: "FLIS Ukraine-101", query: {cube: "Ukraine", measures: ["[Measures].[Indrejste]"]}) { rowset { rows } } }'
+UKRAINE = '{ execute(catalog: "FLIS Ukraine-101", query: {cube: "Ukraine Statistik", measures: ["[Measures].[Indrejste]"]}) { rowset { rows } } }'
 
 
 def _accessible(browser: Browser, page: str) -> None:

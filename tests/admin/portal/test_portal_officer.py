@@ -14,7 +14,7 @@ from gateway.principal import Role
 from tests.admin.portal.portal_world import detail_id, make_person
 from tests.gateway.api.api_world import OPERATOR, post
 
-UKRAINE = '{ execute(catalog: "FLIS Ukraine-101", query: {cube: "Ukraine", measures: ["[Measures].[Indrejste]"]}) { rowset { rows } } }'
+UKRAINE = '{ execute(catalog: "FLIS Ukraine-101", query: {cube: "Ukraine Statistik", measures: ["[Measures].[Indrejste]"]}) { rowset { rows } } }'
 
 
 def _client_from_p12(world, url: str, content: bytes, password: str, tmp_path) -> httpx.Client:

@@ -21,7 +21,7 @@ QUERIES = (
     "{ me { login } }",
     '{ catalog(name: "FLIS Ukraine-101") { name dataAsOf } }',
     '{ catalog(name: "FLIS Ukraine-147") { name } }',  # denied
-    '{ execute(catalog: "FLIS Ukraine-101", query: {cube: "Ukraine", measures: ["[Measures].[Indrejste]"],'
+    '{ execute(catalog: "FLIS Ukraine-101", query: {cube: "Ukraine Statistik", measures: ["[Measures].[Indrejste]"],'
     ' rows: [{level: "[Køn].[Køn].[Køn]"}]}) { cellSet { cells { value } } } }',
     "{ catalogs { name } }",
 )

@@ -9,7 +9,7 @@ import pytest
 from api_world import World, audit_events_for, post
 
 EXECUTE = (
-    "query($n: String!) { execute(catalog: $n, query: {cube: \"Ukraine\", measures: [\"[Measures].[Indrejste]\"]})"
+    "query($n: String!) { execute(catalog: $n, query: {cube: \"Ukraine Statistik\", measures: [\"[Measures].[Indrejste]\"]})"
     " { cellSet { cells { value } } } }"
 )
 CATALOG = "query($n: String!) { catalog(name: $n) { name } }"

@@ -16,7 +16,7 @@ from api_world import World, audit_events_for, gql_data
 KL = "FLIS KL Databank"
 PLACEHOLDER = "\u0000PACKAGE\u0000"
 UKRAINE_QUERY = {
-    "cube": "Ukraine",
+    "cube": "Ukraine Statistik",
     "measures": ["[Measures].[Indrejste]", "[Measures].[Udrejste]"],
     "rows": [{"level": "[Tid].[Tid].[Måned]"}, {"level": "[Køn].[Køn].[Køn]"}],
 }
@@ -155,7 +155,7 @@ def test_a_query_exports_as_csv_with_the_values_of_its_rowset(world: World) -> N
                                 " { rowset { columns { name } rows } } }", {"q": UKRAINE_QUERY})
     assert response.status_code == 200, response.text
     assert response.headers["content-type"].startswith("text/csv")
-    assert response.headers["content-disposition"] == 'attachment; filename="FLIS Ukraine-101 Ukraine.csv"'
+    assert response.headers["content-disposition"] == 'attachment; filename="FLIS Ukraine-101 Ukraine Statistik.csv"'
     table = _csv_rows(response.content)
     rowset = data["execute"]["rowset"]
     assert table[0] == [c["name"] for c in rowset["columns"]]
@@ -195,8 +195,8 @@ def test_an_export_of_a_database_one_may_not_read_is_the_uniform_denial(world: W
     [
         (b"{not json", 400, "MALFORMED_JSON"),
         (b'{"query": {}}', 400, "MALFORMED_REQUEST"),
-        (b'{"catalog": "FLIS Ukraine-101", "query": {"cube": "Ukraine", "measures": "x"}}', 422, "INVALID_QUERY"),
-        (b'{"catalog": "FLIS Ukraine-101", "query": {"cube": "Ukraine", "measures": [], "bogus": 1}}', 422, "INVALID_QUERY"),
+        (b'{"catalog": "FLIS Ukraine-101", "query": {"cube": "Ukraine Statistik", "measures": "x"}}', 422, "INVALID_QUERY"),
+        (b'{"catalog": "FLIS Ukraine-101", "query": {"cube": "Ukraine Statistik", "measures": [], "bogus": 1}}', 422, "INVALID_QUERY"),
         (b'{"catalog": "FLIS Ukraine-101", "query": {"cube": "Nope", "measures": []}}', 422, "NOT_FOUND"),
     ],
 )
@@ -234,7 +234,7 @@ def test_a_revoked_grant_or_certificate_stops_downloads_on_the_next_request(worl
 
 def test_an_export_never_reads_another_kommunes_database(world: World) -> None:
     user = world.user("full101")
-    query = {"cube": "Ukraine", "measures": ["[Measures].[Indrejste]"]}
+    query = {"cube": "Ukraine Statistik", "measures": ["[Measures].[Indrejste]"]}
     with world.client(user) as client:
         own = _export(client, "FLIS Ukraine-101", query)
         other = _export(client, "FLIS Ukraine-147", query)
@@ -269,11 +269,11 @@ def test_accept_text_csv_on_graphql_answers_an_execute_request_as_a_file(world: 
 @pytest.mark.parametrize(
     ("document", "status", "code"),
     [
-        ("{ me { login } execute(catalog: \"FLIS Ukraine-101\", query: {cube: \"Ukraine\", measures: []}) { catalog } }",
+        ("{ me { login } execute(catalog: \"FLIS Ukraine-101\", query: {cube: \"Ukraine Statistik\", measures: []}) { catalog } }",
          406, "NOT_ACCEPTABLE"),
         ("{ execute(catalog: ", 400, "GRAPHQL_PARSE_FAILED"),
         ("{ execute(catalog: \"FLIS Ukraine-101\") { catalog } }", 400, "GRAPHQL_VALIDATION_FAILED"),
-        ("{ execute(catalog: \"FLIS Ukraine-147\", query: {cube: \"Ukraine\", measures: []}) { catalog } }",
+        ("{ execute(catalog: \"FLIS Ukraine-147\", query: {cube: \"Ukraine Statistik\", measures: []}) { catalog } }",
          404, "ACCESS_DENIED"),
     ],
 )

@@ -43,6 +43,7 @@ def test_me_names_the_caller_their_kommune_grants_and_certificate(world: World) 
 def test_catalogs_list_own_granted_databases_and_granted_benchmarks_only(world: World) -> None:
     assert _catalog_names(world, "full101") == {
         "FLIS Ukraine-101",
+        "FLIS Ukraine Benchmark",
         "FLIS Borger-101",
         "FLIS Borger Benchmark",
         "FLIS Voksne Handicappede-101",
@@ -52,11 +53,13 @@ def test_catalogs_list_own_granted_databases_and_granted_benchmarks_only(world: 
     # Ukraine + Voksenhandicap only: no Borger, no KL Databank, and never 147's databases
     assert _catalog_names(world, "some101") == {
         "FLIS Ukraine-101",
+        "FLIS Ukraine Benchmark",
         "FLIS Voksne Handicappede-101",
         "FLIS Voksne Handicappede Benchmark",
     }
     assert _catalog_names(world, "full147") == {
         "FLIS Ukraine-147",
+        "FLIS Ukraine Benchmark",
         "FLIS Borger-147",
         "FLIS Borger Benchmark",
         "FLIS Voksne Handicappede-147",
@@ -98,7 +101,7 @@ def test_catalog_walks_from_cubes_to_levels_and_measures(world: World) -> None:
             " dimensions { name uniqueName isTime hierarchies { name uniqueName levels { name uniqueName depth individual } } }"
             " measures { name uniqueName kind formatString additive } } } }",
         )["catalog"]["cubes"]
-    assert [cube["name"] for cube in cubes] == ["Ukraine"]
+    assert [cube["name"] for cube in cubes] == ["Ukraine Statistik"]
     dimensions = {d["name"]: d for d in cubes[0]["dimensions"]}
     assert {"Tid", "Aldersgruppe", "Køn", "Ægtefælle", "Fra kommune", "Til kommune"} <= set(dimensions)
     tid = dimensions["Tid"]
@@ -117,7 +120,7 @@ def test_catalog_walks_from_cubes_to_levels_and_measures(world: World) -> None:
 
 
 MEMBERS = """query($first: Int!, $offset: Int!) {
-  catalog(name: "FLIS Ukraine-101") { cube(name: "Ukraine") { dimensions { hierarchies { levels {
+  catalog(name: "FLIS Ukraine-101") { cube(name: "Ukraine Statistik") { dimensions { hierarchies { levels {
     uniqueName
     members(first: $first, offset: $offset) { totalCount offset hasMore items { uniqueName caption key levelUniqueName depth } }
   } } } } }
@@ -151,14 +154,14 @@ def test_members_are_paged_with_total_count_and_has_more(world: World) -> None:
 
 
 def test_member_parent_and_children_follow_the_hierarchy(world: World) -> None:
-    query = """{ catalog(name: "FLIS Ukraine-101") { cube(name: "Ukraine") { dimensions { name hierarchies { levels {
+    query = """{ catalog(name: "FLIS Ukraine-101") { cube(name: "Ukraine Statistik") { dimensions { name hierarchies { levels {
       name members(first: 1) { items { uniqueName parent { uniqueName } children(first: 500) { totalCount hasMore items { uniqueName depth parent { uniqueName } } } } }
     } } } } } }"""
     with world.client(world.user("full101")) as client:
         dimensions = gql_data(client, query)["catalog"]["cube"]["dimensions"]
         paged = gql_data(
             client,
-            '{ catalog(name: "FLIS Ukraine-101") { cube(name: "Ukraine") { dimensions { name hierarchies { levels {'
+            '{ catalog(name: "FLIS Ukraine-101") { cube(name: "Ukraine Statistik") { dimensions { name hierarchies { levels {'
             " name members(first: 1) { items { children(first: 2, offset: 1) { hasMore items { uniqueName } } } } } } } } } }",
         )["catalog"]["cube"]["dimensions"]
     levels = {lv["name"]: lv for lv in next(d for d in dimensions if d["name"] == "Tid")["hierarchies"][0]["levels"]}

@@ -22,7 +22,7 @@ EXECUTE = """query($catalog: String!, $q: CubeQueryInput!) {
 }"""
 
 BY_SEX = {
-    "cube": "Ukraine",
+    "cube": "Ukraine Statistik",
     "measures": ["[Measures].[Indrejste]", "[Measures].[Udrejste]", "[Measures].[Nettoindvandring]"],
     "rows": [{"level": "[Køn].[Køn].[Køn]"}],
 }
@@ -44,7 +44,7 @@ def test_execute_returns_a_cell_set_and_rowset_for_the_own_kommune(world: World)
     exact = world.new_user("101", (("ukraine", "individual"),))  # an individual grant: the database's own numbers
     with world.client(exact) as client:
         result = gql_data(client, EXECUTE, {"catalog": "FLIS Ukraine-101", "q": BY_SEX})["execute"]
-    assert result["catalog"] == "FLIS Ukraine-101" and result["cube"] == "Ukraine"
+    assert result["catalog"] == "FLIS Ukraine-101" and result["cube"] == "Ukraine Statistik"
     assert result["dataAsOf"] is not None
     columns, rows = result["cellSet"]["axes"]
     assert (columns["ordinal"], columns["name"], rows["ordinal"], rows["name"]) == (0, "COLUMNS", 1, "ROWS")
@@ -76,7 +76,7 @@ def test_execute_returns_a_cell_set_and_rowset_for_the_own_kommune(world: World)
 
 def test_execute_with_slicers_and_member_sets_filters_the_cells(world: World) -> None:
     query = {
-        "cube": "Ukraine",
+        "cube": "Ukraine Statistik",
         "measures": ["[Measures].[Indrejste]"],
         "rows": [{"members": ["[Køn].[Køn].&[K]"]}],
         "slicers": ["[Køn].[Køn].&[K]"],
@@ -94,17 +94,17 @@ def test_execute_with_slicers_and_member_sets_filters_the_cells(world: World) ->
         (
             {"measures": ["[Measures].[Nope]"]},
             "NOT_FOUND",
-            "The measure '[Measures].[Nope]' was not found in the cube 'Ukraine'.",
+            "The measure '[Measures].[Nope]' was not found in the cube 'Ukraine Statistik'.",
         ),
         (
             {"rows": [{"level": "[Køn].[Køn].[Nope]"}]},
             "NOT_FOUND",
-            "The level '[Køn].[Køn].[Nope]' was not found in the cube 'Ukraine'.",
+            "The level '[Køn].[Køn].[Nope]' was not found in the cube 'Ukraine Statistik'.",
         ),
         (
             {"rows": [{"members": ["[Køn].[Køn].&[X]"]}]},
             "NOT_FOUND",
-            "The member 'X' was not found in the level '[Køn].[Køn].[Køn]' of the cube 'Ukraine'.",
+            "The member 'X' was not found in the level '[Køn].[Køn].[Køn]' of the cube 'Ukraine Statistik'.",
         ),
         ({"rows": [{}]}, "INVALID_QUERY", "rows[0] needs exactly one of 'level' or 'members'."),
         ({"rows": [{"members": []}]}, "INVALID_QUERY", "rows[0].members must name at least one member."),
@@ -148,10 +148,10 @@ def test_injection_attempts_in_names_and_keys_are_inert(world: World, change: di
 
 def test_a_query_over_the_cell_limit_is_refused_before_it_runs(world: World) -> None:
     huge = {
-        "cube": "Ukraine",
+        "cube": "Ukraine Statistik",
         "measures": ["[Measures].[Indrejste]"],
-        "rows": [{"level": "[Tid].[Tid].[Dag]"}, {"level": "[Fra kommune].[Fra kommune].[Kommune]"}],
-        "columns": [{"level": "[Til kommune].[Til kommune].[Kommune]"}],
+        "rows": [{"level": "[Tid].[Tid].[Dag]"}, {"level": "[Fra kommune].[Fra kommune].[Kommunenavn Fraflyt]"}],
+        "columns": [{"level": "[Til kommune].[Til kommune].[Kommunenavn Tilflyt]"}],
         "nonEmpty": False,
     }
     with world.client(world.user("some101")) as client:
@@ -164,7 +164,7 @@ def test_a_low_cell_limit_setting_refuses_a_modest_query(world: World) -> None:
     settings = dataclasses.replace(world.settings, cell_limit=5)
     gateway = build_gateway(settings, store=world.store)
     app = create_app(settings, gateway=gateway)
-    months = {"cube": "Ukraine", "measures": ["[Measures].[Indrejste]"], "rows": [{"level": "[Tid].[Tid].[Måned]"}]}
+    months = {"cube": "Ukraine Statistik", "measures": ["[Measures].[Indrejste]"], "rows": [{"level": "[Tid].[Tid].[Måned]"}]}
     try:
         with world.serve(app) as server, world.client(world.user("some101"), url=server.url) as client:
             refused = _only_error(_execute(client, months))

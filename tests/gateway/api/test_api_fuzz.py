@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 SDL = Path(__file__).resolve().parents[3] / "schema" / "gateway.graphql"
 SCHEMA = schemathesis.graphql.from_file(SDL.read_text(encoding="utf-8"))
 OPERATIONS = [result.ok() for result in SCHEMA.get_all_operations()]
-READABLE = {"catalog": "FLIS Ukraine-101", "name": "FLIS Ukraine-101", "cube": "Ukraine"}
+READABLE = {"catalog": "FLIS Ukraine-101", "name": "FLIS Ukraine-101", "cube": "Ukraine Statistik"}
 BUDGET_SECONDS = 40.0
 
 

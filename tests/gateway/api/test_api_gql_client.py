@@ -16,7 +16,7 @@ def test_gql_client_introspects_the_schema_and_runs_a_query_over_mtls(world: Wor
         query Overblik($catalog: String!) {
           me { login }
           execute(catalog: $catalog, query: {
-            cube: "Ukraine", measures: ["[Measures].[Nettoindvandring]"], rows: [{level: "[Aldersgruppe].[Aldersgruppe].[Aldersgruppe]"}]
+            cube: "Ukraine Statistik", measures: ["[Measures].[Nettoindvandring]"], rows: [{level: "[Aldersgruppe].[Aldersgruppe].[Aldersgruppe]"}]
           }) { dataAsOf rowset { columns { name kind } rows } }
         }
         """

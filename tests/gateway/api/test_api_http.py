@@ -16,7 +16,7 @@ from gateway.identity.middleware import NO_CERTIFICATE_MESSAGE
 
 JSON = {"content-type": "application/json"}
 DEEP = (
-    '{ catalog(name: "FLIS Ukraine-101") { cube(name: "Ukraine") { dimensions { hierarchies { levels { members {'
+    '{ catalog(name: "FLIS Ukraine-101") { cube(name: "Ukraine Statistik") { dimensions { hierarchies { levels { members {'
     " items { parent { parent { parent { children { items { parent { children { items { caption } } } } } } } } } } } } } } } }"
 )
 

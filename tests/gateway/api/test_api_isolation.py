@@ -29,7 +29,7 @@ class Db:
 
 
 def _ukraine(kode: str) -> Db:
-    return Db(f"FLIS Ukraine-{kode}", "ukraine", kode, "Ukraine", "[Measures].[Indrejste]", "select sum(indrejst) from haendelser")
+    return Db(f"FLIS Ukraine-{kode}", "ukraine", kode, "Ukraine Statistik", "[Measures].[Indrejste]", "select sum(indrejst) from haendelser")
 
 
 def _borger(kode: str) -> Db:
@@ -58,10 +58,12 @@ DATABASES: tuple[Db, ...] = (
         "[Measures].[Ydelsesmodtagere]",
         "select count(distinct person_ydelse) from forloeb_maaned",
     ),
+    Db("FLIS Ukraine Benchmark", "ukraine", None, "Ukraine Statistik", "[Measures].[Indrejste]",
+       "select sum(indrejst) from haendelser"),
     Db("FLIS KL Databank", "kl_databank", None, "KL Databank", "[Measures].[Tæller]", "select sum(taeller) from noegletal_vaerdier"),
-    Db("FLIS Ukraine-999", None, None, "Ukraine", "[Measures].[Indrejste]", ""),
-    Db("FLIS Nothing", None, None, "Ukraine", "[Measures].[Indrejste]", ""),
-    Db("FLIS Ukraine-751", "ukraine", "751", "Ukraine", "[Measures].[Indrejste]", ""),  # real kommune, not ours
+    Db("FLIS Ukraine-999", None, None, "Ukraine Statistik", "[Measures].[Indrejste]", ""),
+    Db("FLIS Nothing", None, None, "Ukraine Statistik", "[Measures].[Indrejste]", ""),
+    Db("FLIS Ukraine-751", "ukraine", "751", "Ukraine Statistik", "[Measures].[Indrejste]", ""),  # real kommune, not ours
 )
 MAX_NOISE = 2  # the largest disclosure noise of these cubes (schema/*.yaml, disclosure.max_noise)
 GRANT_CHOICES = tuple((area, level) for area in AREAS for level in ("aggregated", "individual"))
@@ -131,7 +133,7 @@ def _set_grants(world: World, user: ApiUser, grants: set[tuple[str, str]]) -> No
     user_index=st.integers(min_value=0, max_value=2),
     grants=st.sets(st.sampled_from(GRANT_CHOICES), max_size=4),
     db=st.sampled_from(DATABASES),
-    query_cube=st.sampled_from(("own", "Ukraine", "Borger")),
+    query_cube=st.sampled_from(("own", "Ukraine Statistik", "Borger")),
     operation=st.sampled_from(("execute", "catalog")),
 )
 def test_no_user_ever_reads_a_database_the_rules_do_not_allow(
@@ -182,5 +184,7 @@ def test_no_user_ever_reads_a_database_the_rules_do_not_allow(
 def test_kommune_databases_hold_different_numbers_so_a_leak_would_show(totals: dict[str, float]) -> None:
     # further apart than the noise of both, so a neighbour's number could never pass as ours
     assert abs(totals["FLIS Ukraine-101"] - totals["FLIS Ukraine-147"]) > 2 * MAX_NOISE
+    # the Ukraine benchmark holds the loaded kommuner's events: their sum, unlike either of them
+    assert totals["FLIS Ukraine Benchmark"] == totals["FLIS Ukraine-101"] + totals["FLIS Ukraine-147"]
     assert abs(totals["FLIS Borger-101"] - totals["FLIS Borger-147"]) > 2 * MAX_NOISE
     assert totals["FLIS Voksne Handicappede-101"] != totals["FLIS Voksne Handicappede-147"]

@@ -64,7 +64,7 @@ def test_work_left_after_the_request_deadline_is_not_started(world: World) -> No
     assert principal is not None
     trail = RequestTrail(deadline=time.monotonic() - 1)
     session = world.gateway.sessions(principal, trail)
-    query = CubeQueryInput(cube="Ukraine", measures=["[Measures].[Indrejste]"], rows=[AxisItemInput(level="[Køn].[Køn]")])
+    query = CubeQueryInput(cube="Ukraine Statistik", measures=["[Measures].[Indrejste]"], rows=[AxisItemInput(level="[Køn].[Køn]")])
     with pytest.raises(QueryTimeoutError):
         session.query("FLIS Ukraine-101", cube_query_from_input(query))
     assert trail.cells == 0

@@ -19,7 +19,7 @@ OWN_VH, OTHER_VH = "FLIS Voksne Handicappede-101", "FLIS Voksne Handicappede-147
 UKRAINE = "FLIS Ukraine-101"
 BY_SEX_MDX = (
     "SELECT NON EMPTY Hierarchize(AddCalculatedMembers({DrilldownLevel({[Køn].[Køn].[All]})})) ON COLUMNS,"
-    " {[Measures].[Indrejste], [Measures].[Udrejste]} ON ROWS FROM [Ukraine]"
+    " {[Measures].[Indrejste], [Measures].[Udrejste]} ON ROWS FROM [Ukraine Statistik]"
 )
 TOTALS = """query($catalog: String!, $q: CubeQueryInput!) {
   execute(catalog: $catalog, query: $q) {
@@ -72,14 +72,14 @@ def test_a_cube_named_in_from_must_be_in_the_opened_database(world: World) -> No
 
 def test_from_may_name_the_opened_database_and_no_other(world: World) -> None:
     session, _ = session_for(world, "exact101")
-    own = run_mdx(session, UKRAINE, BY_SEX_MDX.replace("FROM [Ukraine]", "FROM [flis ukraine-101].[Ukraine]"))
+    own = run_mdx(session, UKRAINE, BY_SEX_MDX.replace("FROM [Ukraine Statistik]", "FROM [flis ukraine-101].[Ukraine Statistik]"))
     assert own.cells == run_mdx(session, UKRAINE, BY_SEX_MDX).cells
     texts = []
     for other in ("FLIS Ukraine-147", "FLIS Ukraine-999"):  # another kommune's, and none: alike
         with pytest.raises(NotFoundError) as raised:
-            run_mdx(session, UKRAINE, BY_SEX_MDX.replace("FROM [Ukraine]", f"FROM [{other}].[Ukraine]"))
+            run_mdx(session, UKRAINE, BY_SEX_MDX.replace("FROM [Ukraine Statistik]", f"FROM [{other}].[Ukraine Statistik]"))
         texts.append(str(raised.value).replace(other, "<db>"))
-    assert texts[0] == texts[1] == "The cube '[<db>].[Ukraine]' was not found."
+    assert texts[0] == texts[1] == "The cube '[<db>].[Ukraine Statistik]' was not found."
 
 PERSON_LEVEL = "SELECT {[Measures].[Unikke modtagere]} ON 0, Head([Borger].[Borger].[Personnummer].Members, 2) ON 1 FROM [Voksne Handicappede]"
 
@@ -148,7 +148,7 @@ def test_the_mdx_and_graphql_paths_serve_the_same_cells(
     column_levels = [LEVELS[d][pick % len(LEVELS[d])] for d in dimensions[rows : rows + columns]]
     session, _ = session_for(world, "some101")
     graphql = session.query(UKRAINE, cube_query_from_input(CubeQueryInput(
-        cube="Ukraine", measures=[f"[Measures].[{m}]" for m in measures], non_empty=False,
+        cube="Ukraine Statistik", measures=[f"[Measures].[{m}]" for m in measures], non_empty=False,
         rows=[AxisItemInput(level=level) for level in row_levels],
         columns=[AxisItemInput(level=level) for level in column_levels],
     )))
@@ -161,7 +161,7 @@ def test_the_mdx_and_graphql_paths_serve_the_same_cells(
     on_columns = " * ".join([f"{level}.Members" for level in column_levels] + [measure_set])
     on_rows = " * ".join(f"{level}.Members" for level in row_levels)
     mdx_session, _ = session_for(world, "some101")
-    result = run_mdx(mdx_session, UKRAINE, f"SELECT {on_columns} ON COLUMNS, {on_rows} ON ROWS FROM [Ukraine]")
+    result = run_mdx(mdx_session, UKRAINE, f"SELECT {on_columns} ON COLUMNS, {on_rows} ON ROWS FROM [Ukraine Statistik]")
     width = len(result.axes[0])
     found = {
         frozenset(m.unique_name for m in row + column): result.cells[r * width + c].value
@@ -174,7 +174,7 @@ def test_the_mdx_and_graphql_paths_serve_the_same_cells(
 EXCEL_FILTERED_PIVOT = """SELECT
   NON EMPTY CrossJoin(Hierarchize(AddCalculatedMembers({DrilldownLevel({[Køn].[Køn].[All]})})), {[Measures].[Indrejste],[Measures].[Udrejste]}) DIMENSION PROPERTIES PARENT_UNIQUE_NAME ON COLUMNS ,
   NON EMPTY Hierarchize(AddCalculatedMembers({DrilldownLevel({DrilldownLevel({[Tid].[Tid].[All]})},[Tid].[Tid].[År])})) DIMENSION PROPERTIES PARENT_UNIQUE_NAME ON ROWS
-FROM (SELECT ({[Aldersgruppe].[Aldersgruppe].&[0-17], [Aldersgruppe].[Aldersgruppe].&[18-29]}) ON COLUMNS FROM [Ukraine])
+FROM (SELECT ({[Aldersgruppe].[Aldersgruppe].&[0-17], [Aldersgruppe].[Aldersgruppe].&[18-29]}) ON COLUMNS FROM [Ukraine Statistik])
 CELL PROPERTIES VALUE, FORMAT_STRING, LANGUAGE, BACK_COLOR, FORE_COLOR, FONT_FLAGS"""
 
 

@@ -38,9 +38,10 @@ pytestmark = pytest.mark.postgres
 
 KOMMUNER = ("101", "147")
 OWN, OTHER, MISSING = "FLIS Ukraine-101", "FLIS Ukraine-147", "FLIS Ukraine-999"
+BENCHMARK = "FLIS Ukraine Benchmark"  # 101 and 147 together
 AS_OF = dt.date(2023, 3, 31)
 BY_SEX = (
-    'query($n: String!) { execute(catalog: $n, query: {cube: "Ukraine", measures: ["[Measures].[Indrejste]"],'
+    'query($n: String!) { execute(catalog: $n, query: {cube: "Ukraine Statistik", measures: ["[Measures].[Indrejste]"],'
     ' rows: [{level: "[Køn].[Køn].[Køn]"}]}) { catalog dataAsOf cellSet { cells { value } } } }'
 )
 PLACEHOLDER = "\u0000DATABASE\u0000"
@@ -103,7 +104,7 @@ def _own_database(server_url: str) -> Iterator[str]:
 
 
 def _load_cubes(settings: Settings, scratch: Path, target: str) -> list[str]:
-    """Ukraine for 101 and 147, generated small and loaded into ``target`` (one schema per version)."""
+    """Ukraine for 101, 147 and their benchmark, generated small and loaded into ``target`` (one schema per version)."""
     options = GenerateOptions(seed=2022, as_of=AS_OF, scale=0.02, kommuner=KOMMUNER)
     registry = DatabaseRegistry.from_settings(settings)
     try:
@@ -131,7 +132,7 @@ def pg(postgres_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
             "DATAADGANG_METADATA_URL": metadata_url.render_as_string(hide_password=False),
         })
         settings.home.mkdir(parents=True)
-        assert sorted(_load_cubes(settings, root / "sources", cube_url)) == [OWN, OTHER]
+        assert sorted(_load_cubes(settings, root / "sources", cube_url)) == [BENCHMARK, OWN, OTHER]
         ca = CertificateAuthority.create(settings.ca_dir)
         server_dir = root / "server"
         ca.issue_server_certificate(["127.0.0.1", "localhost"], out_dir=server_dir)
@@ -178,12 +179,13 @@ def test_both_stores_really_are_postgresql(pg: PgWorld) -> None:
     assert {"users", "certificates", "grants", "audit_events"} <= tables
 
 
-def test_catalogs_on_postgresql_list_the_own_granted_database_with_its_data_as_of(pg: PgWorld, analyst: ApiUser) -> None:
+def test_catalogs_on_postgresql_list_the_own_granted_database_and_the_benchmark_with_data_as_of(pg: PgWorld, analyst: ApiUser) -> None:
     with pg.client(analyst) as client:
         response = post(client, "{ catalogs { name isBenchmark kommune { kode } dataAsOf } }")
     assert response.status_code == 200 and _errors(response) is None, response.text
     assert response.json()["data"]["catalogs"] == [
-        {"name": OWN, "isBenchmark": False, "kommune": {"kode": "101"}, "dataAsOf": AS_OF.isoformat()}
+        {"name": OWN, "isBenchmark": False, "kommune": {"kode": "101"}, "dataAsOf": AS_OF.isoformat()},
+        {"name": BENCHMARK, "isBenchmark": True, "kommune": None, "dataAsOf": AS_OF.isoformat()},
     ]
 
 
@@ -215,6 +217,19 @@ def test_execute_on_postgresql_is_protected_for_an_aggregated_grant(pg: PgWorld)
     men = pg.direct_sum(OWN, "SELECT sum(indrejst) FROM {schema}.haendelser WHERE koen = 'M'")
     assert abs(answers[0][0] - women) <= 2 and abs(answers[0][1] - men) <= 2
 
+
+
+def test_the_benchmark_on_postgresql_is_protected_even_for_an_individual_grant(pg: PgWorld, analyst: ApiUser) -> None:
+    """Other kommuner's citizens: near the sum of the kommune databases, no count below 5."""
+    with pg.client(analyst) as client:
+        response = post(client, BY_SEX, {"n": BENCHMARK})
+    assert response.status_code == 200 and _errors(response) is None, response.text
+    cells = [cell["value"] for cell in response.json()["data"]["execute"]["cellSet"]["cells"]]
+    for value, koen in zip(cells, "KM"):
+        true = sum(pg.direct_sum(name, f"SELECT sum(indrejst) FROM {{schema}}.haendelser WHERE koen = '{koen}'")
+                   for name in (OWN, OTHER))
+        assert true == pg.direct_sum(BENCHMARK, f"SELECT sum(indrejst) FROM {{schema}}.haendelser WHERE koen = '{koen}'")
+        assert value >= 5 and abs(value - true) <= 2
 
 def _shape(response: Any, name: str) -> tuple[int, str, bytes]:
     escaped = json.dumps(name, ensure_ascii=False)[1:-1]

@@ -14,7 +14,7 @@ from api_world import AREAS, OPERATOR, ApiUser, World, post
 from admin.revocation import revoke_certificate
 
 EXECUTE = (
-    '{ execute(catalog: "FLIS Ukraine-101", query: {cube: "Ukraine", measures: ["[Measures].[Indrejste]"]})'
+    '{ execute(catalog: "FLIS Ukraine-101", query: {cube: "Ukraine Statistik", measures: ["[Measures].[Indrejste]"]})'
     " { cellSet { cells { value } } } }"
 )
 

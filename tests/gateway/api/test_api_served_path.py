@@ -11,7 +11,7 @@ from api_world import OPERATOR, World, post
 import gateway.api.schema as schema_module
 
 EXECUTE = (
-    '{ execute(catalog: "FLIS Ukraine-101", query: {cube: "Ukraine", measures: ["[Measures].[Udrejste]"],'
+    '{ execute(catalog: "FLIS Ukraine-101", query: {cube: "Ukraine Statistik", measures: ["[Measures].[Udrejste]"],'
     ' rows: [{level: "[Køn].[Køn]"}]}) { cellSet { cells { ordinal value } } } }'
 )
 

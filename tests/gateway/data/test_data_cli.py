@@ -38,7 +38,7 @@ def test_generate_load_and_list(tmp_path: Path) -> None:
 
 
 def test_load_needs_exactly_one_of_kommune_and_benchmark(tmp_path: Path) -> None:
-    result = CliRunner().invoke(main, ["--home", str(tmp_path), "load", "ukraine", str(tmp_path), "--benchmark"])
-    assert result.exit_code == 2 and "no benchmark database" in result.output
+    result = CliRunner().invoke(main, ["--home", str(tmp_path), "load", "kl_databank", str(tmp_path), "--kommune", "101"])
+    assert result.exit_code == 2 and "no kommune database" in result.output
     result = CliRunner().invoke(main, ["--home", str(tmp_path), "load", "borger", str(tmp_path)])
     assert result.exit_code == 2 and "exactly one" in result.output

@@ -277,7 +277,7 @@ def _protected_answers(registry: DatabaseRegistry, settings: Settings, *, aggreg
     cube = load_area(settings.schema_dir / "ukraine.yaml").kommune_cubes[0]
     if not aggregations:
         cube = dataclasses.replace(cube, aggregations=())
-    query = CubeQuery("Ukraine", ("Indrejste", "Nettotilvækst", "Akkumuleret tilvækst"),
+    query = CubeQuery("Ukraine Statistik", ("Indrejste", "Nettotilvækst", "Akkumuleret tilvækst"),
                       rows=(LevelItem("[Tid].[Måned]"), LevelItem("[Køn].[Køn]")), non_empty=True)
     view = protected_view(cube, b"test key")
     with registry.connect(NAME) as connection:
@@ -317,8 +317,9 @@ def test_an_aggregation_the_data_cannot_fill_refuses_the_load_and_the_old_versio
     shutil.copytree(settings.schema_dir, schema_dir)
     model = schema_dir / "ukraine.yaml"
     model.write_text(model.read_text(encoding="utf-8").replace(
-        "      - {name: Fraflyttede, kind: sum, column: fraflyttet}",
-        "      - {name: Fraflyttede, kind: sum, column: fraflyttet}\n      - {name: Bortvist, kind: sum, column: bortvist}",
+        "      - {name: Fraflyttede, kind: sum, column: fraflyttet, description: Flyttet herfra til en anden kommune.}",
+        "      - {name: Fraflyttede, kind: sum, column: fraflyttet, description: Flyttet herfra til en anden kommune.}"
+        "\n      - {name: Bortvist, kind: sum, column: bortvist}",
     ).replace("Akkumuleret tilvækst]", "Akkumuleret tilvækst, Bortvist]"), encoding="utf-8")
     with pytest.raises(LoadError, match="cannot build the aggregation 'maaned_alder_koen'"):
         load_database(LoadRequest("ukraine", "101", ukraine_source("next"), as_of=AS_OF),

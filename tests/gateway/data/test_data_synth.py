@@ -42,7 +42,7 @@ def all_kommuner(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_every_ukraine_move_is_a_fraflytning_in_one_kommune_and_a_tilflytning_in_the_other(all_kommuner: Path) -> None:
     con = duckdb.connect()
-    con.execute(f"CREATE VIEW e AS SELECT * FROM read_parquet('{all_kommuner}/ukraine/*/haendelser.parquet')")
+    con.execute(f"CREATE VIEW e AS SELECT * FROM read_parquet('{all_kommuner}/ukraine/[0-9]*/haendelser.parquet')")
     ind, ud = con.execute("SELECT sum(tilflyttet), sum(fraflyttet) FROM e").fetchone()  # type: ignore[misc]
     assert ind == ud > 0
     moves_out = "SELECT dato, aldersgruppe, koen, aegtefaelle, fra_kommune, til_kommune FROM e WHERE fraflyttet = 1"
@@ -51,16 +51,27 @@ def test_every_ukraine_move_is_a_fraflytning_in_one_kommune_and_a_tilflytning_in
     assert con.execute(f"SELECT count(*) FROM ({moves_in} EXCEPT ALL {moves_out})").fetchone() == (0,)
     # and each row sits in the database of the kommune it belongs to
     wrong = con.execute(
-        f"""SELECT count(*) FROM read_parquet('{all_kommuner}/ukraine/*/haendelser.parquet', filename = true)
+        f"""SELECT count(*) FROM read_parquet('{all_kommuner}/ukraine/[0-9]*/haendelser.parquet', filename = true)
             WHERE (fraflyttet = 1 AND NOT filename LIKE '%/' || fra_kommune || '/%')
                OR (tilflyttet = 1 AND NOT filename LIKE '%/' || til_kommune || '/%')"""
     ).fetchone()
     assert wrong == (0,)
 
 
+def test_the_ukraine_benchmark_is_every_kommune_file_with_its_kommune(all_kommuner: Path) -> None:
+    con = duckdb.connect()
+    kommuner = f"""SELECT regexp_extract(filename, '/ukraine/([0-9]{{3}})/', 1) AS kommune, * EXCLUDE (filename)
+                   FROM read_parquet('{all_kommuner}/ukraine/[0-9]*/haendelser.parquet', filename = true)"""
+    benchmark = f"SELECT kommune, * EXCLUDE (kommune) FROM read_parquet('{all_kommuner}/ukraine/benchmark/haendelser.parquet')"
+    assert con.execute(f"SELECT count(*) FROM ({kommuner})").fetchone() == con.execute(f"SELECT count(*) FROM ({benchmark})").fetchone()
+    assert con.execute(f"SELECT count(*) FROM ({kommuner} EXCEPT ALL {benchmark})").fetchone() == (0,)
+    assert con.execute(f"SELECT count(*) FROM ({benchmark} EXCEPT ALL {kommuner})").fetchone() == (0,)
+    assert con.execute(f"SELECT count(DISTINCT kommune) FROM ({benchmark})").fetchone() == (98,)
+
+
 def test_ukraine_arrivals_peak_in_spring_2022(all_kommuner: Path) -> None:
     by_month = dict(duckdb.connect().execute(
-        f"""SELECT strftime(dato, '%Y-%m'), sum(indrejst) FROM read_parquet('{all_kommuner}/ukraine/*/haendelser.parquet')
+        f"""SELECT strftime(dato, '%Y-%m'), sum(indrejst) FROM read_parquet('{all_kommuner}/ukraine/[0-9]*/haendelser.parquet')
             GROUP BY 1"""
     ).fetchall())
     assert max(by_month, key=lambda m: by_month[m]) in {"2022-03", "2022-04", "2022-05"}

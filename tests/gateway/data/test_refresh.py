@@ -30,7 +30,7 @@ def _cli(home: Path, *args: str) -> Result:
 
 @pytest.fixture
 def home(tmp_path: Path) -> Path:
-    """A home whose drop directory holds Ukraine sources for 101 and 147 and the KL Databank."""
+    """A home whose drop directory holds Ukraine sources for 101, 147 and their benchmark, and the KL Databank."""
     home = tmp_path / "home"
     made = _cli(home, "generate", str(home / "drop"), "--kommune", "101", "--kommune", "147", "--area", "ukraine",
                 "--area", "kl_databank", "--as-of", AS_OF, "--scale", "0.05", "--format", "csv")
@@ -55,17 +55,18 @@ def test_a_second_run_over_the_same_drop_changes_nothing_and_says_so(home: Path)
     first = _cli(home, "refresh")
     assert first.exit_code == 0, first.output
     assert "loaded     FLIS Ukraine-101: version 1" in first.output
-    assert "refresh run 1: 3 changed, 0 unchanged, 0 failed" in first.output
+    assert "refresh run 1: 4 changed, 0 unchanged, 0 failed" in first.output
+    assert "loaded     FLIS Ukraine Benchmark: version 1" in first.output
     before = _versions(home)
-    assert before == {"FLIS KL Databank": 1, "FLIS Ukraine-101": 1, "FLIS Ukraine-147": 1}
+    assert before == {"FLIS KL Databank": 1, "FLIS Ukraine-101": 1, "FLIS Ukraine-147": 1, "FLIS Ukraine Benchmark": 1}
 
     second = _cli(home, "refresh")
     assert second.exit_code == 0, second.output
-    assert "refresh run 2: nothing changed (3 databases unchanged)" in second.output
+    assert "refresh run 2: nothing changed (4 databases unchanged)" in second.output
     assert _versions(home) == before
     runs = _runs(home)
     assert [(r.id, r.status, r.changed, r.unchanged, r.failed) for r in runs] == [
-        (2, "unchanged", 0, 3, 0), (1, "changed", 3, 0, 0)]
+        (2, "unchanged", 0, 4, 0), (1, "changed", 4, 0, 0)]
     assert runs[1].rows > 0 and runs[0].rows == 0
     assert runs[1].finished_at is not None and runs[1].started_at <= runs[1].finished_at
     assert {entry["database"] for entry in runs[1].report} == set(before)
@@ -79,7 +80,7 @@ def test_only_the_database_whose_input_changed_is_rebuilt(home: Path) -> None:
     assert again.exit_code == 0, again.output
     assert "loaded     FLIS Ukraine-147: version 2" in again.output
     assert "unchanged  FLIS Ukraine-101 (version 1)" in again.output
-    assert _versions(home) == {"FLIS KL Databank": 1, "FLIS Ukraine-101": 1, "FLIS Ukraine-147": 2}
+    assert _versions(home) == {"FLIS KL Databank": 1, "FLIS Ukraine-101": 1, "FLIS Ukraine-147": 2, "FLIS Ukraine Benchmark": 1}
     registry = DatabaseRegistry(home / "data")
     entry = registry.get("FLIS Ukraine-147")
     registry.close()
@@ -99,7 +100,7 @@ def test_a_refused_file_leaves_the_old_version_serving_and_is_reported(home: Pat
     assert "FAILED     FLIS Ukraine-147: " in result.output and "haendelser.csv, row 4" in result.output
     assert "(the current version keeps serving)" in result.output
     assert "loaded     FLIS Ukraine-101: version 2" in result.output  # the others go on
-    assert "1 changed, 1 unchanged, 1 failed" in result.output
+    assert "1 changed, 2 unchanged, 1 failed" in result.output
     assert _versions(home)["FLIS Ukraine-147"] == 1
     registry = DatabaseRegistry(home / "data")
     with registry.connect("FLIS Ukraine-147") as connection:  # the old version still answers
@@ -124,7 +125,8 @@ def test_a_dry_run_validates_but_swaps_and_records_nothing(home: Path) -> None:
     assert result.exit_code == 1, result.output
     assert "would load FLIS Ukraine-101" in result.output and "valid" in result.output
     assert "FAILED     FLIS Ukraine-147" in result.output
-    assert "dry run: 2 would change, 0 unchanged, 1 failed" in result.output
+    assert "would load FLIS Ukraine Benchmark" in result.output
+    assert "dry run: 3 would change, 0 unchanged, 1 failed" in result.output
     assert _versions(home) == {}
     assert _runs(home) == []
 
@@ -132,17 +134,17 @@ def test_a_dry_run_validates_but_swaps_and_records_nothing(home: Path) -> None:
 def test_directories_that_name_no_database_are_reported(home: Path) -> None:
     (home / "drop" / "ukraine" / "999").mkdir()
     (home / "drop" / "ukraine" / "999" / "haendelser.csv").write_text("x\n", encoding="utf-8")
-    (home / "drop" / "ukraine" / "benchmark").mkdir()
-    (home / "drop" / "ukraine" / "benchmark" / "x.csv").write_text("x\n", encoding="utf-8")
+    (home / "drop" / "kl_databank" / "101").mkdir()  # the KL Databank has no kommune databases
+    (home / "drop" / "kl_databank" / "101" / "x.csv").write_text("x\n", encoding="utf-8")
     (home / "drop" / "vejr").mkdir()
     (home / "drop" / ".uploading").mkdir()  # hidden: ignored
     (home / "drop" / "ukraine" / "101" / "haendelser.csv.partial").write_text("half", encoding="utf-8")  # ignored
     result = _cli(home, "refresh")
     assert result.exit_code == 1
-    assert "ukraine/999: not a database of ukraine (expected a kommune code)" in result.output
-    assert "ukraine/benchmark: not a database of ukraine" in result.output
+    assert "ukraine/999: not a database of ukraine (expected a kommune code or 'benchmark')" in result.output
+    assert "kl_databank/101: not a database of kl_databank (expected 'benchmark')" in result.output
     assert "vejr: not a data area" in result.output
-    assert "3 changed" in result.output  # the good ones still load
+    assert "4 changed" in result.output  # the good ones still load
     assert "FLIS Ukraine-101: version 1" in result.output
 
 
@@ -192,7 +194,7 @@ def test_two_refresh_processes_never_overlap(tmp_path: Path) -> None:
         first.send_signal(signal.SIGCONT)
     out, err = first.communicate(timeout=120)
     assert first.returncode == 0, out + err
-    assert "3 changed" in out
+    assert "4 changed" in out  # three kommuner and their benchmark
     runs = _runs(home)
     assert len(runs) == 1 and runs[0].status == "changed"
 
@@ -232,7 +234,7 @@ def test_a_run_stopped_by_sigterm_is_recorded_as_stopped_and_the_next_run_finish
     assert not list((home / "data").rglob("*.partial*"))  # no half-built version left behind
     again = _cli(home, "refresh")
     assert again.exit_code == 0, again.output
-    assert set(_versions(home)) == {"FLIS Ukraine-101", "FLIS Ukraine-147", "FLIS Ukraine-751"}
+    assert set(_versions(home)) == {"FLIS Ukraine-101", "FLIS Ukraine-147", "FLIS Ukraine-751", "FLIS Ukraine Benchmark"}
 
 
 def test_the_input_hash_follows_content_and_names_and_ignores_uploads_in_progress(tmp_path: Path) -> None:
@@ -264,8 +266,8 @@ def test_a_run_reports_its_progress_per_database(home: Path) -> None:
         store.migrate()
         report = refresh(settings, store.refresh_log(), drop_dir=home / "drop", started_by="test",
                          on_start=totals.append, step=steps.append, advance=lambda: advanced.append(1))
-    assert totals == [3] and len(advanced) == 3 and report.status == "changed"
-    for database in ("FLIS KL Databank", "FLIS Ukraine-101", "FLIS Ukraine-147"):
+    assert totals == [4] and len(advanced) == 4 and report.status == "changed"
+    for database in ("FLIS KL Databank", "FLIS Ukraine-101", "FLIS Ukraine-147", "FLIS Ukraine Benchmark"):
         mine = [s for s in steps if s.startswith(f"{database}: ")]
         assert f"{database}: checking for changes" in mine
         assert any("building cube tables" in s for s in mine) and any("writing the new version" in s for s in mine)

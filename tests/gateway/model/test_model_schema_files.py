@@ -18,8 +18,10 @@ AREAS = {"ukraine", "borger", "voksenhandicap", "kl_databank"}
 def test_ukraine_model_loads_as_the_domain_describes_it() -> None:
     area = load_area(SCHEMA_DIR / "ukraine.yaml", label="schema/ukraine.yaml")
     assert (area.id, area.grant_name) == ("ukraine", "FLIS DAP Ukraine")
-    assert (area.naming.kommune, area.naming.benchmark) == ("FLIS Ukraine-{kode}", None)
+    assert (area.naming.kommune, area.naming.benchmark) == ("FLIS Ukraine-{kode}", "FLIS Ukraine Benchmark")
     (cube,) = area.kommune_cubes
+    (benchmark,) = area.benchmark_cubes
+    assert cube.name == benchmark.name == "Ukraine Statistik"  # the standard report binds to it in both
     tid = cube.dimension("Tid")
     assert tid is not None and tid.is_time
     assert [lv.name for lv in tid.hierarchies[0].levels] == ["År", "Kvartal", "Måned", "Dag"]
@@ -40,8 +42,10 @@ def test_ukraine_databases_exist_for_every_kommune(tmp_path: Path) -> None:
     catalog = load_catalog(schema)
     ref = catalog.resolve_database("FLIS Ukraine-101")
     assert ref is not None and (ref.area, ref.kommune_kode, ref.grant_name) == ("ukraine", "101", "FLIS DAP Ukraine")
-    assert len(catalog.databases_for("101")) == 1
-    assert len(catalog.all_databases()) == 98
+    assert len(catalog.databases_for("101")) == 2  # its own and the benchmark
+    assert len(catalog.all_databases()) == 99
+    benchmark = catalog.resolve_database("FLIS Ukraine Benchmark")
+    assert benchmark is not None and (benchmark.area, benchmark.kommune_kode) == ("ukraine", None)
 
 
 def test_the_whole_schema_directory_loads_with_the_four_areas() -> None:

@@ -11,7 +11,7 @@ import pytest
 from lxml import etree
 
 from tests.gateway.api.api_world import World, audit_events_for
-from xmla_client import DENIAL, Answer, cells, discover, execute, number, post
+from xmla_client import DENIAL, Answer, axis_tuples, cells, discover, execute, number, post
 
 DENIED = ("FLIS Ukraine-147", "FLIS Ukraine-999", "FLIS Borger-101", "FLIS KL Databank", "FLIS Nothing")
 PLACEHOLDER = "\u2063DATABASE\u2063"
@@ -32,8 +32,9 @@ def test_catalog_lists_hold_only_the_callers_readable_databases(world: World) ->
         assert not any(name.endswith(foreign) for name in names), names
     with world.client(world.user("some101")) as client:
         names = {r["CATALOG_NAME"] for r in discover(client, "DBSCHEMA_CATALOGS").rows()}
-    # Ukraine and Voksenhandicap granted: those, and Voksenhandicap's benchmark; no Borger, no KL Databank
-    assert names == {"FLIS Ukraine-101", "FLIS Voksne Handicappede-101", "FLIS Voksne Handicappede Benchmark"}
+    # Ukraine and Voksenhandicap granted: those and their benchmarks; no Borger, no KL Databank
+    assert names == {"FLIS Ukraine-101", "FLIS Ukraine Benchmark", "FLIS Voksne Handicappede-101",
+                     "FLIS Voksne Handicappede Benchmark"}
 
 
 @pytest.mark.parametrize(
@@ -41,11 +42,11 @@ def test_catalog_lists_hold_only_the_callers_readable_databases(world: World) ->
     [
         lambda c, n: discover(c, "MDSCHEMA_CUBES", {"CATALOG_NAME": n}),
         lambda c, n: discover(c, "DBSCHEMA_CATALOGS", {"CATALOG_NAME": n}),
-        lambda c, n: discover(c, "MDSCHEMA_MEMBERS", {"CATALOG_NAME": n, "CUBE_NAME": "Ukraine"}),
+        lambda c, n: discover(c, "MDSCHEMA_MEMBERS", {"CATALOG_NAME": n, "CUBE_NAME": "Ukraine Statistik"}),
         lambda c, n: discover(c, "MDSCHEMA_DIMENSIONS", {}, {"Catalog": n}),
-        lambda c, n: execute(c, "SELECT {[Measures].[Indrejste]} ON 0 FROM [Ukraine]", {"Catalog": n}),
-        lambda c, n: execute(c, f"SELECT {{[Measures].[Indrejste]}} ON 0 FROM [{n}].[Ukraine]", {}),
-        lambda c, n: execute(c, f"SELECT {{[Measures].[Indrejste]}} ON 0 FROM [{n}].[Ukraine]",
+        lambda c, n: execute(c, "SELECT {[Measures].[Indrejste]} ON 0 FROM [Ukraine Statistik]", {"Catalog": n}),
+        lambda c, n: execute(c, f"SELECT {{[Measures].[Indrejste]}} ON 0 FROM [{n}].[Ukraine Statistik]", {}),
+        lambda c, n: execute(c, f"SELECT {{[Measures].[Indrejste]}} ON 0 FROM [{n}].[Ukraine Statistik]",
                              {"Catalog": "FLIS Ukraine-101"}),
         lambda c, n: execute(c, f"SELECT {{[Measures].[Indrejste]}} ON 0 FROM [{n}]", {}),
         lambda c, n: execute(c, f"SELECT [CUBE_NAME] FROM $system.MDSCHEMA_CUBES WHERE CATALOG_NAME = '{n}'", {}),
@@ -74,7 +75,7 @@ MAX_NOISE = 2  # schema/ukraine.yaml disclosure.max_noise
 
 
 def test_no_number_from_another_kommune_comes_back(world: World) -> None:
-    mdx = "SELECT {[Measures].[Indrejste]} ON 0 FROM [Ukraine]"
+    mdx = "SELECT {[Measures].[Indrejste]} ON 0 FROM [Ukraine Statistik]"
     totals = {}
     for user_name, catalog in (("exact101", "FLIS Ukraine-101"), ("full147", "FLIS Ukraine-147")):
         with world.client(world.user(user_name)) as client:
@@ -109,9 +110,9 @@ def test_every_request_is_exactly_one_audit_event(world: World) -> None:
     bodies = [
         ("discover", lambda c: discover(c, "MDSCHEMA_CUBES", {"CATALOG_NAME": "FLIS Ukraine-101"}), "served",
          "xmla.discover", "MDSCHEMA_CUBES CATALOG_NAME=FLIS Ukraine-101"),
-        ("execute", lambda c: execute(c, "SELECT  {[Measures].[Indrejste]}\n ON 0 FROM [Ukraine]",
+        ("execute", lambda c: execute(c, "SELECT  {[Measures].[Indrejste]}\n ON 0 FROM [Ukraine Statistik]",
                                       {"Catalog": "FLIS Ukraine-101"}), "served", "xmla.execute",
-         "# Catalog: FLIS Ukraine-101\nSELECT {[Measures].[Indrejste]} ON 0 FROM [Ukraine]"),
+         "# Catalog: FLIS Ukraine-101\nSELECT {[Measures].[Indrejste]} ON 0 FROM [Ukraine Statistik]"),
         ("bad-mdx", lambda c: execute(c, "SELEKT nothing", {"Catalog": "FLIS Ukraine-101"}), "failed",
          "xmla.execute", "# Catalog: FLIS Ukraine-101\nSELEKT nothing"),
         ("malformed", lambda c: post(c, "<soap:Envelope"), "failed", "xmla", None),
@@ -131,7 +132,7 @@ def test_every_request_is_exactly_one_audit_event(world: World) -> None:
 
 def test_mdx_cells_are_counted_in_the_audit_event(world: World) -> None:
     with world.client(world.user("exact101")) as client:
-        answer = execute(client, "SELECT {[Measures].[Indrejste]} ON 0, [Køn].[Køn].[Køn].Members ON 1 FROM [Ukraine]",
+        answer = execute(client, "SELECT {[Measures].[Indrejste]} ON 0, [Køn].[Køn].[Køn].Members ON 1 FROM [Ukraine Statistik]",
                          {"Catalog": "FLIS Ukraine-101"})
     event = audit_events_for(world, answer.response.headers["x-request-id"])[0].event
     assert event.outcome == "served" and event.database == "FLIS Ukraine-101" and (event.cells or 0) >= 2
@@ -139,10 +140,10 @@ def test_mdx_cells_are_counted_in_the_audit_event(world: World) -> None:
 
 def test_mdx_errors_are_clear_faults_not_500s(world: World) -> None:
     with world.client(world.user("exact101")) as client:
-        syntax = execute(client, "SELECT {[Measures].[Indrejste] ON 0 FROM [Ukraine]", {"Catalog": "FLIS Ukraine-101"})
-        unknown = execute(client, "SELECT {[Measures].[Nope]} ON 0 FROM [Ukraine]", {"Catalog": "FLIS Ukraine-101"})
-        no_catalog = execute(client, "SELECT {[Measures].[Indrejste]} ON 0 FROM [Ukraine]", {})
-        bad_format = execute(client, "SELECT {[Measures].[Indrejste]} ON 0 FROM [Ukraine]",
+        syntax = execute(client, "SELECT {[Measures].[Indrejste] ON 0 FROM [Ukraine Statistik]", {"Catalog": "FLIS Ukraine-101"})
+        unknown = execute(client, "SELECT {[Measures].[Nope]} ON 0 FROM [Ukraine Statistik]", {"Catalog": "FLIS Ukraine-101"})
+        no_catalog = execute(client, "SELECT {[Measures].[Indrejste]} ON 0 FROM [Ukraine Statistik]", {})
+        bad_format = execute(client, "SELECT {[Measures].[Indrejste]} ON 0 FROM [Ukraine Statistik]",
                              {"Catalog": "FLIS Ukraine-101", "Format": "Sideways"})
     for answer in (syntax, unknown, no_catalog, bad_format):  # all 200 with a fault the client shows
         assert answer.response.status_code == 200 and answer.fault, etree.tostring(answer.root)[:300]
@@ -150,7 +151,7 @@ def test_mdx_errors_are_clear_faults_not_500s(world: World) -> None:
     assert "line 1" in syntax.fault
     assert "Nope" in unknown.fault
     # without a Catalog property, FROM names the database: it passes the same gate
-    assert no_catalog.fault == DENIAL.format(login=world.user("exact101").login, database="Ukraine")
+    assert no_catalog.fault == DENIAL.format(login=world.user("exact101").login, database="Ukraine Statistik")
     assert "Sideways" in bad_format.fault
 
 
@@ -158,7 +159,7 @@ def test_a_kept_mdx_answer_is_still_behind_the_gate_and_counted(world: World) ->
     from tests.gateway.api.api_world import OPERATOR
 
     user = world.new_user("101", (("ukraine", "aggregated"),), prefix="xmla")
-    mdx = "SELECT {[Measures].[Udrejste]} ON 0, [Køn].[Køn].[Køn].Members ON 1 FROM [Ukraine]"
+    mdx = "SELECT {[Measures].[Udrejste]} ON 0, [Køn].[Køn].[Køn].Members ON 1 FROM [Ukraine Statistik]"
     with world.client(user) as client:
         first = execute(client, mdx, {"Catalog": "FLIS Ukraine-101"})
         again = execute(client, mdx, {"Catalog": "FLIS Ukraine-101"})  # the kept answer
@@ -171,3 +172,42 @@ def test_a_kept_mdx_answer_is_still_behind_the_gate_and_counted(world: World) ->
         refused = execute(client, mdx, {"Catalog": "FLIS Ukraine-101"})
     assert refused.fault == DENIAL.format(login=user.login, database="FLIS Ukraine-101")
     assert "CellData" not in refused.response.text
+
+
+UKRAINE_BENCHMARK = "FLIS Ukraine Benchmark"
+
+
+def test_the_ukraine_benchmark_is_protected_even_for_an_individual_grant(world: World) -> None:
+    """Excel on the national picture: every kommune a row, no count from 1 to 4, near the truth."""
+    mdx = ("SELECT {[Measures].[Indrejste]} ON 0, [Bopælskommune].[Bopælskommune].[Kommune].Members ON 1 "
+           "FROM [Ukraine Statistik]")
+    with world.client(world.user("exact101")) as client:  # an individual Ukraine grant: exact at home only
+        answer = execute(client, mdx, {"Catalog": UKRAINE_BENCHMARK})
+    assert answer.fault is None, answer.fault
+    md = answer.mddataset()
+    rows = [t[0]["UName"] for t in axis_tuples(md, "Axis1")]
+    assert len(rows) == 98
+    values = cells(md)
+    for ordinal, unique_name in enumerate(rows):
+        value = number(values.get(ordinal)) or 0
+        kode = unique_name[-4:-1]
+        true = world.oracle(UKRAINE_BENCHMARK, f"select coalesce(sum(indrejst), 0) from haendelser where kommune = '{kode}'")
+        assert value == 0 or value >= 5, (kode, value)
+        assert abs(value - true) <= max(MAX_NOISE, 5), (kode, value, true)
+        if kode in ("101", "147"):
+            assert true == world.oracle(f"FLIS Ukraine-{kode}", "select sum(indrejst) from haendelser") and value >= 5
+
+
+def test_without_a_ukraine_grant_the_benchmark_is_the_uniform_denial(world: World) -> None:
+    user = world.new_user("147", (("borger", "aggregated"),), prefix="xmla")
+    mdx = "SELECT {[Measures].[Indrejste]} ON 0 FROM [Ukraine Statistik]"
+    with world.client(user) as client:
+        names = {r["CATALOG_NAME"] for r in discover(client, "DBSCHEMA_CATALOGS").rows()}
+        answers = {name: execute(client, mdx, {"Catalog": name}) for name in (UKRAINE_BENCHMARK, "FLIS Ukraine-999")}
+    assert UKRAINE_BENCHMARK not in names and "FLIS Borger Benchmark" in names
+    for name, answer in answers.items():
+        assert answer.fault == DENIAL.format(login=user.login, database=name)
+        (event,) = audit_events_for(world, answer.response.headers["x-request-id"])
+        assert event.event.outcome == "denied" and event.event.database == name
+    assert _denial_shape(answers[UKRAINE_BENCHMARK], UKRAINE_BENCHMARK) == _denial_shape(
+        answers["FLIS Ukraine-999"], "FLIS Ukraine-999")

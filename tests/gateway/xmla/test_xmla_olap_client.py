@@ -71,15 +71,15 @@ def test_lists_catalogs_and_cubes_and_runs_mdx(world: World, connect: Any) -> No
     assert not any(name.endswith("-147") for name in names)
     catalog = source.getCatalog("FLIS Ukraine-101")
     cubes = [cube.getUniqueName() for cube in catalog.getCubes()]
-    assert cubes == ["Ukraine"]
-    cube = catalog.getCube("Ukraine")
+    assert cubes == ["Ukraine Statistik"]
+    cube = catalog.getCube("Ukraine Statistik")
     measures = [m.getUniqueName() for m in cube.getMeasures()]
     assert "[Measures].[Indrejste]" in measures
     hierarchies = {h.getUniqueName() for h in cube.getHierarchies()}
     assert "[Køn].[Køn]" in hierarchies
 
     result = catalog.query(
-        "SELECT {[Measures].[Indrejste]} ON COLUMNS, [Køn].[Køn].[Køn].Members ON ROWS FROM [Ukraine]"
+        "SELECT {[Measures].[Indrejste]} ON COLUMNS, [Køn].[Køn].[Køn].Members ON ROWS FROM [Ukraine Statistik]"
     )
     rows = result.getAxisTuple(1)
     captions = [t["Caption"] for t in rows]

@@ -55,8 +55,8 @@ def test_connect_time_discovery_as_excel_does_it(world: World, excel: httpx.Clie
 
     cubes = discover(excel, "MDSCHEMA_CUBES", {"CATALOG_NAME": CATALOG, "CUBE_SOURCE": "1"}, EXCEL_PROPERTIES,
                      session=session)
-    assert [(r["CUBE_NAME"], r["CUBE_TYPE"]) for r in cubes.rows()] == [("Ukraine", "CUBE")]
-    restrict = {"CATALOG_NAME": CATALOG, "CUBE_NAME": "Ukraine"}
+    assert [(r["CUBE_NAME"], r["CUBE_TYPE"]) for r in cubes.rows()] == [("Ukraine Statistik", "CUBE")]
+    restrict = {"CATALOG_NAME": CATALOG, "CUBE_NAME": "Ukraine Statistik"}
     dimensions = discover(excel, "MDSCHEMA_DIMENSIONS", restrict, EXCEL_PROPERTIES, session=session).rows()
     assert {"[Measures]", "[Køn]", "[Ægtefælle]", "[Fra kommune]"} <= {r["DIMENSION_UNIQUE_NAME"] for r in dimensions}
     assert next(r for r in dimensions if r["DIMENSION_NAME"] == "Tid")["DIMENSION_TYPE"] == "1"  # time
@@ -94,7 +94,7 @@ def test_first_pivot_has_members_totals_and_grand_total(world: World, excel: htt
         "DIMENSION PROPERTIES PARENT_UNIQUE_NAME,HIERARCHY_UNIQUE_NAME ON COLUMNS, "
         "NON EMPTY Hierarchize({DrilldownLevel({[Aldersgruppe].[Aldersgruppe].[All]},,,INCLUDE_CALC_MEMBERS)}) "
         "DIMENSION PROPERTIES PARENT_UNIQUE_NAME,HIERARCHY_UNIQUE_NAME ON ROWS "
-        f"FROM [Ukraine] WHERE ([Measures].[Indrejste]) {EXCEL_CELL_PROPERTIES}"
+        f"FROM [Ukraine Statistik] WHERE ([Measures].[Indrejste]) {EXCEL_CELL_PROPERTIES}"
     )
     answer = execute(excel, mdx, EXCEL_PROPERTIES)
     assert answer.fault is None, answer.fault
@@ -132,7 +132,7 @@ def test_drill_down_one_year(world: World, excel: httpx.Client) -> None:
     mdx = (
         "SELECT NON EMPTY Hierarchize(DrilldownMember({{DrilldownLevel({[Tid].[Tid].[All]},,,INCLUDE_CALC_MEMBERS)}}, "
         "{[Tid].[Tid].[År].&[2022]})) DIMENSION PROPERTIES PARENT_UNIQUE_NAME,"
-        "HIERARCHY_UNIQUE_NAME ON COLUMNS FROM [Ukraine] WHERE ([Measures].[Indrejste]) " + EXCEL_CELL_PROPERTIES
+        "HIERARCHY_UNIQUE_NAME ON COLUMNS FROM [Ukraine Statistik] WHERE ([Measures].[Indrejste]) " + EXCEL_CELL_PROPERTIES
     )
     answer = execute(excel, mdx, EXCEL_PROPERTIES)
     assert answer.fault is None, answer.fault
@@ -160,7 +160,7 @@ def test_filter_in_where_and_subtotals_on_rows(world: World, excel: httpx.Client
         "SELECT {[Measures].[Indrejste], [Measures].[Nettoindvandring]} ON COLUMNS, "
         "NON EMPTY {[Aldersgruppe].[Aldersgruppe].[All], [Aldersgruppe].[Aldersgruppe].[Aldersgruppe].Members} "
         "DIMENSION PROPERTIES PARENT_UNIQUE_NAME ON ROWS "
-        "FROM [Ukraine] WHERE ([Køn].[Køn].&[K]) CELL PROPERTIES VALUE, FORMATTED_VALUE, FORMAT_STRING"
+        "FROM [Ukraine Statistik] WHERE ([Køn].[Køn].&[K]) CELL PROPERTIES VALUE, FORMATTED_VALUE, FORMAT_STRING"
     )
     answer = execute(excel, mdx, EXCEL_PROPERTIES)
     assert answer.fault is None, answer.fault
@@ -177,7 +177,7 @@ def test_filter_in_where_and_subtotals_on_rows(world: World, excel: httpx.Client
 
 
 def test_tabular_format_is_a_rowset(world: World, excel: httpx.Client) -> None:
-    mdx = "SELECT {[Measures].[Indrejste]} ON 0, [Køn].[Køn].[Køn].Members ON 1 FROM [Ukraine]"
+    mdx = "SELECT {[Measures].[Indrejste]} ON 0, [Køn].[Køn].[Køn].Members ON 1 FROM [Ukraine Statistik]"
     answer = execute(excel, mdx, {"Catalog": CATALOG, "Format": "Tabular"})
     assert answer.fault is None, answer.fault
     rows = answer.rows()
@@ -194,14 +194,14 @@ def test_power_bi_dmv_and_import_queries(world: World, excel: httpx.Client) -> N
     assert CATALOG in [r["CATALOG_NAME"] for r in catalogs.rows()]
     cubes = execute(excel, "SELECT [CUBE_NAME], [CUBE_CAPTION] FROM $system.MDSCHEMA_CUBES WHERE CUBE_SOURCE = 1 "
                            "ORDER BY CUBE_NAME", {"Catalog": CATALOG})
-    assert [r["CUBE_NAME"] for r in cubes.rows()] == ["Ukraine"]
-    levels = execute(excel, "SELECT * FROM $system.MDSCHEMA_LEVELS WHERE CUBE_NAME = 'Ukraine' "
+    assert [r["CUBE_NAME"] for r in cubes.rows()] == ["Ukraine Statistik"]
+    levels = execute(excel, "SELECT * FROM $system.MDSCHEMA_LEVELS WHERE CUBE_NAME = 'Ukraine Statistik' "
                             "AND HIERARCHY_UNIQUE_NAME = '[Køn].[Køn]'", {"Catalog": CATALOG})
     assert [r["LEVEL_NAME"] for r in levels.rows()] == ["(All)", "Køn"]
     mdx = (
         "SELECT NON EMPTY {[Measures].[Indrejste], [Measures].[Udrejste]} ON 0, "
         "NON EMPTY {[Tid].[Tid].[Måned].ALLMEMBERS * [Køn].[Køn].[Køn].ALLMEMBERS} "
-        "DIMENSION PROPERTIES MEMBER_CAPTION, MEMBER_UNIQUE_NAME ON 1 FROM [Ukraine] CELL PROPERTIES VALUE"
+        "DIMENSION PROPERTIES MEMBER_CAPTION, MEMBER_UNIQUE_NAME ON 1 FROM [Ukraine Statistik] CELL PROPERTIES VALUE"
     )
     imported = execute(excel, mdx, {"Catalog": CATALOG, "Format": "Multidimensional"})
     assert imported.fault is None, imported.fault
@@ -214,13 +214,13 @@ def test_power_bi_dmv_and_import_queries(world: World, excel: httpx.Client) -> N
 
 
 def test_danish_letters_round_trip(world: World, excel: httpx.Client) -> None:
-    mdx = "SELECT {[Measures].[Indrejste]} ON 0, [Ægtefælle].[Ægtefælle].[Ægtefælle].Members ON 1 FROM [Ukraine]"
+    mdx = "SELECT {[Measures].[Indrejste]} ON 0, [Ægtefælle].[Ja/Nej Ægtefælle].[Ja/Nej Ægtefælle].Members ON 1 FROM [Ukraine Statistik]"
     answer = execute(excel, mdx, {"Catalog": CATALOG})
     assert answer.fault is None, answer.fault
     assert "Ægtefælle".encode() in answer.response.content  # UTF-8 on the wire, not escaped
     md = answer.mddataset()
     rows = axis_tuples(md, "Axis1")
-    assert {t[0]["Hierarchy"] for t in rows} == {"[Ægtefælle].[Ægtefælle]"}
+    assert {t[0]["Hierarchy"] for t in rows} == {"[Ægtefælle].[Ja/Nej Ægtefælle]"}
     assert etree.fromstring(answer.response.content) is not None
 
 
@@ -230,7 +230,7 @@ def test_filter_as_excel_2010_writes_it_with_a_subselect(world: World, excel: ht
         "SELECT NON EMPTY Hierarchize({DrilldownLevel({[Køn].[Køn].[All]},,,INCLUDE_CALC_MEMBERS)}) "
         "DIMENSION PROPERTIES PARENT_UNIQUE_NAME,HIERARCHY_UNIQUE_NAME ON COLUMNS "
         "FROM (SELECT ({[Aldersgruppe].[Aldersgruppe].&[0-17], [Aldersgruppe].[Aldersgruppe].&[18-29]}) ON COLUMNS "
-        f"FROM [Ukraine]) WHERE ([Measures].[Indrejste]) {EXCEL_CELL_PROPERTIES}"
+        f"FROM [Ukraine Statistik]) WHERE ([Measures].[Indrejste]) {EXCEL_CELL_PROPERTIES}"
     )
     answer = execute(excel, mdx, EXCEL_PROPERTIES)
     assert answer.fault is None, answer.fault
@@ -247,7 +247,7 @@ def test_filter_as_excel_2010_writes_it_with_a_subselect(world: World, excel: ht
 
 
 def test_an_unsupported_construct_is_named_in_the_fault(excel: httpx.Client) -> None:
-    mdx = "SELECT StrToSet(\"[Køn].[Køn].Members\") ON 0 FROM [Ukraine]"
+    mdx = "SELECT StrToSet(\"[Køn].[Køn].Members\") ON 0 FROM [Ukraine Statistik]"
     answer = execute(excel, mdx, EXCEL_PROPERTIES)
     assert answer.response.status_code == 200
     assert answer.fault == "The MDX construct 'StrToSet' is not supported."
@@ -273,7 +273,7 @@ def test_expand_one_member_as_excel_2013_writes_it(excel: httpx.Client) -> None:
     mdx = (
         "SELECT NON EMPTY Hierarchize(DrilldownMember({{DrilldownLevel({[Tid].[Tid].[All]},,,INCLUDE_CALC_MEMBERS)}}, "
         "{[Tid].[Tid].[År].&[2022]},,,INCLUDE_CALC_MEMBERS)) DIMENSION PROPERTIES PARENT_UNIQUE_NAME,"
-        "HIERARCHY_UNIQUE_NAME ON COLUMNS  FROM [Ukraine] WHERE ([Measures].[Indrejste]) " + EXCEL_CELL_PROPERTIES
+        "HIERARCHY_UNIQUE_NAME ON COLUMNS  FROM [Ukraine Statistik] WHERE ([Measures].[Indrejste]) " + EXCEL_CELL_PROPERTIES
     )
     answer = execute(excel, mdx, EXCEL_PROPERTIES)
     assert answer.fault is None, answer.fault
@@ -291,7 +291,7 @@ def test_expand_entire_field_on_nested_rows_as_excel_2013_writes_it(world: World
         "SELECT {[Measures].[Indrejste]} DIMENSION PROPERTIES PARENT_UNIQUE_NAME,HIERARCHY_UNIQUE_NAME ON COLUMNS , "
         "NON EMPTY Hierarchize(DrilldownMember(CrossJoin({[Tid].[Tid].[All],[Tid].[Tid].[År].AllMembers}, "
         "{([Køn].[Køn].[All])}), [Tid].[Tid].[År].AllMembers, [Køn].[Køn],,INCLUDE_CALC_MEMBERS)) "
-        "DIMENSION PROPERTIES PARENT_UNIQUE_NAME,HIERARCHY_UNIQUE_NAME ON ROWS  FROM [Ukraine] " + EXCEL_CELL_PROPERTIES
+        "DIMENSION PROPERTIES PARENT_UNIQUE_NAME,HIERARCHY_UNIQUE_NAME ON ROWS  FROM [Ukraine Statistik] " + EXCEL_CELL_PROPERTIES
     )
     answer = execute(excel, mdx, EXCEL_PROPERTIES)
     assert answer.fault is None, answer.fault
@@ -320,7 +320,7 @@ def test_expand_entire_field_on_nested_rows_as_excel_2013_writes_it(world: World
 @pytest.mark.parametrize("properties", [EXCEL_PROPERTIES, {"Format": "Multidimensional"}], ids=["catalog", "none"])
 def test_from_may_name_the_connections_own_database(world: World, excel: httpx.Client,
                                                     properties: dict[str, str]) -> None:
-    mdx = f"SELECT {{[Measures].[Indrejste]}} ON COLUMNS FROM [{CATALOG}].[Ukraine] {EXCEL_CELL_PROPERTIES}"
+    mdx = f"SELECT {{[Measures].[Indrejste]}} ON COLUMNS FROM [{CATALOG}].[Ukraine Statistik] {EXCEL_CELL_PROPERTIES}"
     answer = execute(excel, mdx, properties)
     assert answer.fault is None, answer.fault
     assert number(cells(answer.mddataset()).get(0)) == world.oracle(CATALOG, "select sum(indrejst) from haendelser")
@@ -329,12 +329,12 @@ def test_from_may_name_the_connections_own_database(world: World, excel: httpx.C
 def test_filter_list_queries_read_the_all_level_with_member_types(excel: httpx.Client) -> None:
     """Excel fills a field's filter list from the All level's members and the All member's children."""
     all_level = execute(excel, "SELECT {AddCalculatedMembers({[Køn].[Køn].[(All)].Members})} DIMENSION PROPERTIES "
-                               "MEMBER_TYPE ON COLUMNS FROM [Ukraine] CELL PROPERTIES CELL_ORDINAL", EXCEL_PROPERTIES)
+                               "MEMBER_TYPE ON COLUMNS FROM [Ukraine Statistik] CELL PROPERTIES CELL_ORDINAL", EXCEL_PROPERTIES)
     assert all_level.fault is None, all_level.fault
     members = [t[0] for t in axis_tuples(all_level.mddataset(), "Axis0")]
     assert [(m["UName"], m["MEMBER_TYPE"]) for m in members] == [("[Køn].[Køn].[All]", "2")]
     children = execute(excel, "SELECT {AddCalculatedMembers({[Køn].[Køn].[All].Children})} DIMENSION PROPERTIES "
-                              "MEMBER_TYPE ON COLUMNS FROM [Ukraine] CELL PROPERTIES CELL_ORDINAL", EXCEL_PROPERTIES)
+                              "MEMBER_TYPE ON COLUMNS FROM [Ukraine Statistik] CELL PROPERTIES CELL_ORDINAL", EXCEL_PROPERTIES)
     assert children.fault is None, children.fault
     found = [t[0] for t in axis_tuples(children.mddataset(), "Axis0")]
     assert [(m["Caption"], m["MEMBER_TYPE"]) for m in found] == [("Kvinde", "1"), ("Mand", "1")]
@@ -345,7 +345,7 @@ def test_filter_list_search_counts_children_for_the_tree(excel: httpx.Client) ->
     mdx = ("WITH MEMBER [Measures].cChildren As 'AddCalculatedMembers([Køn].[Køn].currentmember.children).count' "
            "Set FilteredMembers As '{[Køn].[Køn].&[K]}' Select {[Measures].cChildren} on ROWS, "
            "Hierarchize(Generate(FilteredMembers, Ascendants([Køn].[Køn].currentmember))) "
-           "DIMENSION PROPERTIES PARENT_UNIQUE_NAME, MEMBER_TYPE ON COLUMNS FROM [Ukraine]")
+           "DIMENSION PROPERTIES PARENT_UNIQUE_NAME, MEMBER_TYPE ON COLUMNS FROM [Ukraine Statistik]")
     answer = execute(excel, mdx, EXCEL_PROPERTIES)
     assert answer.fault is None, answer.fault
     md = answer.mddataset()
@@ -363,7 +363,7 @@ def test_top_n_value_filter_as_excel_writes_it(world: World, excel: httpx.Client
         "DIMENSION PROPERTIES PARENT_UNIQUE_NAME,HIERARCHY_UNIQUE_NAME ON COLUMNS  FROM (SELECT Generate("
         "Hierarchize({[Aldersgruppe].[Aldersgruppe].[All]}) AS [XL_Filter_Set_0], TopCount(Filter(Except(DrilldownLevel("
         "[XL_Filter_Set_0].Current AS [XL_Filter_HelperSet_0], , 0), [XL_Filter_HelperSet_0]), Not IsEmpty("
-        "[Measures].[Indrejste])), 2, [Measures].[Indrejste])) ON COLUMNS  FROM [Ukraine] WHERE ([Measures].[Indrejste])) "
+        "[Measures].[Indrejste])), 2, [Measures].[Indrejste])) ON COLUMNS  FROM [Ukraine Statistik] WHERE ([Measures].[Indrejste])) "
         f"WHERE ([Measures].[Indrejste]) {EXCEL_CELL_PROPERTIES}"
     )
     answer = execute(excel, mdx, EXCEL_PROPERTIES)

@@ -39,7 +39,7 @@ def test_a_session_continues_in_another_gateway_process(world: World) -> None:
             user = world.user("full101")
             with world.client(user) as first, world.client(user, url=other_worker.url) as other:
                 session = execute(first, "", {}, begin=True).session_id
-                answer = execute(other, "SELECT {[Measures].[Indrejste]} ON 0 FROM [Ukraine]",
+                answer = execute(other, "SELECT {[Measures].[Indrejste]} ON 0 FROM [Ukraine Statistik]",
                                  {"Catalog": "FLIS Ukraine-101"}, session=session)
                 assert answer.fault is None and answer.session_id == session
                 assert execute(other, "", {}, end=session).fault is None
