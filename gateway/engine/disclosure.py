@@ -138,6 +138,10 @@ class _Cell:
         if kind in _COUNT_KINDS:
             return _count(true, draw, self._rule, empty=None if kind is not MeasureKind.SUM else 0)
         if kind is MeasureKind.DAYS_WEIGHTED:
+            if not self._rule.distinct:
+                # one contributor per fact row, and the rows are already counts (Borger's
+                # Befolkningstal: a mean population): a count of persons, protected as one
+                return _count(true, draw, self._rule, empty=0)
             if self._contributors < self._rule.threshold:
                 return None
             return round(max(0.0, float(true) + draw.continuous(self._rule.max_noise)), 2)
