@@ -2,7 +2,7 @@
 
 The source gives each month's events and mean population (``folketal``). The fact table keeps
 the events and replaces ``folketal`` by ``persondage`` = folketal × the month's days (up to
-data-as-of), so the model's Folketal (``days_weighted``: person-days ÷ days of the period) is the
+data-as-of), so the model's Befolkningstal (``days_weighted``: person-days ÷ days of the period) is the
 mean population of whatever period a query selects, and every "pr. 10.000 indbyggere" is the
 period's events over that mean. That holds only when every month between the first and the last
 is delivered, so a gap is refused here, as is a month after data-as-of.
