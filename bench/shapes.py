@@ -80,11 +80,14 @@ SHAPES = (
           "WITH m AS (SELECT t.maaned, sum(indrejst - udrejst + tilflyttet - fraflyttet) AS v "
           "FROM haendelser h JOIN dim_tid t ON t.dato = h.dato GROUP BY t.maaned) "
           "SELECT maaned, sum(v) OVER (ORDER BY maaned) FROM m"),
-    Shape("ratio", BORGER, "Borger", ("Fødte pr. 10.000 indbyggere",), ("[Tid].[År]",), ("[Aldersgruppe].[Aldersgruppe]",),
-          "SELECT aar, aldersgruppe, CAST(sum(foedte) AS DOUBLE) / nullif(sum(folketal), 0) * 10000 "
-          "FROM befolkning GROUP BY aar, aldersgruppe"),
-    Shape("benchmark", BORGER_BENCHMARK, "Borger Benchmark", ("Folketal",), ("[Kommune].[Kommune]",), ("[Tid].[År]",),
-          "SELECT kommune, aar, sum(folketal) FROM befolkning GROUP BY kommune, aar"),
+    Shape("ratio", BORGER, "Borger", ("Antal fødte pr. 10.000 indbyggere",), ("[Tid].[År]",), ("[Aldersgruppe].[Aldersgruppe]",),
+          "WITH d AS (SELECT aar, sum(dage) AS dage FROM dim_tid GROUP BY aar) "
+          "SELECT t.aar, b.aldersgruppe, CAST(sum(b.foedte) AS DOUBLE) / nullif(sum(b.persondage) / max(d.dage), 0) * 10000 "
+          "FROM befolkning b JOIN dim_tid t ON t.maaned = b.maaned JOIN d ON d.aar = t.aar GROUP BY t.aar, b.aldersgruppe"),
+    Shape("benchmark", BORGER_BENCHMARK, "Borger Benchmark", ("Befolkningstal",), ("[Kommune].[Kommune]",), ("[Tid].[År]",),
+          "WITH d AS (SELECT aar, sum(dage) AS dage FROM dim_tid GROUP BY aar) "
+          "SELECT b.kommune, t.aar, CAST(sum(b.persondage) AS DOUBLE) / max(d.dage) "
+          "FROM befolkning b JOIN dim_tid t ON t.maaned = b.maaned JOIN d ON d.aar = t.aar GROUP BY b.kommune, t.aar"),
 )
 
 # issue 10's targets

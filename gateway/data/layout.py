@@ -25,6 +25,15 @@ class Column:
     type: str  # DuckDB type name
     nullable: bool = False
     date_format: str | None = None  # a DATE written other than ISO (KL Databank: '%d-%m-%Y')
+    minimum: int | None = None  # an INTEGER's allowed range, inclusive (a month: 1-12; a count: 0-)
+    maximum: int | None = None
+    what: str = "allowed"  # what the range means, for the refusal: "value 13 is not a month (1-12)"
+
+    def bounds(self) -> str:
+        """The allowed range as a person reads it: ``1–12``, ``≥ 0``."""
+        if self.minimum is not None and self.maximum is not None:
+            return f"{self.minimum}–{self.maximum}"
+        return f"≥ {self.minimum}" if self.minimum is not None else f"≤ {self.maximum}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,19 +104,27 @@ def _ukraine(benchmark: bool) -> tuple[SourceTable, ...]:
     )
 
 
-_BORGER_MEASURES = (
-    ("foedte", INTEGER), ("doede", INTEGER), ("tilflyttede", INTEGER), ("fraflyttede", INTEGER),
-    ("indvandrede", INTEGER), ("udvandrede", INTEGER), ("folketal", INTEGER),
-)
+def _count(name: str) -> Column:
+    return Column(name, INTEGER, minimum=0, what="a count")
+
+
+# One row per month, kommune (benchmark), age band and citizenship: the month's events and its
+# mean population (folketal). The loader derives person-days from folketal (docs/data-layout.md).
+BORGER_COUNTS = ("foedte", "doede", "tilflyttede", "fraflyttede", "indvandrede", "udvandrede", "folketal")
 
 
 def _borger(benchmark: bool) -> tuple[SourceTable, ...]:
-    kommune = (("kommune", TEXT),) if benchmark else ()
+    kommune = (Column("kommune", TEXT),) if benchmark else ()
     refs = (Reference("aldersgruppe", "dim_aldersgruppe"), Reference("statsborgerskab", "dim_statsborgerskab"))
     fact = SourceTable(
         "befolkning",
-        _cols(("aar", TEXT), *kommune, ("aldersgruppe", TEXT), ("statsborgerskab", TEXT), *_BORGER_MEASURES),
-        key=("aar", *(c[0] for c in kommune), "aldersgruppe", "statsborgerskab"),
+        (
+            Column("aar", INTEGER, minimum=1000, maximum=9999, what="a four-digit year"),
+            Column("maaned", INTEGER, minimum=1, maximum=12, what="a month"),
+            *kommune, Column("aldersgruppe", TEXT), Column("statsborgerskab", TEXT),
+            *(_count(name) for name in BORGER_COUNTS),
+        ),
+        key=("aar", "maaned", *(c.name for c in kommune), "aldersgruppe", "statsborgerskab"),
         references=refs + ((Reference("kommune", "dim_kommune"),) if benchmark else ()),
     )
     dims = (

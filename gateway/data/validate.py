@@ -138,6 +138,9 @@ def _check_rows(con: duckdb.DuckDBPyConnection, label: str, table: SourceTable) 
         if bad is not None:
             column_name = next(q.strip('"') for q, null in zip(required, bad[1:]) if null)
             raise LoadError(label, "empty value where one is required", row=int(bad[0]), column=column_name)
+    for column in table.columns:
+        if column.minimum is not None or column.maximum is not None:
+            _check_range(con, label, staged, column)
     if table.key:
         keys = ", ".join(f'"{k}"' for k in table.key)
         bad = con.execute(
@@ -148,6 +151,18 @@ def _check_rows(con: duckdb.DuckDBPyConnection, label: str, table: SourceTable) 
             raise LoadError(
                 label, f"duplicate key {bad[2]!r} (first on row {bad[0]})", row=int(bad[1]), column=table.key[-1]
             )
+
+
+def _check_range(con: duckdb.DuckDBPyConnection, label: str, staged: str, column: Column) -> None:
+    """An INTEGER outside the layout's range (a month 13, a negative count): the first such row."""
+    quoted = f'"{column.name}"'
+    outside = [f"{quoted} < {int(column.minimum)}" if column.minimum is not None else "",
+               f"{quoted} > {int(column.maximum)}" if column.maximum is not None else ""]
+    bad = con.execute(
+        f"SELECT _row, {quoted} FROM {staged} WHERE {' OR '.join(c for c in outside if c)} ORDER BY _row LIMIT 1"
+    ).fetchone()
+    if bad is not None:
+        raise LoadError(label, f"value {bad[1]} is not {column.what} ({column.bounds()})", row=int(bad[0]), column=column.name)
 
 
 def _convert_dates(con: duckdb.DuckDBPyConnection, label: str, staged: str, column: Column) -> None:

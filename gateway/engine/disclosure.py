@@ -11,9 +11,11 @@ database answered, every value is replaced here, before ordering, paging or cach
   becomes 0 or the threshold (unbiased: ``threshold`` with probability value/threshold); any
   other value gets integer noise in ``[-max_noise, max_noise]`` and never drops below the
   threshold. Zero stays zero.
-- ``days_weighted`` (Helårsmodtagere): empty when the cell has fewer contributors than the
-  threshold, else continuous noise in ``[-max_noise, max_noise]`` (so the fraction of a
-  person's days does not survive), never below zero.
+- ``days_weighted`` under a ``distinct`` rule (Helårsmodtagere: contributors are persons): empty
+  when the cell has fewer contributors than the threshold, else continuous noise in
+  ``[-max_noise, max_noise]`` (so the fraction of a person's days does not survive), never below
+  zero. Without ``distinct`` a contributor is a fact row that already counts persons (Borger's
+  Befolkningstal, a mean population): protected as a count.
 - ``running_total``: of a count, as a count; of a net figure (calculated), integer noise only.
 - ``calculated`` and ``ratio``: recomputed from the perturbed values of the measures they are
   built from (fetched as hidden columns when the query did not ask for them), so a ratio can
@@ -138,6 +140,10 @@ class _Cell:
         if kind in _COUNT_KINDS:
             return _count(true, draw, self._rule, empty=None if kind is not MeasureKind.SUM else 0)
         if kind is MeasureKind.DAYS_WEIGHTED:
+            if not self._rule.distinct:
+                # one contributor per fact row, and the rows are already counts (Borger's
+                # Befolkningstal: a mean population): a count of persons, protected as one
+                return _count(true, draw, self._rule, empty=0)
             if self._contributors < self._rule.threshold:
                 return None
             return round(max(0.0, float(true) + draw.continuous(self._rule.max_noise)), 2)

@@ -18,9 +18,9 @@ from hypothesis import strategies as st
 DATABASES = (
     ("FLIS Ukraine-101", "ukraine", "101", "Ukraine Statistik", "[Measures].[Indrejste]", "select sum(indrejst) from haendelser"),
     ("FLIS Ukraine-147", "ukraine", "147", "Ukraine Statistik", "[Measures].[Indrejste]", "select sum(indrejst) from haendelser"),
-    ("FLIS Borger-101", "borger", "101", "Borger", "[Measures].[Fødte]", "select sum(foedte) from befolkning"),
-    ("FLIS Borger-147", "borger", "147", "Borger", "[Measures].[Fødte]", "select sum(foedte) from befolkning"),
-    ("FLIS Borger Benchmark", "borger", None, "Borger Benchmark", "[Measures].[Fødte]", "select sum(foedte) from befolkning"),
+    ("FLIS Borger-101", "borger", "101", "Borger", "[Measures].[Antal fødte borgere]", "select sum(foedte) from befolkning"),
+    ("FLIS Borger-147", "borger", "147", "Borger", "[Measures].[Antal fødte borgere]", "select sum(foedte) from befolkning"),
+    ("FLIS Borger Benchmark", "borger", None, "Borger Benchmark", "[Measures].[Antal fødte borgere]", "select sum(foedte) from befolkning"),
     ("FLIS KL Databank", "kl_databank", None, "KL Databank", "[Measures].[Tæller]", "select sum(taeller) from noegletal_vaerdier"),
     ("FLIS Ukraine-999", None, None, "Ukraine Statistik", "[Measures].[Indrejste]", ""),
     ("FLIS Ukraine-751", "ukraine", "751", "Ukraine Statistik", "[Measures].[Indrejste]", ""),  # a real kommune, not loaded

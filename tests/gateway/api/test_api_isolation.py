@@ -33,7 +33,7 @@ def _ukraine(kode: str) -> Db:
 
 
 def _borger(kode: str) -> Db:
-    return Db(f"FLIS Borger-{kode}", "borger", kode, "Borger", "[Measures].[Fødte]", "select sum(foedte) from befolkning")
+    return Db(f"FLIS Borger-{kode}", "borger", kode, "Borger", "[Measures].[Antal fødte borgere]", "select sum(foedte) from befolkning")
 
 
 def _vh(kode: str) -> Db:
@@ -49,7 +49,7 @@ def _vh(kode: str) -> Db:
 
 DATABASES: tuple[Db, ...] = (
     *(make(kode) for kode in ("101", "147") for make in (_ukraine, _borger, _vh)),
-    Db("FLIS Borger Benchmark", "borger", None, "Borger Benchmark", "[Measures].[Fødte]", "select sum(foedte) from befolkning"),
+    Db("FLIS Borger Benchmark", "borger", None, "Borger Benchmark", "[Measures].[Antal fødte borgere]", "select sum(foedte) from befolkning"),
     Db(
         "FLIS Voksne Handicappede Benchmark",
         "voksenhandicap",

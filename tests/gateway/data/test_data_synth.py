@@ -88,6 +88,19 @@ def test_borger_tilflyttede_over_all_kommuner_equals_fraflyttede(all_kommuner: P
     ).fetchone()
     assert per_kommune is not None and per_kommune[0] == per_kommune[1] > 0
     assert benchmark == per_kommune
+    unbalanced = con.execute(
+        f"SELECT aar, maaned FROM read_parquet('{all_kommuner}/borger/benchmark/befolkning.parquet') "
+        "GROUP BY aar, maaned HAVING sum(tilflyttede) <> sum(fraflyttede)"
+    ).fetchall()
+    assert unbalanced == []  # every month, not only in total
+
+
+def test_borger_months_run_from_january_2018_to_the_last_whole_month(all_kommuner: Path) -> None:
+    months = duckdb.connect().execute(
+        f"SELECT DISTINCT aar, maaned FROM read_parquet('{all_kommuner}/borger/benchmark/befolkning.parquet') ORDER BY ALL"
+    ).fetchall()
+    assert months[0] == (2018, 1) and months[-1] == (AS_OF.year, AS_OF.month)  # 31 March is the last day of March
+    assert len(months) == (AS_OF.year - 2018) * 12 + AS_OF.month
 
 
 def test_kl_databank_resultat_is_taeller_over_naevner_times_scale(all_kommuner: Path) -> None:
