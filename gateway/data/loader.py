@@ -92,7 +92,8 @@ def check_source(request: LoadRequest, *, schema_dir: Path, step: Step = lambda 
     as_of, source = _as_of_and_source(request)
     # nothing a check computes is kept, so it needs no stable pseudonyms (and must not create the key file)
     return _build_file(None, request, version=0, as_of=as_of, source=source, step=step,
-                       pseudonym_key=secrets.token_hex(32), cubes=_cubes(schema_dir, request))
+                       pseudonym_key=secrets.token_hex(32), cubes=_cubes(schema_dir, request),
+                       schema_dir=schema_dir)
 
 
 SMALL_BLOCKS = 16_384  # bytes; DuckDB's default 256 KiB per table makes 300 tiny databases weigh 700 MB
@@ -114,6 +115,7 @@ def _build_file(
     step: Step,
     pseudonym_key: str,
     cubes: tuple[Cube, ...],
+    schema_dir: Path,
 ) -> dict[str, int]:
     """Stage, validate and transform in memory; write only the finished tables to ``path``
     (``None``: check only, write nothing)."""
@@ -126,7 +128,8 @@ def _build_file(
         step("building cube tables")
         try:
             BUILDERS[request.area](
-                con, labels, kommune_kode=request.kommune_kode, as_of=as_of, pseudonym_key=pseudonym_key
+                con, labels, kommune_kode=request.kommune_kode, as_of=as_of, pseudonym_key=pseudonym_key,
+                schema_dir=schema_dir,
             )
         except duckdb.Error as error:
             raise LoadError(str(request.source_dir), f"cannot build the cube tables: {str(error).splitlines()[0]}") from None
@@ -187,7 +190,7 @@ def load_database(
         try:
             rows = _build_file(
                 partial, request, version=version, as_of=as_of, source=source, step=step,
-                pseudonym_key=versions.pseudonym_key(registry.data_dir), cubes=cubes,
+                pseudonym_key=versions.pseudonym_key(registry.data_dir), cubes=cubes, schema_dir=schema_dir,
             )
             if request.target is None:
                 partial.replace(final)

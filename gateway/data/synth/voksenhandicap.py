@@ -58,7 +58,7 @@ def _tables(con: duckdb.DuckDBPyConnection, o: GenerateOptions) -> None:
           CASE WHEN doed THEN $as_of::DATE - (hash({s}, 47, pid) % 400)::INTEGER END AS doedsdato,
           CASE WHEN u_anomaly < 0.005 THEN '9.9' ELSE ydelse END AS ydelse_kode,
           CASE WHEN u_anomaly >= 0.005 AND u_anomaly < 0.01 THEN 'X9'
-               ELSE {pick(uniform(s, 48, 'pid', 'f'), [(m.kode, 1.0) for m in rules.MAALGRUPPER])} END AS maalgruppe_kode,
+               ELSE {pick(uniform(s, 48, 'pid', 'f'), [(m.kode, 1.0) for m in rules.default_maalgrupper()])} END AS maalgruppe_kode,
           CASE WHEN h % 33 = 0 THEN NULL ELSE chr(65 + (h % 5)::INTEGER) END AS funktionsvurdering,
           CASE WHEN ydelse IN {tuple(rules.RESIDENTIAL)} THEN
             (SELECT st.opholdssted FROM steder st WHERE st.idx = f.idx AND st.j = h % (2 + f.indbyggere // 50000)) END AS opholdssted,

@@ -121,8 +121,10 @@ def test_voksenhandicap_deliveries_trip_every_rule_and_the_special_rule(all_komm
     con.execute(f"""CREATE TABLE f AS SELECT *, personnummer AS person
                     FROM read_parquet('{all_kommuner}/voksenhandicap/benchmark/forloeb.parquet')""")
     flagged = {r[0] for r in con.execute(f"SELECT DISTINCT regel FROM ({rules.harmonisation_sql('f')})",
-                                           {"as_of": AS_OF}).fetchall()}
+                                           rules.harmonisation_params(AS_OF, rules.default_maalgrupper())).fetchall()}
     assert flagged == {r.key for r in rules.REGLER}
+    codes = {r[0] for r in con.execute("SELECT DISTINCT maalgruppe_kode FROM f").fetchall()}
+    assert codes - {m.kode for m in rules.default_maalgrupper()} == {"X9"}  # DST's codes, and one invalid
     pairs = set(con.execute("SELECT DISTINCT handlekommune, coalesce(betalingskommune, '-') FROM f").fetchall())
     assert {("183", "187"), ("183", "183"), ("183", "-"), ("185", "155"), ("185", "185"), ("185", "-")} <= pairs
     # Vallensbæk's source holds what Ishøj delivers for it
