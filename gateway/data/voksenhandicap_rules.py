@@ -225,6 +225,7 @@ REGLER: tuple[Regel, ...] = (
     Regel("ukendt", "Ukendt", "Ukendt", False),
 )
 UKENDT = "ukendt"
+REGLER_BY_KEY = {r.key: r for r in REGLER}
 
 
 def age_on(birth: date, day: date) -> int:
@@ -350,9 +351,6 @@ def benchmark_period(f: Forloeb, o: Opmaerkning, as_of: date) -> tuple[date, dat
     ends = [d for d in (f.slutdato or o.doed_slutdato, o.dato_uden_overlap) if d is not None]
     end = min([*ends, as_of])
     return (f.startdato, end) if f.startdato <= end else None
-
-
-REGLER_BY_KEY = {r.key: r for r in REGLER}
 
 
 def harmonisation_params(as_of: date, maalgrupper: tuple[Maalgruppe, ...]) -> dict[str, object]:
