@@ -123,7 +123,7 @@ def test_the_installed_demo_prepares_and_serves_from_any_directory(installed: Pa
         context = ssl.create_default_context(cafile=str(home / "ca" / "ca.crt.pem"))
         password = (user / "password.txt").read_text(encoding="utf-8").strip()
         context.load_cert_chain(str(user / "kl_pri.crt.pem"), str(user / "kl_pri.key.pem"), password=password)
-        query = '{ execute(catalog: "FLIS Ukraine-101", query: {cube: "Ukraine", measures: ["[Measures].[Indrejste]"]}) { cellSet { cells { value } } } }'
+        query = '{ execute(catalog: "FLIS Ukraine-101", query: {cube: "Ukraine Statistik", measures: ["[Measures].[Indrejste]"]}) { cellSet { cells { value } } } }'
         with httpx.Client(verify=context, timeout=30) as client:
             response = client.post(f"https://127.0.0.1:{port}/graphql", json={"query": query})
         assert response.status_code == 200, response.text

@@ -192,7 +192,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, d
     settings = Settings.from_env({"DATAADGANG_HOME": str(root / "home")})
     settings.home.mkdir(parents=True)
     ca, _cert, _key = prepare_pki(settings)
-    assert build_demo_data(settings, kommuner=["101"], areas=("ukraine",), scale=0.02, progress=False) == [DATABASE]
+    assert build_demo_data(settings, kommuner=["101"], areas=("ukraine",), scale=0.02, progress=False) == [DATABASE, "FLIS Ukraine Benchmark"]
     with MetadataStore.from_settings(settings) as store:
         store.migrate()
         store.onboard_kommune(OPERATOR, "101")

@@ -29,7 +29,7 @@ def event(n: int = 0, **overrides: object) -> AuditEvent:
         "client_address": "10.0.0.7",
         "operation": "execute",
         "database": "FLIS Ukraine-101",
-        "query": "SELECT [Measures].[Indrejste] ON COLUMNS FROM [Ukraine]",
+        "query": "SELECT [Measures].[Indrejste] ON COLUMNS FROM [Ukraine Statistik]",
         "outcome": "served",
         "reason": "grant #1 (aggregated) for area 'ukraine'",
         "cells": 12,

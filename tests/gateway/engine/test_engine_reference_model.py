@@ -16,7 +16,7 @@ SCHEMA = Path(__file__).resolve().parents[3] / "schema" / "ukraine.yaml"
 
 def test_ukraine_yaml_cube_runs_on_fixture_tables(db: Connection) -> None:
     cubes = tuple(exact_view(cube) for cube in load_area(SCHEMA).kommune_cubes)  # as an individual grant sees it
-    query = CubeQuery("Ukraine", ("[Measures].[Nettoindvandring]", "[Measures].[Akkumuleret tilvækst]"),
+    query = CubeQuery("Ukraine Statistik", ("[Measures].[Nettoindvandring]", "[Measures].[Akkumuleret tilvækst]"),
                       rows=(LevelItem("[Tid].[Tid].[Måned]"),), columns=(LevelItem("[Køn].[Køn]"),))
     result = run_query(db, cubes, query, limits=Limits(10_000, 10))
     assert [r[0] for r in result.to_rowset().rows] == ["januar 2022", "februar 2022", "marts 2022", "april 2022"]
