@@ -33,6 +33,7 @@ from gateway.files import exclusive_lock
 Clock = Callable[[], dt.datetime]
 
 _BEGIN_MODE = "dataadgang_begin"
+BUSY_TIMEOUT_MS = 30_000  # how long a SQLite connection waits for a lock held outside the queue
 
 
 def utc_now() -> dt.datetime:
@@ -43,7 +44,7 @@ def is_sqlite(engine: Engine) -> bool:
     return engine.dialect.name == "sqlite"
 
 
-def create_metadata_engine(url: str, *, busy_timeout_ms: int = 30_000) -> Engine:
+def create_metadata_engine(url: str, *, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> Engine:
     """An engine with the pragmas we rely on: WAL, foreign keys on, a busy timeout."""
     parsed = sa.make_url(url)
     if parsed.get_backend_name() != "sqlite":
@@ -104,7 +105,8 @@ class Database:
         self.engine = create_metadata_engine(url)
         self.write_engine = self.engine.execution_options(**{_BEGIN_MODE: "IMMEDIATE"})
         self.clock = clock
-        file = sqlite_file(url)
+        self.sqlite_path = sqlite_file(url)  # None unless a SQLite file
+        file = self.sqlite_path
         self.write_lock_path = None if file is None else file.with_name(file.name + "-lock")
 
     @property
