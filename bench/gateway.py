@@ -100,6 +100,24 @@ def start_server(setup: Setup, workers: int = 1, *, result_cache: bool = True) -
     raise SystemExit("server did not start within 30 s")
 
 
+def server_cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of the server process and its workers so far (Linux ``/proc``; NaN
+    elsewhere): divided by the requests served, a cost per request that other load on the machine
+    barely moves, unlike requests/s."""
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        return float("nan")
+    total = 0.0
+    for process in (pid, *map(int, children)):
+        try:
+            fields = Path(f"/proc/{process}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # a worker that just exited
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
+    return total
+
+
 def _ssl_context(setup: Setup) -> ssl.SSLContext:
     context = ssl.create_default_context(cafile=str(setup.ca_file))
     context.load_cert_chain(str(setup.cert), str(setup.key), password=setup.password)
@@ -210,13 +228,16 @@ def main() -> None:
         server = start_server(setup, args.workers, result_cache=not args.no_result_cache)
         try:
             if args.client == "curl":
+                cpu_before = server_cpu_seconds(server.pid)  # (curl's warm-up request counted in: one of thousands)
                 latencies, errors, elapsed = _load_with_curl(setup, args.clients, min(args.requests, 50_000))
             else:
                 out: Queue = Queue()  # type: ignore[type-arg]
                 loader = Process(target=_load, args=(setup, args.clients, min(args.seconds, 120.0), out))
                 loader.start()
+                cpu_before = server_cpu_seconds(server.pid)  # (the warm-up second counted in)
                 latencies, errors, elapsed = out.get(timeout=args.seconds + 120)
                 loader.join()
+            server_cpu = server_cpu_seconds(server.pid) - cpu_before
         finally:
             server.terminate()
             server.wait(timeout=10)
@@ -234,6 +255,7 @@ def main() -> None:
         "gateway_rps": round(rps, 1),
         "gateway_p50_ms": round(gp50, 2),
         "gateway_p99_ms": round(gp99, 2),
+        "server_cpu_ms_per_request": round(server_cpu / len(latencies) * 1000, 3),
         "direct_qps_one_thread": round(direct_qps, 1),
         "direct_p50_ms": round(dp50, 3),
         "direct_p99_ms": round(dp99, 3),
@@ -242,6 +264,8 @@ def main() -> None:
     print()
     cache = "off" if args.no_result_cache else "on"
     print(f"gateway ({args.workers} worker(s), result cache {cache}) over kept-alive mTLS, {args.clients} {args.client} clients: {rps:,.0f} requests/s, p50 {gp50:.1f} ms, p99 {gp99:.1f} ms")
+    print(f"server CPU per request (all workers, user + system): {server_cpu / len(latencies) * 1000:.2f} ms; "
+          f"machine load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     print(f"direct DuckDB, same SQL, one thread:       {direct_qps:,.0f} queries/s, p50 {dp50:.2f} ms, p99 {dp99:.2f} ms")
     print(f"overhead ratio p50 (gateway / direct): {gp50 / dp50:.1f}x; throughput ratio (direct / gateway): {direct_qps / rps:.2f}x")
     print(f"targets: >= 500 requests/s ({'met' if rps >= 500 else 'NOT met'}), p99 < 50 ms ({'met' if gp99 < 50 else 'NOT met'})")

@@ -22,6 +22,7 @@ from starlette.routing import BaseRoute, Route
 from strawberry.http.ides import get_graphql_ide_html
 
 from gateway.api.endpoint import EndpointConfig, GraphQLEndpoint
+from gateway.api.response_cache import ResponseCache
 from gateway.api.schema import build_schema
 from gateway.api.session import SessionFactory
 from gateway.key_file import load_or_create
@@ -51,6 +52,7 @@ class Gateway:
     store: MetadataStore
     audit: AuditLog
     sessions: SessionFactory
+    responses: ResponseCache  # whole GraphQL answers; sits above the result cache, so off with it
 
 
 def build_gateway(settings: Settings, *, store: MetadataStore | None = None) -> Gateway:
@@ -69,7 +71,10 @@ def build_gateway(settings: Settings, *, store: MetadataStore | None = None) -> 
         cache=cache,
         disclosure_key=load_or_create(settings.resolved_disclosure_key_file),
     )
-    return Gateway(settings=settings, catalog=catalog, registry=registry, store=store, audit=audit, sessions=sessions)
+    responses = ResponseCache(settings.response_cache_bytes if settings.result_cache_cells > 0 else 0)
+    return Gateway(
+        settings=settings, catalog=catalog, registry=registry, store=store, audit=audit, sessions=sessions, responses=responses
+    )
 
 
 def load_ca_certificates(settings: Settings) -> list[x509.Certificate]:
@@ -110,6 +115,7 @@ def create_app(
             max_query_string_bytes=settings.max_query_string_bytes,
             request_timeout_seconds=settings.query_timeout_seconds + 5,
         ),
+        response_cache=gateway.responses,
     )
 
     downloads = DeliveryDoor(

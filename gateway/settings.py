@@ -87,6 +87,7 @@ class Settings:
     max_open_engines: int = 16  # each open DuckDB engine is a DuckDB instance (~5 MiB)
     query_timeout_seconds: float = 30.0
     result_cache_cells: int = 2_000_000  # cells of finished cell sets kept per process; 0 = off
+    response_cache_bytes: int = 64 * 1024 * 1024  # whole GraphQL answers kept per process; 0 = off
     # identity
     trusted_proxies: tuple[str, ...] = ()
     identity_mode: str = "tls"  # "tls": uvicorn terminates mTLS; "proxy": nginx/Envoy forward the cert
@@ -171,6 +172,7 @@ class Settings:
             max_open_engines=_int(env, "DATAADGANG_MAX_OPEN_ENGINES", 16),
             query_timeout_seconds=_float(env, "DATAADGANG_QUERY_TIMEOUT_SECONDS", 30.0),
             result_cache_cells=_int(env, "DATAADGANG_RESULT_CACHE_CELLS", 2_000_000),
+            response_cache_bytes=_int(env, "DATAADGANG_RESPONSE_CACHE_BYTES", 64 * 1024 * 1024),
             trusted_proxies=_list(env, "DATAADGANG_TRUSTED_PROXIES"),
             ca_cert_file=_path(env, "DATAADGANG_CA_CERT", Path()) if env.get("DATAADGANG_CA_CERT") else None,
             disclosure_key_file=(

@@ -4,6 +4,10 @@ identity (done by the middleware: ``scope["principal"]``) → parse the HTTP req
 the GraphQL document (resolvers: access → plan → engine, through the DataSession) → audit →
 response. The audit event is written before the response is sent; if it cannot be written the
 client gets a 503 and no data (fail closed).
+
+A repeated request may be answered whole from :class:`gateway.api.response_cache.ResponseCache`,
+after identity and after the access decision for every database the answer read, and audited
+like any other (see that module for what is checked).
 """
 
 from __future__ import annotations
@@ -27,8 +31,9 @@ from gateway.api.context import RequestContext, RequestTrail
 from gateway.api.errors import INTERNAL_MESSAGE, format_errors
 from gateway.api.operation import select_operation, summarise
 from gateway.api.request import GraphQLRequest, RequestRejected, read_graphql_request
+from gateway.api.response_cache import ResponseCache
 from gateway.api.schema import GatewaySchema
-from gateway.api.session import SessionFactory
+from gateway.api.session import DataSession, SessionFactory
 from gateway.audit import AuditBroker, Outcome, request_event
 from gateway.errors import error_body
 from gateway.identity.middleware import REVISION_SCOPE_KEY, request_id_of
@@ -57,12 +62,14 @@ class GraphQLEndpoint:
         sessions: SessionFactory,
         audit: AuditBroker,
         config: EndpointConfig,
+        response_cache: ResponseCache | None = None,
         clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
     ) -> None:
         self._schema = schema
         self._sessions = sessions
         self._audit = audit
         self._config = config
+        self._cache = response_cache if response_cache is not None and response_cache.enabled else None
         self._clock = clock
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
@@ -88,8 +95,7 @@ class GraphQLEndpoint:
                 request, max_body_bytes=self._config.max_body_bytes, max_query_string_bytes=self._config.max_query_string_bytes
             )
             select_operation(graphql_request.query, graphql_request.operation_name)
-            revision = request.scope.get(REVISION_SCOPE_KEY)
-            answer = await self._execute(graphql_request, principal, trail, request_id, revision)
+            answer = await self._answer(graphql_request, principal, trail, request_id, request.scope.get(REVISION_SCOPE_KEY))
         except RequestRejected as refusal:
             answer = _Answer.error(refusal.status, refusal.code, refusal.message, reason=f"{refusal.code}: {refusal.message}")
         except ClientDisconnect:
@@ -117,9 +123,11 @@ class GraphQLEndpoint:
         except Exception:  # noqa: BLE001 - fail closed: no audit, no answer
             logger.exception("audit write failed; refusing request %s", request_id)
             return _json(503, error_body("The service is temporarily unavailable.", "SERVICE_UNAVAILABLE"), request_id)
-        return _json(answer.status, answer.body, request_id)
+        if answer.keep is not None:
+            answer.keep()  # on record: only now may the answer be served again
+        return _response(answer.status, answer.content or _encode(answer.body), request_id)
 
-    async def _execute(
+    async def _answer(
         self,
         graphql_request: GraphQLRequest,
         principal: Principal,
@@ -127,7 +135,32 @@ class GraphQLEndpoint:
         request_id: str,
         revision: int | None,
     ) -> _Answer:
+        """The answer from the response cache when it still holds (checked on a scratch trail, so a
+        miss leaves ``trail`` as it was), else executed, and marked for keeping when served."""
+        cache = self._cache
+        keyed = None if cache is None else cache.key(principal, graphql_request)
+        if cache is not None and keyed is not None:
+            checking = self._sessions(principal, RequestTrail(deadline=trail.deadline), revision=revision)
+            content = cache.answer(keyed[0], checking, trail)
+            if content is not None:
+                return _Answer(200, {}, "served", None, content=content)
         session = self._sessions(principal, trail, revision=revision)
+        answer = await self._execute(graphql_request, principal, session, trail, request_id)
+        if cache is None or keyed is None or answer.status != 200 or answer.outcome != "served" or "errors" in answer.body:
+            return answer
+        key, key_size = keyed
+        content = _encode(answer.body)
+        keep = lambda: cache.keep(key, key_size, content, session, trail)  # noqa: E731
+        return _Answer(answer.status, answer.body, answer.outcome, answer.reason, content=content, keep=keep)
+
+    async def _execute(
+        self,
+        graphql_request: GraphQLRequest,
+        principal: Principal,
+        session: DataSession,
+        trail: RequestTrail,
+        request_id: str,
+    ) -> _Answer:
         context = RequestContext(principal=principal, session=session, trail=trail, request_id=request_id)
         allowed = (OperationType.QUERY,)
         try:
@@ -172,6 +205,8 @@ class _Answer:
     body: dict[str, Any]
     outcome: Outcome
     reason: str | None
+    content: bytes | None = None  # the body already serialised (a cached answer, or one to keep)
+    keep: Callable[[], object] | None = None  # keeps the answer once its event is on record
 
     @classmethod
     def error(cls, status: int, code: str, message: str, *, reason: str) -> _Answer:
@@ -212,7 +247,14 @@ def _returned_any(data: object) -> bool:
 _ORJSON_OPTIONS = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
 
 
+def _encode(body: dict[str, Any]) -> bytes:
+    return orjson.dumps(body, default=str, option=_ORJSON_OPTIONS)
+
+
 def _json(status: int, body: dict[str, Any], request_id: str) -> Response:
-    content = orjson.dumps(body, default=str, option=_ORJSON_OPTIONS)
+    return _response(status, _encode(body), request_id)
+
+
+def _response(status: int, content: bytes, request_id: str) -> Response:
     headers = {**_NO_STORE, "x-request-id": request_id}
     return Response(content, status_code=status, media_type="application/json", headers=headers)

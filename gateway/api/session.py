@@ -197,6 +197,13 @@ class DataSession:
         self._now = now  # one instant per request: every decision in it sees the same time
         self._revision = revision
         self._noted: list[str] = []  # audit marks noted while computing (replayed with a cached answer)
+        self._opened: list[OpenCatalog] = []  # what open_catalog let through, in order
+
+    @property
+    def opened(self) -> tuple[OpenCatalog, ...]:
+        """Every database :meth:`open_catalog` let this request read, with the version and view it
+        got: what a cached whole answer must find unchanged (``gateway.api.response_cache``)."""
+        return tuple(self._opened)
 
     @cached_property
     def _grants(self) -> tuple[GrantView, ...]:
@@ -250,7 +257,9 @@ class DataSession:
         if ref is None or registered is None:
             self._trail.denied(audited_name, "database is in the model but not loaded")
             raise AccessDeniedError(self._principal.login, name)
-        return self._open(ref, registered, decision)
+        opened = self._open(ref, registered, decision)
+        self._opened.append(opened)
+        return opened
 
     def refresh_state(self, catalog: OpenCatalog) -> RefreshState:
         """The catalog's version and the daily refresh's last attempt at it (``dataadgang refresh``)."""

@@ -87,12 +87,25 @@ def append_many(session: Session, keys: AuditKeys, events: Sequence[Mapping[str,
     already ``BEGIN IMMEDIATE``), so the read-increment-write below cannot interleave. The
     chain is computed here and the rows go in as one multi-row insert.
     """
-    connection = session.connection()  # Core on the session's transaction: this is the hot path
+    connection = session.connection()  # Core on the session's transaction
     heads = AuditChainHeadRow.__table__
     head = connection.execute(
         sa.select(heads.c.seq, heads.c.hash).where(heads.c.id == 1).with_for_update()
     ).one()
-    seq, prev_hash = head.seq, head.hash
+    rows, written = link_rows(keys, ChainLink(head.seq, head.hash), events)
+    if rows:
+        connection.execute(sa.insert(AuditEventRow.__table__), rows)
+        new_head = written[-1]
+        connection.execute(sa.update(heads).where(heads.c.id == 1).values(seq=new_head.seq, hash=new_head.hash))
+    return written
+
+
+def link_rows(
+    keys: AuditKeys, head: ChainLink, events: Sequence[Mapping[str, Any]]
+) -> tuple[list[dict[str, Any]], list[ChainLink]]:
+    """The rows that append ``events`` after ``head`` (every column of ``audit_events``), and their
+    links; the caller holds the write lock and moves the head to the last link."""
+    seq, prev_hash = head
     key = keys.active
     rows: list[dict[str, Any]] = []
     written: list[ChainLink] = []
@@ -104,10 +117,7 @@ def append_many(session: Session, keys: AuditKeys, events: Sequence[Mapping[str,
         )
         written.append(ChainLink(seq, digest))
         prev_hash = digest
-    if rows:
-        connection.execute(sa.insert(AuditEventRow.__table__), rows)
-        connection.execute(sa.update(heads).where(heads.c.id == 1).values(seq=seq, hash=prev_hash))
-    return written
+    return rows, written
 
 
 def head(session: Session) -> ChainLink:

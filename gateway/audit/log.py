@@ -16,6 +16,7 @@ from gateway.audit import chain
 from gateway.audit.checkpoints import AuditSeal, Checkpoint
 from gateway.audit.events import OUTCOMES, AuditEvent, AuditRecord
 from gateway.audit.formatters import write_export
+from gateway.audit.sqlite_append import SqliteAppender
 from gateway.audit.verify import TrailCheck, combine, verify_checkpoints_of
 from gateway.errors import InternalError
 from gateway.store.db import Database
@@ -35,6 +36,8 @@ class AuditLog:
     def __init__(self, database: Database, seal: AuditSeal) -> None:
         self._database = database
         self.seal = seal
+        # a SQLite file's hot path: one kept connection (see gateway.audit.sqlite_append)
+        self._appender = SqliteAppender(database) if database.sqlite_path is not None else None
 
     def record(self, event: AuditEvent) -> int:
         """Write ``event`` now, in its own transaction; return its sequence number or raise."""
@@ -47,6 +50,8 @@ class AuditLog:
         and one commit for every request that arrived while the previous batch was written.
         """
         try:
+            if self._appender is not None:
+                return self._appender.append(self.seal.keys, [event_fields(e) for e in events])
             with self._database.write() as session:
                 return chain.append_many(session, self.seal.keys, [event_fields(e) for e in events])
         except Exception as error:  # noqa: BLE001 - every failure must reach the caller as one type

@@ -3,6 +3,13 @@
 Every write is one transaction that takes the write lock up front: SQLite gets ``BEGIN IMMEDIATE``
 (a deferred transaction that later wants to write fails with "database is locked" instead of
 waiting), PostgreSQL serialises on row locks taken first thing. Reads use ordinary transactions.
+
+A SQLite file's writers (every worker's audit group commit, the portal, the CLI) first queue on
+an ``flock`` of ``<file>-lock`` beside it. SQLite's own wait for its write lock is a busy handler
+that sleeps with backoff (1, 2, 5, 10 ... 100 ms) and retries, so two workers committing audit
+batches made requests wait up to 100 ms for a lock freed long before; a process blocked in
+``flock`` wakes the moment the lock is released. SQLite's busy timeout stays as the bound for
+writers that do not queue (another program on the file).
 """
 
 from __future__ import annotations
@@ -12,7 +19,8 @@ import time
 
 import datetime as dt
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
@@ -20,9 +28,12 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
+from gateway.files import exclusive_lock
+
 Clock = Callable[[], dt.datetime]
 
 _BEGIN_MODE = "dataadgang_begin"
+BUSY_TIMEOUT_MS = 30_000  # how long a SQLite connection waits for a lock held outside the queue
 
 
 def utc_now() -> dt.datetime:
@@ -33,15 +44,14 @@ def is_sqlite(engine: Engine) -> bool:
     return engine.dialect.name == "sqlite"
 
 
-def create_metadata_engine(url: str, *, busy_timeout_ms: int = 30_000) -> Engine:
+def create_metadata_engine(url: str, *, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> Engine:
     """An engine with the pragmas we rely on: WAL, foreign keys on, a busy timeout."""
     parsed = sa.make_url(url)
     if parsed.get_backend_name() != "sqlite":
         return sa.create_engine(url, pool_pre_ping=True)
-    if parsed.database and parsed.database != ":memory:":
-        from pathlib import Path
-
-        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    path = sqlite_file(url)
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
     engine = sa.create_engine(url, connect_args={"timeout": busy_timeout_ms / 1000})
 
     @event.listens_for(engine, "connect")
@@ -63,6 +73,14 @@ def create_metadata_engine(url: str, *, busy_timeout_ms: int = 30_000) -> Engine
         connection.exec_driver_sql(f"BEGIN {mode}")
 
     return engine
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The database file of a SQLite URL; None for another backend or an in-memory database."""
+    parsed = sa.make_url(url)
+    if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:":
+        return None
+    return Path(parsed.database)
 
 
 def _enable_wal(cursor: Any, *, deadline: float) -> None:
@@ -87,6 +105,9 @@ class Database:
         self.engine = create_metadata_engine(url)
         self.write_engine = self.engine.execution_options(**{_BEGIN_MODE: "IMMEDIATE"})
         self.clock = clock
+        self.sqlite_path = sqlite_file(url)  # None unless a SQLite file
+        file = self.sqlite_path
+        self.write_lock_path = None if file is None else file.with_name(file.name + "-lock")
 
     @property
     def dialect(self) -> str:
@@ -100,8 +121,12 @@ class Database:
 
     @contextmanager
     def write(self) -> Iterator[Session]:
-        """One write transaction holding the write lock from its first statement; all or nothing."""
-        with Session(self.write_engine, expire_on_commit=False) as session:
+        """One write transaction holding the write lock from its first statement; all or nothing.
+
+        On a SQLite file the writer queues on the ``flock`` first (see the module docstring).
+        """
+        queue = exclusive_lock(self.write_lock_path) if self.write_lock_path is not None else nullcontext()
+        with queue, Session(self.write_engine, expire_on_commit=False) as session:
             with session.begin():
                 yield session
 

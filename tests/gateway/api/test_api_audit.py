@@ -77,8 +77,9 @@ def _assert_refused_without_data(response: httpx.Response) -> None:
 def test_when_the_audit_write_fails_the_client_gets_503_and_no_data(world: World) -> None:
     gateway = dataclasses.replace(world.gateway, audit=BrokenAuditLog(world.store.database, world.store.seal))
     app = create_app(world.settings, gateway=gateway)
+    user = world.user("some101")  # made first: making a user is itself on the trail
     before = len(world.gateway.audit.query())
-    with world.serve(app) as server, world.client(world.user("some101"), url=server.url) as client:
+    with world.serve(app) as server, world.client(user, url=server.url) as client:
         for query in (EXECUTE, QUERIES[2], "{ me { login } }", "{ nope "):
             _assert_refused_without_data(post(client, query))
     assert len(world.gateway.audit.query()) == before

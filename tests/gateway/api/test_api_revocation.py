@@ -130,8 +130,8 @@ def test_a_cached_answer_is_never_served_after_the_grant_is_revoked(world: World
     assert cache is not None
     with world.client(user) as client:
         assert _code(post(client, EXECUTE)) is None
-        hits = cache.results.hits
+        hits = cache.results.hits + world.gateway.responses.hits
         assert _code(post(client, EXECUTE)) is None
-        assert cache.results.hits == hits + 1  # the second answer came from the cache
+        assert cache.results.hits + world.gateway.responses.hits == hits + 1  # the second answer came from a cache
         world.store.revoke_grant(OPERATOR, grant.id)
         assert _code(post(client, EXECUTE)) == "ACCESS_DENIED"
