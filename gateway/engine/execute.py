@@ -23,7 +23,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from gateway.engine.cache import VersionMemo
-from gateway.engine.cellset import CellSet, build_cellset
+from gateway.engine.cellset import CellSet, build_cellset, result_data
 from gateway.engine.compile import compile_plan
 from gateway.engine.disclosure import Protection
 from gateway.engine.plan import plan_query
@@ -75,11 +75,14 @@ def _run(
         plan = plan_query(connection, cubes, query, cell_limit=limits.cell_limit, memo=memo)
         protection = Protection.for_plan(plan)
         statement, labels = compile_plan(plan if protection is None else protection.widened)
-        rows: Sequence[Any] = connection.execute(statement).all()
+        result = connection.execute(statement)
+        columns = tuple(result.keys())
+        rows: Sequence[Any] = result.all()
+    data = result_data(labels, columns, rows)
     if protection is not None:
-        labels, rows = protection.apply(labels, rows)
+        data = protection.apply(data)
     members = [axis.members for axis in plan.axis_levels]
-    return build_cellset(plan, labels, rows, members, data_as_of=data_as_of)
+    return build_cellset(plan, data, members, data_as_of=data_as_of)
 
 
 @contextmanager
