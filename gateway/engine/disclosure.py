@@ -32,6 +32,7 @@ import functools
 import hashlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from gateway.engine.cellset import Data, Value
 from gateway.engine.plan import Plan
@@ -44,6 +45,8 @@ from gateway.model.types import Cube, DisclosureRule, Measure, MeasureKind
 # hidden measures never clash with a declared one.
 CELL_KEY = Measure(name="\x00cell key", kind=MeasureKind.CELL_KEY)
 CONTRIBUTORS = Measure(name="\x00contributors", kind=MeasureKind.CONTRIBUTORS)
+
+Keyed = Any  # a keyed blake2b hash object (hashlib exposes no type for it)
 
 _COUNT_KINDS = frozenset({MeasureKind.COUNT, MeasureKind.DISTINCT_COUNT, MeasureKind.SUM})
 _DERIVED_KINDS = frozenset({MeasureKind.CALCULATED, MeasureKind.RATIO})
@@ -80,16 +83,17 @@ class Protection:
         rule, cube, shown = self.rule, self.plan.cube, self.plan.measures
         simple = all(m.kind in _COUNT_KINDS for m in shown)  # the common case: each value alone
         at = [position[m.name] for m in shown]
+        keyed = _keyed(rule.secret)
         protected: Data = {}
         for keys, values in data.items():
             cell_key = int(values[key_at] or 0) % KEY_SPACE
             if simple:
                 protected[keys] = tuple(
-                    _count_cell(rule, cell_key, m, values[i]) for m, i in zip(shown, at)
+                    _count_cell(rule, keyed, cell_key, m, values[i]) for m, i in zip(shown, at)
                 )
                 continue
             contributors = int(values[counted_at] or 0) if counted_at is not None else 0
-            cell = _Cell(rule, cube, cell_key, contributors, values, position)
+            cell = _Cell(rule, keyed, cube, cell_key, contributors, values, position)
             protected[keys] = tuple(cell.value(m) for m in shown)
         return protected
 
@@ -97,13 +101,14 @@ class Protection:
 class _Cell:
     """One cell's protected values, each measure computed once (derived measures reuse them)."""
 
-    __slots__ = ("_contributors", "_cube", "_done", "_key", "_position", "_rule", "_values")
+    __slots__ = ("_contributors", "_cube", "_done", "_key", "_keyed", "_position", "_rule", "_values")
 
     def __init__(
-        self, rule: DisclosureRule, cube: Cube, key: int, contributors: int, values: Sequence[Value],
+        self, rule: DisclosureRule, keyed: Keyed, cube: Cube, key: int, contributors: int, values: Sequence[Value],
         position: Mapping[str, int],
     ) -> None:
         self._rule = rule
+        self._keyed = keyed
         self._cube = cube
         self._key = key
         self._contributors = contributors
@@ -131,10 +136,10 @@ class _Cell:
             return float(numerator) / float(denominator) * float(measure.scale)
         true = self._values[self._position[measure.name]]
         if kind in _COUNT_KINDS:
-            return _count_cell(self._rule, self._key, measure, true)
+            return _count_cell(self._rule, self._keyed, self._key, measure, true)
         if true is None:
             return None
-        draw = _Draw(self._rule.secret, self._key, measure.name, true)
+        draw = _Draw(self._keyed, self._key, measure.name, true)
         if kind is MeasureKind.DAYS_WEIGHTED:
             if self._contributors < self._rule.threshold:
                 return None
@@ -154,12 +159,12 @@ class _Cell:
         return self.value(measure)
 
 
-def _count_cell(rule: DisclosureRule, cell_key: int, measure: Measure, true: Value) -> Value:
+def _count_cell(rule: DisclosureRule, keyed: Keyed, cell_key: int, measure: Measure, true: Value) -> Value:
     """A count, sum or distinct count of one cell, protected (empty stays empty, zero stays zero)."""
     if true is None or true == 0:
         return true  # no draw needed: _count keeps a zero whatever the noise
     empty = None if measure.kind is not MeasureKind.SUM else 0
-    return _count(true, _Draw(rule.secret, cell_key, measure.name, true), rule, empty=empty)
+    return _count(true, _Draw(keyed, cell_key, measure.name, true), rule, empty=empty)
 
 
 def _count(true: int | float, draw: _Draw, rule: DisclosureRule, *, empty: Value) -> Value:
@@ -177,9 +182,11 @@ class _Draw:
 
     __slots__ = ("_u", "_v")
 
-    def __init__(self, secret: bytes, cell_key: int, measure: str, true: int | float) -> None:
+    def __init__(self, keyed: Keyed, cell_key: int, measure: str, true: int | float) -> None:
         # a copy of the keyed hash gives the digest of a freshly keyed blake2b, without re-keying
-        digest = _hashed(_keyed(secret).copy(), f"{cell_key}|{measure}|{true!r}".encode())
+        hasher = keyed.copy()
+        hasher.update(f"{cell_key}|{measure}|{true!r}".encode())
+        digest = hasher.digest()
         self._u = int.from_bytes(digest[:8], "big") / 2**64
         self._v = int.from_bytes(digest[8:], "big") / 2**64
 
@@ -202,14 +209,9 @@ class _Draw:
 
 
 @functools.lru_cache(maxsize=64)
-def _keyed(secret: bytes) -> hashlib.blake2b:
+def _keyed(secret: bytes) -> Keyed:
     """The keyed hash every draw of a view starts from (copied, never updated itself)."""
     return hashlib.blake2b(key=secret[:64], digest_size=16)
-
-
-def _hashed(hasher: hashlib.blake2b, message: bytes) -> bytes:
-    hasher.update(message)
-    return hasher.digest()
 
 
 @functools.lru_cache(maxsize=64)
