@@ -35,6 +35,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from gateway.engine.cellset import Data, Value
+from gateway.engine.measures import dependencies, parsed
 from gateway.engine.plan import Plan
 from gateway.engine.record_key import KEY_SPACE
 from gateway.errors import QueryError
@@ -124,7 +125,7 @@ class _Cell:
     def _protect(self, measure: Measure) -> Value:
         kind = measure.kind
         if kind is MeasureKind.CALCULATED:
-            tree = measure.expression_tree
+            tree = parsed(measure.expression) if measure.expression is not None else None
             if tree is None:
                 raise QueryError(f"The measure '{measure.name}' has no expression.")
             return _evaluate(tree, self._named)
@@ -231,7 +232,7 @@ def _components(cube: Cube, measures: Iterable[Measure]) -> list[Measure]:
         if measure.name in seen:
             continue
         seen.add(measure.name)
-        for name in measure.dependencies:
+        for name in dependencies(measure):
             dependency = cube.measure(name)
             if dependency is None:
                 raise QueryError(f"The measure '{name}' (used by '{measure.name}') is not defined.")
