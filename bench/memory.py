@@ -119,16 +119,19 @@ def _demo_build(home: Path, schema: Path, kommuner: list[str]) -> None:
 
 
 def _demo_queries(cube):  # type: ignore[no-untyped-def]
-    """Each cube's shown measures by every level of its time dimension, alone and against the
-    first level of each other dimension a protected caller also sees: what a pivot asks first."""
+    """Each cube's shown measures by its time dimension's top level and by month, alone and
+    against the first level of each other dimension a protected caller also sees: what a pivot
+    asks first."""
     from gateway.engine.query import CubeQuery, LevelItem
 
     measures = tuple(m.unique_name for m in cube.measures if not m.name.startswith("\x00"))
     time = next((d for d in cube.dimensions if d.is_time), None)
     if time is None:
         return []
+    levels = time.hierarchies[0].levels
+    monthly = [lv for lv in levels if lv.name.casefold() in ("måned", "maaned")]
     queries = []
-    for level in time.hierarchies[0].levels:
+    for level in dict.fromkeys([levels[0], *(monthly or levels[-1:])]):  # the top level and the month
         on_time = LevelItem(f"[{time.name}].[{time.hierarchies[0].name}].[{level.name}]")
         queries.append(CubeQuery(cube.name, measures, rows=(on_time,)))
         for other in cube.dimensions:
