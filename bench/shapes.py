@@ -9,7 +9,11 @@ benchmark-database query) and in every round, in turn:
 - **engine SQL**: the statement the engine compiles for it, straight on the same file;
 - **gateway uncached**: ``dataadgang serve`` with the result cache off, 8 kept-alive mTLS
   clients (curl's parallel mode), so every request plans, runs and protects;
-- **gateway cached**: a second server with the result cache on (``--workers`` processes).
+- **gateway cached**: a second server with the result cache on (``--workers`` processes);
+- **CPU per query**: the best SQL's and, in a child process, ``DataSession.query`` uncached (the
+  service layer and the engine below the door, as a server runs them: the result cache off, the
+  member memo on) in process CPU time, which other load on the machine hardly moves; their
+  ratio is the part of issue 10's uncached target below the door.
 
 A throwaway home holds a Ukraine database for kommune 101 at ``--scale`` (720 ≈ 5.8 million
 events), Borger and Voksne Handicappede for 101 and the Borger benchmark at demo size, and a
@@ -51,6 +55,14 @@ class Shape:
     rows: tuple[str, ...]
     columns: tuple[str, ...]
     best_sql: str  # hand-written: the fact table's own keys, joins only for attributes it lacks
+
+    def cube_query(self) -> object:
+        """The engine's query for the shape, as the GraphQL door builds it (non-empty)."""
+        from gateway.engine.query import CubeQuery, LevelItem
+
+        return CubeQuery(self.cube, tuple(f"[Measures].[{m}]" for m in self.measures),
+                         columns=tuple(LevelItem(lv) for lv in self.columns),
+                         rows=tuple(LevelItem(lv) for lv in self.rows), non_empty=True)
 
     def graphql(self) -> str:
         measures = ", ".join(json.dumps(f"[Measures].[{m}]", ensure_ascii=False) for m in self.measures)
@@ -105,6 +117,8 @@ class Measured:
     uncached: list[tuple[float, float, float]] = field(default_factory=list)  # (requests/s, p50 s, p99 s)
     cached: list[tuple[float, float, float]] = field(default_factory=list)
     cached_cpu: list[float] = field(default_factory=list)  # server CPU seconds per cached request
+    best_cpu: list[float] = field(default_factory=list)  # CPU seconds per best SQL statement
+    session_cpu: list[float] = field(default_factory=list)  # CPU seconds per DataSession.query, uncached
     cells: int = 0
     aggregation: str | None = None
 
@@ -232,6 +246,57 @@ def direct(setup: Setup) -> dict[str, tuple[Callable[[], None], Callable[[], Non
     return runs
 
 
+def _cpu(run: Callable[[], object], repeat: int) -> list[float]:
+    """CPU seconds of the whole process per run (DuckDB's threads included)."""
+    run()  # warm
+    out = []
+    for _ in range(repeat):
+        started = time.process_time()
+        run()
+        out.append(time.process_time() - started)
+    return out
+
+
+def in_process(home: Path, repeat: int) -> dict[str, list[float]]:
+    """CPU seconds per ``DataSession.query`` for every shape, as the uncached server runs it.
+
+    Run in a child process (``--in-process``): DuckDB opens a file once per process, and the
+    parent holds the files open for the direct SQL.
+    """
+    import hashlib
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    from gateway.api.context import RequestTrail
+    from gateway.app import build_gateway
+    from gateway.settings import Settings
+
+    settings = Settings.from_env({"DATAADGANG_HOME": str(home), "DATAADGANG_RESULT_CACHE_CELLS": "0"})
+    gateway = build_gateway(settings)
+    saved = json.loads((home / "bench-setup.json").read_text())
+    certificate = x509.load_pem_x509_certificate(Path(saved["cert"]).read_bytes())
+    principal = gateway.store.principal_for(hashlib.sha256(certificate.public_bytes(Encoding.DER)).hexdigest())
+    if principal is None:
+        raise SystemExit("the bench user's certificate is not known to the store")
+    revision = gateway.store.revision()
+    out = {}
+    for shape in SHAPES:
+        query = shape.cube_query()
+        out[shape.name] = _cpu(lambda q=query, s=shape: gateway.sessions(principal, RequestTrail(), revision=revision)
+                               .query(s.catalog, q), repeat)
+    gateway.registry.close()
+    return out
+
+
+def _in_process_child(setup: Setup, repeat: int) -> dict[str, list[float]]:
+    done = subprocess.run([sys.executable, "-m", "bench.shapes", "--in-process", "--home", str(setup.home),
+                           "--repeat", str(repeat)], capture_output=True, text=True, timeout=1800)
+    if done.returncode != 0:
+        raise SystemExit(f"the in-process measurement failed: {done.stderr[-2000:]}")
+    return json.loads(done.stdout)  # type: ignore[no-any-return]
+
+
 def _time(run: Callable[[], None], repeat: int) -> list[float]:
     run()  # warm
     out = []
@@ -252,7 +317,11 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=8, help="kept-alive mTLS clients")
     parser.add_argument("--workers", type=int, default=2, help="worker processes of the cached server")
     parser.add_argument("--home", type=Path, default=None, help="reuse a home built by an earlier run")
+    parser.add_argument("--in-process", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.in_process:
+        print(json.dumps(in_process(args.home, args.repeat)))
+        return
     if shutil.which("curl") is None:
         raise SystemExit("curl is needed for the load (scripts/setup installs it)")
     temporary = None
@@ -290,15 +359,18 @@ def run(setup: Setup, args: argparse.Namespace) -> None:
                 measured = results[shape.name]
                 best, engine, measured.aggregation = directs[shape.name]
                 measured.best += _time(best, args.repeat)
+                measured.best_cpu += _cpu(best, args.repeat)
                 measured.engine += _time(engine, args.repeat)
                 query = shape.graphql()
-                _rps, p50, _p99, measured.cells, _cpu = load(setup, uncached_port, query, 1, args.uncached_requests // 2)
+                _rps, p50, _p99, measured.cells, _server_cpu = load(setup, uncached_port, query, 1, args.uncached_requests // 2)
                 measured.alone.append(p50)
-                rps, p50, p99, _cells, _cpu = load(setup, uncached_port, query, args.clients, args.uncached_requests)
+                rps, p50, p99, _cells, _server_cpu = load(setup, uncached_port, query, args.clients, args.uncached_requests)
                 measured.uncached.append((rps, p50, p99))
                 rps, p50, p99, _cells, cpu = load(setup, cached_port, query, args.clients, args.requests, server=cached.pid)
                 measured.cached.append((rps, p50, p99))
                 measured.cached_cpu.append(cpu)
+            for name, samples in _in_process_child(setup, args.repeat).items():
+                results[name].session_cpu += samples
     finally:
         for server in (uncached, cached):
             server.terminate()
@@ -312,6 +384,7 @@ def report(results: dict[str, Measured], args: argparse.Namespace) -> None:
           f"by servers and load (load average now {os.getloadavg()[0]:.1f}); cached server: {args.workers} worker(s); "
           "uncached: 1 worker, result cache off\n")
     header = ("shape", "cells", "best SQL", "engine SQL", "gateway uncached", "uncached/best", "target",
+              "CPU: best SQL", "CPU: DataSession.query", "CPU ratio",
               "uncached req/s (p99)", "cached req/s", "cached p50", "cached p99", "cached CPU/req", "target")
     rows = []
     for shape in SHAPES:
@@ -325,6 +398,8 @@ def report(results: dict[str, Measured], args: argparse.Namespace) -> None:
         c_p50 = statistics.median(r[1] for r in m.cached)
         c_p99 = statistics.median(r[2] for r in m.cached)
         c_cpu = statistics.median(m.cached_cpu)
+        best_cpu = statistics.median(m.best_cpu)
+        session_cpu = statistics.median(m.session_cpu)
         target = TARGET_AGGREGATED if m.aggregation else TARGET_UNCACHED
         ratio = u_p50 / best
         cached_target = TARGET_CACHED_RPS.get(shape.name)
@@ -333,7 +408,9 @@ def report(results: dict[str, Measured], args: argparse.Namespace) -> None:
         rows.append((
             shape.name + (" [aggregation]" if m.aggregation else ""), str(m.cells), f"{best * 1000:.2f} ms",
             f"{engine * 1000:.2f} ms ({engine / best:.2f}x)", f"{u_p50 * 1000:.1f} ms", f"{ratio:.2f}x",
-            f"<= {target:g}x {'met' if ratio <= target else 'NOT met'}", f"{u_rps:,.0f} ({u_p99 * 1000:.0f} ms)", f"{c_rps:,.0f}",
+            f"<= {target:g}x {'met' if ratio <= target else 'NOT met'}",
+            f"{best_cpu * 1000:.2f} ms", f"{session_cpu * 1000:.2f} ms", f"{session_cpu / best_cpu:.2f}x",
+            f"{u_rps:,.0f} ({u_p99 * 1000:.0f} ms)", f"{c_rps:,.0f}",
             f"{c_p50 * 1000:.1f} ms", f"{c_p99 * 1000:.1f} ms", f"{c_cpu * 1000:.2f} ms", cached_goal + met,
         ))
     widths = [max(len(r[i]) for r in (header, *rows)) for i in range(len(header))]
@@ -342,7 +419,9 @@ def report(results: dict[str, Measured], args: argparse.Namespace) -> None:
     print("\nbest SQL, engine SQL: medians of the statement alone on the DuckDB file; gateway uncached: p50 of "
           "one client's requests one after another (TLS kept alive), so uncached/best is the whole request's price "
           "over the floor; req/s and p99 with all clients at once; cached CPU/req: the cached server's CPU seconds (all "
-          "workers, user + system) per request, which other load on the machine barely moves.")
+          "workers, user + system) per request, which other load on the machine barely moves. CPU: medians of process "
+          "CPU time per best SQL statement and per DataSession.query (uncached, in process: below the door), DuckDB's "
+          "threads included.")
 
 
 if __name__ == "__main__":

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-from gateway.engine.format import format_value
+from gateway.engine.format import formatter
 from gateway.engine.names import key_text
 
 if TYPE_CHECKING:
@@ -45,8 +45,10 @@ class Axis:
     tuples: tuple[Tuple, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class Cell:
+class Cell(NamedTuple):
+    """One cell (a named tuple: an answer holds hundreds of thousands, made ~5× faster than a
+    frozen dataclass)."""
+
     ordinal: int
     value: Value
     formatted_value: str
@@ -110,25 +112,52 @@ def normalize(value: object) -> Value:
     return float(value)  # type: ignore[arg-type]
 
 
+_PLAIN_VALUES = frozenset({int, float, type(None)})
+
+Data = dict[tuple[str, ...], tuple[Value, ...]]  # member key texts of a cell -> its measure values
+
+
+def result_data(labels: Labels, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> Data:
+    """The statement's rows by their member keys (as text), values normalized.
+
+    Column-wise (``zip``) rather than per row and per value: a 784-cell answer is a handful of
+    C-level passes, and a column of plain ints or floats (DuckDB) is not touched at all.
+    """
+    if not rows:
+        return {}
+    position = {name: i for i, name in enumerate(columns)}
+    by_column = list(zip(*rows))
+    keys = [_key_texts(by_column[position[k]]) for k in labels.keys]
+    values = [_normalized(by_column[position[m]]) for m in labels.measures]
+    key_tuples = zip(*keys) if keys else [() for _ in rows]
+    return dict(zip(key_tuples, zip(*values) if values else [() for _ in rows]))
+
+
+def _key_texts(column: Sequence[object]) -> Sequence[str]:
+    if set(map(type, column)) == {str}:
+        return column  # type: ignore[return-value]  # compiled statements cast keys to text
+    return [key_text(v) for v in column]
+
+
+def _normalized(column: Sequence[object]) -> Sequence[Value]:
+    if set(map(type, column)) <= _PLAIN_VALUES:
+        return column  # type: ignore[return-value]
+    return [normalize(v) for v in column]
+
+
 def measure_member(name: str, unique_name: str) -> Member:
     return Member(unique_name, name, MEASURES_LEVEL, 0, name)
 
 
 def build_cellset(
     plan: Plan,
-    labels: Labels,
-    rows: Iterable[Any],
+    data: Data,
     axis_members: Sequence[Sequence[Member]],
     *,
     data_as_of: dt.date | dt.datetime | None = None,
 ) -> CellSet:
-    """Pivot the statement's rows onto the axes; apply non-empty, order and row paging."""
-    data: dict[tuple[str, ...], tuple[Value, ...]] = {}
-    for row in rows:
-        mapping = row._mapping
-        keys = tuple(key_text(mapping[k]) for k in labels.keys)
-        data[keys] = tuple(normalize(mapping[m]) for m in labels.measures)
-
+    """Pivot the statement's values (:func:`result_data`) onto the axes; apply non-empty, order
+    and row paging."""
     column_count = len(plan.columns)
     column_lists = [list(ms) for ms in axis_members[:column_count]]
     row_lists = [list(ms) for ms in axis_members[column_count:]]
@@ -152,25 +181,26 @@ def build_cellset(
         return None if found is None else found[column[2]]
 
     if plan.non_empty:
-        row_lines = [r for r in row_lines if any(value(r, c) is not None for c in columns)]
-        columns = [c for c in columns if any(value(r, c) is not None for r in row_lines)]
+        row_lines, columns = _non_empty(data, column_count, row_lines, columns)
     row_lines = _ordered(plan, row_lines, row_lists, columns, value)
     end = None if plan.limit is None else plan.offset + plan.limit
     row_lines = row_lines[plan.offset : end]
 
     cells = []
-    formats = [m.format for m in plan.measures]
-    formatted: dict[tuple[Value, str, type], str] = {}  # counts repeat a lot: format each once
-    width = len(columns)
-    for row_index, row in enumerate(row_lines):
-        for column_index, column in enumerate(columns):
-            cell_value = value(row, column)
-            fmt = formats[column[2]]
-            memo = (cell_value, fmt, type(cell_value))
+    formatters = [formatter(m.format) for m in plan.measures]
+    formatted: dict[tuple[Value, int, type], str] = {}  # counts repeat a lot: format each once
+    ordinal = 0
+    for row in row_lines:
+        row_keys = row[1]
+        for _members, column_keys, index in columns:
+            found = data.get(column_keys + row_keys)
+            cell_value = None if found is None else found[index]
+            memo = (cell_value, index, type(cell_value))
             text = formatted.get(memo)
             if text is None:
-                text = formatted[memo] = format_value(cell_value, fmt)
-            cells.append(Cell(row_index * width + column_index, cell_value, text))
+                text = formatted[memo] = formatters[index](cell_value)
+            cells.append(Cell(ordinal, cell_value, text))
+            ordinal += 1
     measure_members = [measure_member(m.name, m.unique_name) for m in plan.measures]
     column_tuples = tuple(Tuple(combo + (measure_members[i],)) for combo, _, i in columns)
     return CellSet(
@@ -181,6 +211,24 @@ def build_cellset(
         row_level_unique_names=tuple(a.ref.unique_name for a in plan.rows),
         data_as_of=data_as_of,
     )
+
+
+def _non_empty(data: Data, column_count: int, rows: list, columns: list) -> tuple[list, list]:
+    """The rows and the columns that hold at least one value, found from the values there are
+    (not by asking every row × column): a value's keys are its column keys, then its row keys."""
+    row_keys = {r[1] for r in rows}
+    column_keys = {c[1] for c in columns}
+    filled_rows: set[tuple[str, ...]] = set()
+    filled_columns: set[tuple[tuple[str, ...], int]] = set()
+    for keys, values in data.items():
+        on_row, on_column = keys[column_count:], keys[:column_count]
+        if on_row not in row_keys or on_column not in column_keys:
+            continue
+        for index, found in enumerate(values):
+            if found is not None:
+                filled_rows.add(on_row)
+                filled_columns.add((on_column, index))
+    return [r for r in rows if r[1] in filled_rows], [c for c in columns if (c[1], c[2]) in filled_columns]
 
 
 def _ordered(plan: Plan, rows: list, row_lists: list, columns: list, value: Any) -> list:

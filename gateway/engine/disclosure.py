@@ -30,13 +30,14 @@ sources and what it does not prevent.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from gateway.engine.cellset import Value, normalize
-from gateway.engine.compile import Labels
+from gateway.engine.cellset import Data, Value
+from gateway.engine.measures import dependencies, parsed
 from gateway.engine.plan import Plan
 from gateway.engine.record_key import KEY_SPACE
 from gateway.errors import QueryError
@@ -47,6 +48,8 @@ from gateway.model.types import Cube, DisclosureRule, Measure, MeasureKind
 # hidden measures never clash with a declared one.
 CELL_KEY = Measure(name="\x00cell key", kind=MeasureKind.CELL_KEY)
 CONTRIBUTORS = Measure(name="\x00contributors", kind=MeasureKind.CONTRIBUTORS)
+
+Keyed = Any  # a keyed blake2b hash object (hashlib exposes no type for it)
 
 _COUNT_KINDS = frozenset({MeasureKind.COUNT, MeasureKind.DISTINCT_COUNT, MeasureKind.SUM})
 _DERIVED_KINDS = frozenset({MeasureKind.CALCULATED, MeasureKind.RATIO})
@@ -73,46 +76,47 @@ class Protection:
         widened = dataclasses.replace(plan, measures=plan.measures + tuple(hidden) + extra)
         return cls(plan, widened, rule)
 
-    def apply(self, labels: Labels, rows: Iterable[Any]) -> tuple[Labels, list[_Row]]:
-        """The statement's rows (compiled from ``widened``) → rows of the plan's measures, protected.
-
-        Every other column of a row (member keys, anything a statement adds beside them) passes
-        unchanged; the hidden columns are dropped.
-        """
-        by_name = dict(zip((m.name for m in self.widened.measures), labels.measures))
-        shown = dataclasses.replace(labels, measures=labels.measures[: len(self.plan.measures)])
-        hidden = set(labels.measures[len(self.plan.measures) :])
-        protected = []
-        for row in rows:
-            mapping = row._mapping
-            cell = _Cell(self.rule, self.plan.cube, mapping, by_name)
-            values: dict[str, Value] = {key: value for key, value in mapping.items() if key not in hidden}
-            for measure, label in zip(self.plan.measures, shown.measures):
-                values[label] = cell.value(measure)
-            protected.append(_Row(values))
-        return shown, protected
-
-
-class _Row:
-    """A result row as ``build_cellset`` reads it (``row._mapping``)."""
-
-    __slots__ = ("_mapping",)
-
-    def __init__(self, mapping: Mapping[str, Any]) -> None:
-        self._mapping = mapping
+    def apply(self, data: Data) -> Data:
+        """The statement's values (compiled from ``widened``, in its measure order) → the plan's
+        measures, protected; the hidden columns are dropped. Keys pass unchanged."""
+        widened = self.widened.measures
+        position = {m.name: i for i, m in enumerate(widened)}
+        key_at = position[CELL_KEY.name]
+        counted_at = position.get(CONTRIBUTORS.name)
+        rule, cube, shown = self.rule, self.plan.cube, self.plan.measures
+        simple = all(m.kind in _COUNT_KINDS for m in shown)  # the common case: each value alone
+        at = [position[m.name] for m in shown]
+        keyed = _keyed(rule.secret)
+        protected: Data = {}
+        for keys, values in data.items():
+            cell_key = int(values[key_at] or 0) % KEY_SPACE
+            if simple:
+                protected[keys] = tuple(
+                    _count_cell(rule, keyed, cell_key, m, values[i]) for m, i in zip(shown, at)
+                )
+                continue
+            contributors = int(values[counted_at] or 0) if counted_at is not None else 0
+            cell = _Cell(rule, keyed, cube, cell_key, contributors, values, position)
+            protected[keys] = tuple(cell.value(m) for m in shown)
+        return protected
 
 
 class _Cell:
-    """One cell's protected values, each measure computed once."""
+    """One cell's protected values, each measure computed once (derived measures reuse them)."""
 
-    def __init__(self, rule: DisclosureRule, cube: Cube, mapping: Mapping[str, Any], labels: Mapping[str, str]) -> None:
+    __slots__ = ("_contributors", "_cube", "_done", "_key", "_keyed", "_position", "_rule", "_values")
+
+    def __init__(
+        self, rule: DisclosureRule, keyed: Keyed, cube: Cube, key: int, contributors: int, values: Sequence[Value],
+        position: Mapping[str, int],
+    ) -> None:
         self._rule = rule
+        self._keyed = keyed
         self._cube = cube
-        self._mapping = mapping
-        self._labels = labels
-        self._key = int(normalize(mapping[labels[CELL_KEY.name]]) or 0) % KEY_SPACE
-        counted = labels.get(CONTRIBUTORS.name)
-        self._contributors = int(normalize(mapping[counted]) or 0) if counted is not None else 0
+        self._key = key
+        self._contributors = contributors
+        self._values = values
+        self._position = position
         self._done: dict[str, Value] = {}
 
     def value(self, measure: Measure) -> Value:
@@ -123,7 +127,7 @@ class _Cell:
     def _protect(self, measure: Measure) -> Value:
         kind = measure.kind
         if kind is MeasureKind.CALCULATED:
-            tree = measure.expression_tree
+            tree = parsed(measure.expression) if measure.expression is not None else None
             if tree is None:
                 raise QueryError(f"The measure '{measure.name}' has no expression.")
             return _evaluate(tree, self._named)
@@ -133,12 +137,12 @@ class _Cell:
             if numerator is None or not denominator:
                 return None
             return float(numerator) / float(denominator) * float(measure.scale)
-        true = normalize(self._mapping[self._labels[measure.name]])
+        true = self._values[self._position[measure.name]]
+        if kind in _COUNT_KINDS:
+            return _count_cell(self._rule, self._keyed, self._key, measure, true)
         if true is None:
             return None
-        draw = _Draw(self._rule.secret, self._key, measure.name, true)
-        if kind in _COUNT_KINDS:
-            return _count(true, draw, self._rule, empty=None if kind is not MeasureKind.SUM else 0)
+        draw = _Draw(self._keyed, self._key, measure.name, true)
         if kind is MeasureKind.DAYS_WEIGHTED:
             if not self._rule.distinct:
                 # one contributor per fact row, and the rows are already counts (Borger's
@@ -162,6 +166,14 @@ class _Cell:
         return self.value(measure)
 
 
+def _count_cell(rule: DisclosureRule, keyed: Keyed, cell_key: int, measure: Measure, true: Value) -> Value:
+    """A count, sum or distinct count of one cell, protected (empty stays empty, zero stays zero)."""
+    if true is None or true == 0:
+        return true  # no draw needed: _count keeps a zero whatever the noise
+    empty = None if measure.kind is not MeasureKind.SUM else 0
+    return _count(true, _Draw(keyed, cell_key, measure.name, true), rule, empty=empty)
+
+
 def _count(true: int | float, draw: _Draw, rule: DisclosureRule, *, empty: Value) -> Value:
     """A count: zero stays, a small count is rounded to 0 or the threshold, others get noise."""
     if true == 0:
@@ -175,9 +187,13 @@ def _count(true: int | float, draw: _Draw, rule: DisclosureRule, *, empty: Value
 class _Draw:
     """Deterministic noise for one (cell key, measure, true value), keyed by the view's secret."""
 
-    def __init__(self, secret: bytes, cell_key: int, measure: str, true: int | float) -> None:
-        message = f"{cell_key}|{measure}|{true!r}".encode()
-        digest = hashlib.blake2b(message, key=secret[:64], digest_size=16).digest()
+    __slots__ = ("_u", "_v")
+
+    def __init__(self, keyed: Keyed, cell_key: int, measure: str, true: int | float) -> None:
+        # a copy of the keyed hash gives the digest of a freshly keyed blake2b, without re-keying
+        hasher = keyed.copy()
+        hasher.update(f"{cell_key}|{measure}|{true!r}".encode())
+        digest = hasher.digest()
         self._u = int.from_bytes(digest[:8], "big") / 2**64
         self._v = int.from_bytes(digest[8:], "big") / 2**64
 
@@ -186,9 +202,9 @@ class _Draw:
 
     def integer(self, spread: int) -> int:
         """-spread … spread, triangular (mean 0): weight spread + 1 - |d| for each d."""
-        weights = [spread + 1 - abs(d) for d in range(-spread, spread + 1)]
-        target = self._u * sum(weights)
-        for offset, weight in zip(range(-spread, spread + 1), weights):
+        weights, total = _triangular(spread)
+        target = self._u * total
+        for offset, weight in weights:
             if target < weight:
                 return offset
             target -= weight
@@ -197,6 +213,19 @@ class _Draw:
     def continuous(self, spread: int) -> float:
         """Triangular on [-spread, spread] (mean 0): the sum of two uniform draws, centred."""
         return spread * (self._u + self._v - 1.0)
+
+
+@functools.lru_cache(maxsize=64)
+def _keyed(secret: bytes) -> Keyed:
+    """The keyed hash every draw of a view starts from (copied, never updated itself)."""
+    return hashlib.blake2b(key=secret[:64], digest_size=16)
+
+
+@functools.lru_cache(maxsize=64)
+def _triangular(spread: int) -> tuple[tuple[tuple[int, int], ...], int]:
+    """(offset, weight) for -spread … spread, and the weights' sum: made once per spread."""
+    weights = tuple((d, spread + 1 - abs(d)) for d in range(-spread, spread + 1))
+    return weights, sum(w for _, w in weights)
 
 
 def _components(cube: Cube, measures: Iterable[Measure]) -> list[Measure]:
@@ -209,7 +238,7 @@ def _components(cube: Cube, measures: Iterable[Measure]) -> list[Measure]:
         if measure.name in seen:
             continue
         seen.add(measure.name)
-        for name in measure.dependencies:
+        for name in dependencies(measure):
             dependency = cube.measure(name)
             if dependency is None:
                 raise QueryError(f"The measure '{name}' (used by '{measure.name}') is not defined.")

@@ -23,11 +23,11 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from gateway.engine.cache import VersionMemo
-from gateway.engine.cellset import CellSet, build_cellset
-from gateway.engine.compile import compile_plan
+from gateway.engine.cellset import CellSet, build_cellset, result_data
 from gateway.engine.disclosure import Protection
 from gateway.engine.plan import plan_query
 from gateway.engine.query import CubeQuery
+from gateway.engine.statements import STATEMENTS
 from gateway.engine.watchdog import WATCHDOG
 from gateway.errors import QueryTimeoutError
 from gateway.model.types import Cube
@@ -74,12 +74,16 @@ def _run(
     with query_timeout(connection, limits.timeout_seconds):
         plan = plan_query(connection, cubes, query, cell_limit=limits.cell_limit, memo=memo)
         protection = Protection.for_plan(plan)
-        statement, labels = compile_plan(plan if protection is None else protection.widened)
-        rows: Sequence[Any] = connection.execute(statement).all()
+        compiled = STATEMENTS.compiled(connection, plan if protection is None else protection.widened)
+        labels = compiled.labels
+        result = compiled.execute(connection)
+        columns = tuple(result.keys())
+        rows: Sequence[Any] = result.all()
+    data = result_data(labels, columns, rows)
     if protection is not None:
-        labels, rows = protection.apply(labels, rows)
+        data = protection.apply(data)
     members = [axis.members for axis in plan.axis_levels]
-    return build_cellset(plan, labels, rows, members, data_as_of=data_as_of)
+    return build_cellset(plan, data, members, data_as_of=data_as_of)
 
 
 @contextmanager

@@ -11,6 +11,7 @@ that lets one grouped pass compute a period's values and a running total to the 
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -23,6 +24,20 @@ from gateway.model.expression import BinOp, Expr, Neg, Num, Ref, parse_expressio
 from gateway.model.types import Cube, Measure, MeasureKind
 
 DOUBLE = sa.Double()
+
+
+@functools.lru_cache(maxsize=4096)
+def parsed(expression: str) -> Expr:
+    """A calculated measure's expression tree, parsed once per text: plans, compiles and the
+    protection of every cell ask for it, and the trees are immutable."""
+    return parse_expression(expression)
+
+
+def dependencies(measure: Measure) -> tuple[str, ...]:
+    """:attr:`Measure.dependencies` from the parsed-once tree."""
+    if measure.expression is not None:
+        return references(parsed(measure.expression))
+    return tuple(n for n in (measure.numerator, measure.denominator, measure.of) if n is not None)
 
 
 def divide(numerator: ColumnElement, denominator: ColumnElement) -> ColumnElement:
@@ -54,7 +69,7 @@ class MeasureSql:
         seen = seen + (measure.name,)
         kind = measure.kind
         if kind is MeasureKind.CALCULATED:
-            return self._calculated(parse_expression(measure.expression or ""), seen)
+            return self._calculated(parsed(measure.expression or ""), seen)
         if kind is MeasureKind.RATIO:
             numerator = self._named(measure.numerator, seen)
             denominator = self._named(measure.denominator, seen)
@@ -155,7 +170,7 @@ def measure_closure(cube: Cube, measures: Iterable[Measure]) -> list[Measure]:
         found[measure.name] = measure
         names: tuple[str | None, ...] = ()
         if measure.kind is MeasureKind.CALCULATED and measure.expression:
-            names = references(parse_expression(measure.expression))
+            names = references(parsed(measure.expression))
         elif measure.kind is MeasureKind.RATIO:
             names = (measure.numerator, measure.denominator)
         elif measure.kind is MeasureKind.RUNNING_TOTAL:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import lru_cache
 
 from gateway.errors import QueryError
 from gateway.model.types import Dimension, Hierarchy, Level, bracket
@@ -28,10 +29,17 @@ def parse_unique_name(text: str) -> ParsedName:
     """Split ``[A].[B].&[k]`` into parts; ``]]`` inside brackets stands for one ``]``.
 
     A bare word without brackets (``Indrejste``) is accepted as a single part, so measures may
-    be named plainly. Malformed text raises QueryError naming the text.
+    be named plainly. Malformed text raises QueryError naming the text. Every query names the
+    same few levels and measures again, so parsed names are kept (bounded: at most
+    ``MAX_NAME_LENGTH`` characters each; errors are not kept).
     """
     if not isinstance(text, str) or not text.strip():
         raise QueryError("An empty name was given.")
+    return _parse(text)
+
+
+@lru_cache(maxsize=4096)
+def _parse(text: str) -> ParsedName:
     if len(text) > MAX_NAME_LENGTH:
         raise QueryError(f"A name is longer than {MAX_NAME_LENGTH} characters.")
     source = text.strip()

@@ -19,11 +19,12 @@ from sqlalchemy.sql.expression import ColumnElement
 from gateway.engine.aggregations import StoredAggregation, choose
 from gateway.engine.cache import VersionMemo, version_key
 from gateway.engine.cellset import Member
+from gateway.engine.measures import parsed
 from gateway.engine.members import axis_level_members, key_condition, lookup_keys
+from gateway.model.expression import references
 from gateway.engine.query import CubeQuery, LevelItem, MemberSetItem
 from gateway.engine.resolve import LevelRef, MemberRef, find_cube, resolve_level, resolve_measure, resolve_member
 from gateway.errors import LimitExceededError, NotFoundError, QueryError
-from gateway.model.expression import parse_expression, references
 from gateway.model.types import Cube, Measure, MeasureKind
 
 MAX_EXPLICIT_MEMBERS = 10_000
@@ -183,7 +184,7 @@ def _check_running_total_use(cube: Cube, measure: Measure, *, inside: bool, seen
 
 def _dependencies(measure: Measure) -> tuple[str, ...]:
     if measure.kind is MeasureKind.CALCULATED and measure.expression:
-        return references(parse_expression(measure.expression))
+        return references(parsed(measure.expression))
     if measure.kind is MeasureKind.RATIO:
         return tuple(n for n in (measure.numerator, measure.denominator) if n)
     if measure.kind is MeasureKind.RUNNING_TOTAL and measure.of:

@@ -15,6 +15,8 @@ import threading
 import time
 from collections.abc import Callable
 
+COMPACT_AT = 1024  # cancelled deadlines kept in the heap before it is rebuilt without them
+
 
 class Watchdog:
     def __init__(self) -> None:
@@ -29,11 +31,19 @@ class Watchdog:
         with self._condition:
             token = next(self._ids)
             self._callbacks[token] = callback
-            heapq.heappush(self._heap, (time.monotonic() + seconds, token))
+            deadline = time.monotonic() + seconds
+            earliest = not self._heap or deadline < self._heap[0][0]
+            heapq.heappush(self._heap, (deadline, token))
+            if len(self._heap) > COMPACT_AT and len(self._heap) > 2 * len(self._callbacks):
+                self._heap = [entry for entry in self._heap if entry[1] in self._callbacks]
+                heapq.heapify(self._heap)
             if self._thread is None:
                 self._thread = threading.Thread(target=self._run, name="dataadgang-watchdog", daemon=True)
                 self._thread.start()
-            self._condition.notify()
+            if earliest:
+                # the thread sleeps until the earliest deadline; a later one needs no wake-up (and
+                # waking it on every query costs a thread switch each)
+                self._condition.notify()
             return token
 
     def cancel(self, token: int) -> None:

@@ -340,3 +340,28 @@ def test_a_running_total_neither_shows_a_small_count_nor_gives_one_back_by_diffe
             hits += (totals_shown[month] or 0) - (totals_shown[month - 1] or 0) == true
     assert targets >= 10
     assert hits <= targets // 2, f"differencing months found {hits} of {targets} small cells"
+
+
+@pytest.mark.parametrize(
+    ("cell_key", "measure", "true"),
+    [(0, "Folketal", 1), (123456789, "Folketal", 2), (4294967295, "Modtagere", 7), (42, "Helårsmodtagere", 12.5)],
+)
+def test_the_draw_is_the_documented_keyed_blake2b_so_answers_stay_the_same_across_versions(
+    cell_key: int, measure: str, true: int | float
+) -> None:
+    """docs/disclosure-control.md: u = BLAKE2b('cell key|measure|true value') keyed with the
+    deployment's key. A faster implementation must give bit-for-bit the same draws, or every
+    protected answer would change once (and two versions' answers could be averaged)."""
+    import hashlib
+
+    from gateway.engine.disclosure import _Draw, _keyed
+
+    secret = b"a deployment's disclosure key"
+    digest = hashlib.blake2b(f"{cell_key}|{measure}|{true!r}".encode(), key=secret, digest_size=16).digest()
+    draw = _Draw(_keyed(secret), cell_key, measure, true)
+    assert draw.uniform() == int.from_bytes(digest[:8], "big") / 2**64
+    u, v = draw.uniform(), int.from_bytes(digest[8:], "big") / 2**64
+    assert draw.continuous(2) == 2 * (u + v - 1.0)
+    # triangular on -2..2 with weights 1, 2, 3, 2, 1 (of 9)
+    expected = next(d for d, upper in ((-2, 1), (-1, 3), (0, 6), (1, 8), (2, 9)) if u * 9 < upper)
+    assert draw.integer(2) == expected

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from gateway.engine.format import format_value
+from gateway.engine.format import format_value, formatter
 
 
 @pytest.mark.parametrize(
@@ -34,3 +34,17 @@ from gateway.engine.format import format_value
 )
 def test_format_value(value: float | int | None, fmt: str, expected: str) -> None:
     assert format_value(value, fmt) == expected
+
+
+FORMATS = ["#,##0", "#,###", "0", "000", "#,##0.0", "#,##0.00", "0.0%", "#,##0;(#,##0)", '#,##0;-#,##0;"ingen"',
+           '#,##0.0,, "mio."', '0 "kr."', '"ca. "#,##0', "Standard", "General", "", "00,000"]
+VALUES = [0, 1, -1, 7, 12, 999, 1000, -1000, 1234567, -1234567, 10**15, 0.0, 2.5, -2.5, 1234.5, 107 / 90, None]
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_a_formatter_made_once_writes_what_format_value_writes(fmt: str) -> None:
+    """The cell set formats through a parsed-once formatter (with a fast path for whole numbers):
+    it must write exactly what format_value writes, for every kind of value."""
+    write = formatter(fmt)
+    for value in VALUES:
+        assert write(value) == format_value(value, fmt), (value, fmt)

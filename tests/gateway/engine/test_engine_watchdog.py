@@ -52,3 +52,28 @@ def test_a_failing_callback_does_not_stop_later_ones() -> None:
     watchdog.watch(0.01, boom)
     watchdog.watch(0.03, done.set)
     assert done.wait(2)
+
+
+def test_cancelled_watches_do_not_pile_up_while_a_long_deadline_waits() -> None:
+    """Queries watch with a long timeout and cancel when done: the heap is rebuilt without the
+    cancelled ones, so it stays bounded by the live watches, and a live one still fires."""
+    from gateway.engine.watchdog import COMPACT_AT
+
+    watchdog = Watchdog()
+    done = threading.Event()
+    watchdog.watch(0.2, done.set)
+    for _ in range(5 * COMPACT_AT):
+        watchdog.cancel(watchdog.watch(60, lambda: None))
+    assert len(watchdog._heap) <= COMPACT_AT + 1
+    assert done.wait(2)
+
+
+def test_a_later_deadline_fires_without_waking_the_thread_for_it() -> None:
+    watchdog = Watchdog()
+    order: list[str] = []
+    done = threading.Event()
+    watchdog.watch(0.03, lambda: order.append("first"))
+    watchdog.watch(0.06, lambda: order.append("second"))  # later than the earliest: no notify
+    watchdog.watch(0.09, done.set)
+    assert done.wait(2)
+    assert order == ["first", "second"]
