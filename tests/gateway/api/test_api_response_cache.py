@@ -17,7 +17,7 @@ from test_api_disclosure import _direct, _month
 from test_api_revocation import KeptAlive
 
 UKRAINE = (
-    '{ execute(catalog: "FLIS Ukraine-101", query: {cube: "Ukraine", measures: ["[Measures].[Fraflyttede]"],'
+    '{ execute(catalog: "FLIS Ukraine-101", query: {cube: "Ukraine Statistik", measures: ["[Measures].[Fraflyttede]"],'
     ' rows: [{level: "[Køn].[Køn]"}]}) { cellSet { cells { ordinal value } } } }'
 )
 OWN = "FLIS Voksne Handicappede-101"
@@ -134,7 +134,7 @@ def test_only_answers_to_execute_are_kept(world: World) -> None:
     kept = len(world.gateway.responses)
     with world.client(user) as client:
         for query in ("{ me { login grants { dataArea } } }", '{ catalogs { name } }', '{ catalog(name: "FLIS Ukraine-101") { name } }',
-                      '{ execute(catalog: "FLIS Ukraine-147", query: {cube: "Ukraine", measures: ["[Measures].[Indrejste]"]})'
+                      '{ execute(catalog: "FLIS Ukraine-147", query: {cube: "Ukraine Statistik", measures: ["[Measures].[Indrejste]"]})'
                       " { cellSet { cells { value } } } }"):
             post(client, query)
     assert len(world.gateway.responses) == kept
