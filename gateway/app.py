@@ -195,6 +195,7 @@ def create_app(
         source=identity_source,
         ca_certificates=ca_certificates if ca_certificates is not None else load_ca_certificates(settings),
         on_refused=on_refused,
+        render_refusal=XmlaEndpoint.render_refusal,  # the XMLA door refuses in SOAP
         # SQLite: a one-row revision read (~20 µs) costs less than a hop to the thread pool and
         # back; a networked store must not stall the event loop, so its lookups go to threads
         offload_lookups=gateway.store.database.dialect != "sqlite",

@@ -60,13 +60,15 @@ def _body(message: str, code: str) -> bytes:
     return json.dumps(error_body(message, code)).encode()
 
 
-_UNAUTHENTICATED = _body(str(AuthenticationError()), AuthenticationError.code)
 NO_CERTIFICATE_MESSAGE = (
     "A client certificate is required: connect with the certificate dataadgang issued to you "
     "(e.g. curl --cert user.crt.pem --key user.key.pem)."
 )
-_NO_CERTIFICATE = _body(NO_CERTIFICATE_MESSAGE, AuthenticationError.code)
-_UNAVAILABLE = _body("The service is temporarily unavailable.", "SERVICE_UNAVAILABLE")
+_UNAVAILABLE_TEXT = ("The service is temporarily unavailable.", "SERVICE_UNAVAILABLE")
+
+# How a door words the identity step's refusal in its own protocol: (scope, status, message,
+# code) -> (content type, body), or None for the JSON error body every other door uses.
+RefusalRenderer = Callable[[Scope, int, str, str], "tuple[bytes, bytes] | None"]
 
 
 class IdentityMiddleware:
@@ -81,11 +83,13 @@ class IdentityMiddleware:
         resolver: IdentityResolver,
         crl: CertificateRevocationList | None = None,
         on_refused: OnRefused | None = None,
+        render_refusal: RefusalRenderer | None = None,
         offload_lookups: bool = False,
         clock: Callable[[], dt.datetime] = _utcnow,
         max_cached_certificates: int = 4096,
     ) -> None:
         self.app = app
+        self._render_refusal = render_refusal
         self._extractor = extractor
         self._verifier = verifier
         self._resolver = resolver
@@ -165,22 +169,25 @@ class IdentityMiddleware:
         except Exception:  # noqa: BLE001 - the request is refused either way; keep the cause in the log
             logger.exception("on_refused callback failed for: %s", refusal.description)
 
-    @staticmethod
-    async def _refuse(scope: Scope, send: Send, reason: RefusalReason) -> None:
+    async def _refuse(self, scope: Scope, send: Send, reason: RefusalReason) -> None:
         unavailable = reason is RefusalReason.SOURCE_UNAVAILABLE
         if scope["type"] == "websocket":
             await send({"type": "websocket.close", "code": 1008 if not unavailable else 1011})
             return
+        status = 503 if unavailable else 401
         if unavailable:
-            body = _UNAVAILABLE
+            message, code = _UNAVAILABLE_TEXT
         else:
-            body = _NO_CERTIFICATE if reason is RefusalReason.NO_CERTIFICATE else _UNAUTHENTICATED
+            message = NO_CERTIFICATE_MESSAGE if reason is RefusalReason.NO_CERTIFICATE else str(AuthenticationError())
+            code = AuthenticationError.code
+        rendered = self._render_refusal(scope, status, message, code) if self._render_refusal is not None else None
+        content_type, body = rendered if rendered is not None else (b"application/json", _body(message, code))
         await send(
             {
                 "type": "http.response.start",
-                "status": 503 if unavailable else 401,
+                "status": status,
                 "headers": [
-                    (b"content-type", b"application/json"),
+                    (b"content-type", content_type),
                     (b"content-length", str(len(body)).encode()),
                     (b"cache-control", b"no-store"),
                     (b"x-request-id", scope[REQUEST_ID_SCOPE_KEY].encode()),
@@ -197,6 +204,7 @@ def identity_middleware(
     source: IdentitySource,
     ca_certificates: Sequence[x509.Certificate],
     on_refused: OnRefused | None = None,
+    render_refusal: RefusalRenderer | None = None,
     offload_lookups: bool = False,
 ) -> IdentityMiddleware:
     """Wire the identity step from settings (mode, trusted proxies, header, check interval, CRL)."""
@@ -213,5 +221,6 @@ def identity_middleware(
         resolver=resolver,
         crl=CertificateRevocationList(settings.resolved_crl_file, ca_certificates),
         on_refused=on_refused,
+        render_refusal=render_refusal,
         offload_lookups=offload_lookups,
     )

@@ -20,6 +20,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect, Request
@@ -90,6 +91,20 @@ class XmlaEndpoint:
         """A POST with an XML body: what an XMLA client sends to the bare server URL."""
         content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
         return request.method == "POST" and content_type in XML_CONTENT_TYPES
+
+    @staticmethod
+    def render_refusal(scope: Any, status: int, message: str, code: str) -> tuple[bytes, bytes] | None:
+        """The identity step's refusal (no, revoked or unknown certificate; store down) as a SOAP
+        fault, for a request to this door: Excel and Power BI show a fault's text, not a JSON
+        body. Same status and words as every other door; None for any other request."""
+        path = scope.get("path")
+        headers = dict(scope.get("headers") or ())
+        content_type = headers.get(b"content-type", b"").split(b";")[0].strip().lower().decode("latin-1")
+        if path != "/xmla" and not (path == "/" and scope.get("method") == "POST" and content_type in XML_CONTENT_TYPES):
+            return None
+        kind = "unavailable" if status == 503 else "denied"
+        fault_code = "Server" if status == 503 else "Client"
+        return b"text/xml; charset=utf-8", writer.fault(fault_code, message, error_code=_ERROR_CODES[kind])
 
     async def handle(self, request: Request) -> Response:
         started = time.perf_counter()

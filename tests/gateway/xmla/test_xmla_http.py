@@ -3,6 +3,7 @@ XML parser read files, reach the network or expand entities. Never a 500 for a c
 
 from __future__ import annotations
 
+import httpx
 import pytest
 
 from tests.gateway.api.api_world import World, audit_events_for
@@ -71,3 +72,34 @@ def test_entities_are_never_resolved(world: World, doctype: str) -> None:
     assert response.status_code in (200, 400)
     assert b"root:" not in response.content and b"aaaaaaaaaaaaaaaaaaaa" not in response.content
     assert b"<soap:Fault>" in response.content
+
+
+def test_a_refused_certificate_is_a_soap_fault_at_the_xmla_door_and_json_elsewhere(world: World) -> None:
+    """Excel and Power BI show a SOAP fault's text; the identity step's 401 speaks each door's protocol."""
+    import ssl
+
+    from lxml import etree
+
+    from gateway.identity.middleware import NO_CERTIFICATE_MESSAGE
+
+    context = ssl.create_default_context(cafile=str(world.ca_file))  # trusts the server, presents nothing
+    xml = {"content-type": "text/xml"}
+    with httpx.Client(base_url=world.url, verify=context) as client:
+        answers = {
+            "/xmla": client.post("/xmla", content=CATALOGS.encode(), headers=xml),
+            "/ (XMLA)": client.post("/", content=CATALOGS.encode(), headers=xml),
+            "/graphql": client.post("/graphql", content=b'{"query": "{ me { login } }"}',
+                                    headers={"content-type": "application/json"}),
+            "/ (not XMLA)": client.post("/", content=b"{}", headers={"content-type": "application/json"}),
+        }
+    for door in ("/xmla", "/ (XMLA)"):
+        response = answers[door]
+        assert response.status_code == 401 and response.headers["content-type"] == "text/xml; charset=utf-8", door
+        fault = etree.fromstring(response.content).find(f".//{{{SOAP}}}Fault")
+        assert fault.findtext("faultcode") == "soap:Client" and fault.findtext("faultstring") == NO_CERTIFICATE_MESSAGE
+        assert fault.find("detail/Error").get("Description") == NO_CERTIFICATE_MESSAGE
+    for door in ("/graphql", "/ (not XMLA)"):
+        assert answers[door].status_code == 401 and answers[door].json()["errors"][0]["message"] == NO_CERTIFICATE_MESSAGE
+    for response in answers.values():  # each refusal is on record, whichever protocol it was told in
+        (record,) = [r for r in world.gateway.audit.query(outcome="refused") if r.event.request_id == response.headers["x-request-id"]]
+        assert record.event.operation == "identity" and record.event.reason == "no_certificate"
