@@ -52,7 +52,6 @@ class Browser:
     def click(self, css: str) -> None:
         """Click and, when that submits a form or follows a link, wait for the next page."""
         from selenium.webdriver.common.by import By
-        from selenium.webdriver.support import expected_conditions
         from selenium.webdriver.support.ui import WebDriverWait
 
         old = self.driver.find_element(By.TAG_NAME, "html")
@@ -60,7 +59,7 @@ class Browser:
         navigates = element.tag_name == "button" or element.get_attribute("download") is None
         element.click()
         if navigates:
-            WebDriverWait(self.driver, 30).until(expected_conditions.staleness_of(old))
+            WebDriverWait(self.driver, 30).until(lambda _driver: _gone(old))
 
     def fill(self, css: str, text: str) -> None:
         from selenium.webdriver.common.by import By
@@ -149,3 +148,20 @@ def chromium(home: Path, *, p12: Path | None, password: str = "", ca_file: Path)
         yield Browser(driver, downloads)
     finally:
         driver.quit()
+
+
+def _gone(element: Any) -> bool:
+    """The old page's root has left the document. Chromium says so in one of two ways while the
+    next page replaces it: a stale reference, or (mid-swap) an inspector error that the node
+    'does not belong to the document'; selenium's ``staleness_of`` knows only the first."""
+    from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
+
+    try:
+        element.is_enabled()
+    except StaleElementReferenceException:
+        return True
+    except WebDriverException as error:
+        if "does not belong to the document" in str(error):
+            return True
+        raise
+    return False
