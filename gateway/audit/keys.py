@@ -11,8 +11,9 @@ Layout of the key directory (mode 0700; every private file 0600)::
     <id>.ed25519.pem     the signing key (PKCS#8)
     <id>.ed25519.pub     its public key (SubjectPublicKeyInfo PEM)
 
-The newest id is the active one. A running gateway keeps the generation it loaded: restart
-it after ``dataadgang audit rotate-key``.
+The newest id is the active one. A running gateway sees a generation that ``dataadgang audit
+rotate-key`` adds from another process at its next audit write (one ``stat`` of the directory
+per use), so no restart is needed and no process flags the new rows as foreign.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
+from typing import IO
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
@@ -74,14 +76,16 @@ class KeyGeneration:
 
 
 class AuditKeys:
-    """Every key generation in one directory; the newest is the one new rows and checkpoints use."""
+    """Every key generation in one directory, as on disk now; the newest is the one new rows and
+    checkpoints use. Another process may add a generation at any time (rotation): each use checks
+    the directory's modification time and reads what was added."""
 
-    def __init__(self, directory: Path, generations: Mapping[str, KeyGeneration]) -> None:
+    def __init__(self, directory: Path, generations: Mapping[str, KeyGeneration], *, stamp: int | None = None) -> None:
         if not generations:
             raise AuditKeyError(f"{directory}: no audit keys")
         self.directory = directory
-        self._generations = MappingProxyType(dict(sorted(generations.items())))
-        self.active = self._generations[max(self._generations)]
+        # one tuple, replaced whole: threads reading it never see generations and stamp apart
+        self._state = _KeyState(MappingProxyType(dict(sorted(generations.items()))), stamp)
 
     @classmethod
     def open(cls, directory: Path, *, create: bool = True) -> AuditKeys:
@@ -94,7 +98,15 @@ class AuditKeys:
                     _write_generation(directory)
         elif not directory.is_dir():
             raise AuditKeyError(f"{directory}: no audit key directory")
-        return cls(directory, {key_id: _read_generation(directory, key_id) for key_id in _ids(directory)})
+        with _reading(directory):  # a generation being written by another process is read whole or not at all
+            stamp = directory.stat().st_mtime_ns
+            generations = {key_id: _read_generation(directory, key_id) for key_id in _ids(directory)}
+        return cls(directory, generations, stamp=stamp)
+
+    @property
+    def active(self) -> KeyGeneration:
+        generations = self._fresh()
+        return generations[max(generations)]
 
     def rotate(self) -> AuditKeys:
         """Add a new generation (it becomes active); return the reloaded key set."""
@@ -103,17 +115,48 @@ class AuditKeys:
         return AuditKeys.open(self.directory, create=False)
 
     def get(self, key_id: str) -> KeyGeneration:
+        generations = self._state.generations
+        if key_id not in generations:
+            generations = self._fresh()  # added since: by a rotation in another process
         try:
-            return self._generations[key_id]
+            return generations[key_id]
         except KeyError:
             raise AuditKeyError(f"audit key {key_id!r} is not in {self.directory}") from None
 
     def __contains__(self, key_id: object) -> bool:
-        return key_id in self._generations
+        return key_id in self._fresh()
 
     @property
     def ids(self) -> tuple[str, ...]:
-        return tuple(self._generations)
+        return tuple(self._fresh())
+
+    def _fresh(self) -> Mapping[str, KeyGeneration]:
+        """The generations, re-read when the directory changed since they were; generations
+        already held are kept as they are (a key never changes once written)."""
+        state = self._state
+        try:
+            stamp = self.directory.stat().st_mtime_ns
+        except OSError:
+            return state.generations  # gone or unreadable: keep what we hold; writing goes on
+        if stamp == state.stamp:
+            return state.generations
+        with _reading(self.directory):
+            stamp = self.directory.stat().st_mtime_ns
+            generations = {
+                key_id: state.generations.get(key_id) or _read_generation(self.directory, key_id)
+                for key_id in _ids(self.directory)
+            }
+        if not generations:
+            return state.generations
+        fresh = _KeyState(MappingProxyType(dict(sorted(generations.items()))), stamp)
+        self._state = fresh
+        return fresh.generations
+
+
+@dataclass(frozen=True, slots=True)
+class _KeyState:
+    generations: Mapping[str, KeyGeneration]
+    stamp: int | None  # the directory's st_mtime_ns when they were read; None: not read from it
 
 
 def _ids(directory: Path) -> list[str]:
@@ -133,6 +176,28 @@ class _locked:
     def __exit__(self, *_exc: object) -> None:
         fcntl.flock(self._handle, fcntl.LOCK_UN)
         self._handle.close()
+
+
+class _reading:
+    """A shared lock on the directory while reading it, so a generation another process is writing
+    (under the exclusive lock) is read whole or not at all. A directory this process may only read
+    (an auditor's copy) is read without it: nobody writes there."""
+
+    def __init__(self, directory: Path) -> None:
+        self._path = directory / ".lock"
+        self._handle: IO[str] | None = None
+
+    def __enter__(self) -> None:
+        try:
+            self._handle = open(self._path, "a")  # noqa: SIM115 - closed in __exit__
+        except OSError:
+            return
+        fcntl.flock(self._handle, fcntl.LOCK_SH)
+
+    def __exit__(self, *_exc: object) -> None:
+        if self._handle is not None:
+            fcntl.flock(self._handle, fcntl.LOCK_UN)
+            self._handle.close()
 
 
 def _new_id(directory: Path) -> str:

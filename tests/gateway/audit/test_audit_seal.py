@@ -190,6 +190,37 @@ def test_key_rotation_keeps_old_rows_verifiable(store: MetadataStore, log: Audit
     assert AuditKeys.open(store.seal.keys.directory).active.id == second
 
 
+def test_a_running_gateway_writes_under_a_key_rotated_by_another_process(store: MetadataStore, log: AuditLog,
+                                                                         tmp_path: Path) -> None:
+    """``audit rotate-key`` runs in its own process: the server's loaded keys see the new
+    generation at their next use, write under it, and verify rows another process wrote under it
+    (no false alarm in the portal's chain status, no restart)."""
+    running = store.seal.keys  # what a serving worker loaded at start
+    first = running.active.id
+    cli = MetadataStore(store.database.url, seal=AuditSeal(AuditKeys.open(running.directory), store.seal.checkpoints))
+    with cli:
+        cli.rotate_audit_key()  # another process: its own AuditKeys on the same directory
+        second = cli.seal.keys.active.id
+        cli.audit_log().record(event(6))  # a CLI change, written under the new key
+    assert second > first and running.active.id == second and second in running.ids
+    store.audit_log().record(event(7))  # the server's next write
+    with store.database.read() as session:
+        key_ids = list(session.scalars(sa.select(AuditEventRow.key_id).order_by(AuditEventRow.seq)))
+    assert key_ids == [first] * 5 + [second, second]
+    check = store.audit_log().verify()  # with the server's own, long-loaded keys
+    assert check.ok, check.problem
+
+
+def test_a_key_directory_where_no_lock_can_be_taken_still_loads(tmp_path: Path) -> None:
+    """An auditor verifying with a read-only copy of the keys: the lock file cannot be opened
+    (here it is a directory, which even root cannot open for writing), so it is read unlocked."""
+    keys = AuditKeys.open(tmp_path / "keys")
+    (tmp_path / "keys" / ".lock").unlink()
+    (tmp_path / "keys" / ".lock").mkdir()
+    copy = AuditKeys.open(tmp_path / "keys", create=False)
+    assert copy.active.id == keys.active.id and copy.ids == keys.ids
+
+
 def test_without_an_old_key_its_rows_cannot_be_verified(store: MetadataStore, log: AuditLog) -> None:
     first = store.seal.keys.active.id
     store.rotate_audit_key()
