@@ -11,6 +11,7 @@ import sqlalchemy as sa
 
 from gateway.audit import AuditSeal
 from gateway.settings import Settings
+from tests.support.missing import missing_part
 
 PG_URL = os.environ.get("DATAADGANG_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
@@ -44,9 +45,7 @@ def postgres_url() -> Iterator[str]:
     problem = _postgres_reachable()
     if problem is not None:
         message = f"PostgreSQL not reachable at {PG_URL}: {problem}"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
+        missing_part(message)
     yield PG_URL
 
 
