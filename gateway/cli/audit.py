@@ -10,9 +10,8 @@ import click
 
 from gateway.audit import AuditRecord, TrailCheck
 from gateway.audit.formatters import TEXT_COLUMNS, json_line, text_rows, write_export
-from gateway.cli.common import cli_actor, echo_table, open_store, parse_when
+from gateway.cli.common import cli_actor, echo_table, open_store, parse_when, settings_of
 from gateway.model import load_catalog
-from gateway.settings import Settings
 
 
 @click.group()
@@ -47,8 +46,7 @@ def _filed_name(ctx: click.Context, database: str | None) -> str | None:
     the gateway accepts), else as typed (names that never resolved are kept as sent)."""
     if database is None:
         return None
-    settings = ctx.find_object(Settings) or Settings.from_env()
-    ref = load_catalog(settings.schema_dir).resolve_database(database)
+    ref = load_catalog(settings_of(ctx).schema_dir).resolve_database(database)
     return ref.name if ref is not None else database
 
 

@@ -18,7 +18,6 @@ from gateway.data.layout import AREAS
 from gateway.data.loader import LoadRequest, load_database
 from gateway.data.progress import progress_bar
 from gateway.data.synth import GenerateOptions, expected_dirs, generate
-from gateway.model.catalog import kommune_database_name
 from gateway.model.kommuner import load_kommuner
 from gateway.model.load import load_catalog
 from gateway.registry import DatabaseRegistry
@@ -59,11 +58,9 @@ def build_demo_data(
 
             def load(source: tuple[str, str | None, Path]) -> str:
                 area, kode, directory = source
-                area_model = catalog.areas[area]
-                name = (kommune_database_name(area_model.naming.kommune or "", kode) if kode
-                        else str(area_model.naming.benchmark))
                 request = LoadRequest(area, kode, directory)
-                result = load_database(request, schema_dir=settings.schema_dir, registry=registry, name=name)
+                result = load_database(request, schema_dir=settings.schema_dir, registry=registry,
+                                       model=catalog.areas[area])
                 bar.advance(task)
                 return result.database.name
 

@@ -26,7 +26,7 @@ from gateway.data.validate import stage
 from gateway.errors import LoadError
 from gateway.model.catalog import kommune_database_name
 from gateway.model.load import load_area
-from gateway.model.types import Cube
+from gateway.model.types import AreaModel, Cube
 from gateway.registry import DatabaseRegistry, RegisteredDatabase
 
 Step = Callable[[str], None]
@@ -47,21 +47,24 @@ class LoadResult:
     rows: Mapping[str, int]  # table -> rows in the new version
 
 
-def database_name(schema_dir: Path, area: str, kommune_kode: str | None) -> str:
+def database_name(model: AreaModel, kommune_kode: str | None) -> str:
     """The database a load fills, from the area's model (``FLIS Ukraine-101``)."""
-    model = load_area(schema_dir / f"{area}.yaml")
     if kommune_kode is None:
         if model.naming.benchmark is None:
-            raise LoadError(f"schema/{area}.yaml", "this area has no benchmark database")
+            raise LoadError(f"schema/{model.id}.yaml", "this area has no benchmark database")
         return model.naming.benchmark
     if model.naming.kommune is None:
-        raise LoadError(f"schema/{area}.yaml", "this area has no kommune databases (use --benchmark)")
+        raise LoadError(f"schema/{model.id}.yaml", "this area has no kommune databases (use --benchmark)")
     return kommune_database_name(model.naming.kommune, kommune_kode)
 
 
-def _cubes(schema_dir: Path, request: LoadRequest) -> tuple[Cube, ...]:
+def _model(schema_dir: Path, request: LoadRequest, model: AreaModel | None) -> AreaModel:
+    """The area's model: the caller's (a catalog it already holds), else read once from its file."""
+    return model if model is not None else load_area(schema_dir / f"{request.area}.yaml")
+
+
+def _cubes(model: AreaModel, request: LoadRequest) -> tuple[Cube, ...]:
     """The cubes the database holds, whose aggregations the load builds."""
-    model = load_area(schema_dir / f"{request.area}.yaml")
     return model.kommune_cubes if request.kommune_kode is not None else model.benchmark_cubes
 
 
@@ -86,13 +89,15 @@ def _as_of_and_source(request: LoadRequest) -> tuple[date, str]:
     return as_of, str(manifest.get("source") or f"files in {request.source_dir.resolve()}")
 
 
-def check_source(request: LoadRequest, *, schema_dir: Path, step: Step = lambda _: None) -> dict[str, int]:
+def check_source(
+    request: LoadRequest, *, schema_dir: Path, step: Step = lambda _: None, model: AreaModel | None = None
+) -> dict[str, int]:
     """Everything a load does short of writing a version: raises LoadError as a load would.
     What ``dataadgang refresh --dry-run`` runs, so a dry run finds the file a real run refuses."""
     as_of, source = _as_of_and_source(request)
     # nothing a check computes is kept, so it needs no stable pseudonyms (and must not create the key file)
     return _build_file(None, request, version=0, as_of=as_of, source=source, step=step,
-                       pseudonym_key=secrets.token_hex(32), cubes=_cubes(schema_dir, request),
+                       pseudonym_key=secrets.token_hex(32), cubes=_cubes(_model(schema_dir, request, model), request),
                        schema_dir=schema_dir)
 
 
@@ -171,15 +176,17 @@ def load_database(
     schema_dir: Path,
     registry: DatabaseRegistry,
     step: Step = lambda _: None,
-    name: str | None = None,
+    model: AreaModel | None = None,
 ) -> LoadResult:
     """Build a new version of the request's database and make it current. Raises LoadError.
 
-    ``name`` skips reading the area's model when the caller already knows the database name.
+    ``model`` is the area's model when the caller holds a catalog (refresh, the demo build), so
+    hundreds of loads do not each read and check the area's file again.
     """
-    name = name or database_name(schema_dir, request.area, request.kommune_kode)
+    model = _model(schema_dir, request, model)
+    name = database_name(model, request.kommune_kode)
     as_of, source = _as_of_and_source(request)
-    cubes = _cubes(schema_dir, request)
+    cubes = _cubes(model, request)
     directory = versions.database_dir(registry.data_dir, name)
     with versions.locked(directory / ".lock"):
         current = registry.get(name)

@@ -32,7 +32,7 @@ from gateway.data.layout import AREAS, has_kind
 from gateway.data.loader import LoadRequest, check_source, load_database
 from gateway.errors import InternalError, LoadError, UserError
 from gateway.files import LockBusyError, try_exclusive_lock
-from gateway.model import Catalog, load_catalog
+from gateway.model import AreaModel, Catalog, load_catalog
 from gateway.model.catalog import kommune_database_name
 from gateway.registry import DatabaseRegistry
 from gateway.settings import Settings
@@ -187,7 +187,8 @@ def _run(
     try:
         for source in sources:
             step(f"{source.database}: checking for changes")
-            result = _refresh_one(settings, log, registry, source, states.get(source.database), report, target, step)
+            result = _refresh_one(settings, log, registry, catalog.areas[source.area], source, states.get(source.database),
+                                  report, target, step)
             report.results.append(result)
             advance()
     finally:
@@ -203,7 +204,8 @@ def _run(
 
 
 def _refresh_one(
-    settings: Settings, log: RefreshLog, registry: DatabaseRegistry, source: DropSource, state: InputState | None,
+    settings: Settings, log: RefreshLog, registry: DatabaseRegistry, model: AreaModel, source: DropSource,
+    state: InputState | None,
     report: RefreshReport, target: str | None, step: Callable[[str], None],
 ) -> SourceResult:
     content_hash = input_hash(source.path)
@@ -216,10 +218,10 @@ def _refresh_one(
     progress = lambda text: step(f"{source.database}: {text}")  # noqa: E731
     try:
         if report.dry_run:
-            rows = check_source(request, schema_dir=settings.schema_dir, step=progress)
+            rows = check_source(request, schema_dir=settings.schema_dir, step=progress, model=model)
             return SourceResult(source.database, str(source.path), "would load", rows=sum(rows.values()))
         loaded = load_database(request, schema_dir=settings.schema_dir, registry=registry, step=progress,
-                               name=source.database)
+                               model=model)
     except (LoadError, OSError, duckdb.Error, sa.exc.SQLAlchemyError) as error:
         message = str(error) if isinstance(error, LoadError) else f"{type(error).__name__}: {str(error).splitlines()[0]}"
         if not report.dry_run:

@@ -50,18 +50,6 @@ def create_monthly_time(con: duckdb.DuckDBPyConnection, table: str, first: date,
     )
 
 
-def create_yearly_time(con: duckdb.DuckDBPyConnection, table: str, first_year: int, as_of: date) -> None:
-    """One row per year; ``dage`` = days of the year up to as-of."""
-    con.execute(
-        f"""CREATE TABLE {table} AS
-        SELECT y::VARCHAR AS aar, y::VARCHAR AS aar_tekst,
-          (date_diff('day', make_date(y, 1, 1), least(make_date(y, 12, 31), $as_of::DATE)) + 1)::INTEGER AS dage
-        FROM range($first, year($as_of::DATE) + 1) t(y)
-        ORDER BY aar""",
-        {"first": first_year, "as_of": as_of},
-    )
-
-
 def create_values_table(
     con: duckdb.DuckDBPyConnection, table: str, columns: Sequence[tuple[str, str]], rows: Sequence[Sequence[object]]
 ) -> None:
