@@ -42,6 +42,7 @@ if TYPE_CHECKING:
 
 CELL_KEY_COLUMN = "cell_key"
 CONTRIBUTORS_COLUMN = "contributors"
+_PROTECTION_KINDS = frozenset({MeasureKind.CELL_KEY, MeasureKind.CONTRIBUTORS})
 _NOT_ADDITIVE = frozenset({MeasureKind.DISTINCT_COUNT})
 
 Component = tuple[str, str | None]  # (sum | count | dcount | min | max, fact column or None for rows)
@@ -93,7 +94,9 @@ class StoredAggregation:
         cube = plan.cube
         if cube.disclosure is not None and not self.disclosure:
             return False
-        closure = measure_closure(cube, plan.measures)
+        # the protection's own measures (cell key, contributors) are stored columns of a table built
+        # with disclosure, checked above; the distinct rule's grain is checked below
+        closure = [m for m in measure_closure(cube, plan.measures) if m.kind not in _PROTECTION_KINDS]
         if any(m.name not in self.measures for m in closure):
             return False
         refs = [a.ref for a in plan.axis_levels] + [s.ref for s in plan.slicers]

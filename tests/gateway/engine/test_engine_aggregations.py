@@ -213,3 +213,28 @@ def test_a_plan_derived_from_another_does_not_read_an_aggregation_that_cannot_an
     rows = {r[0]: r[1] for r in cube_db.execute(statement)}
     fact = compile_plan(dataclasses.replace(total, aggregation=None))[0]
     assert rows == {r[0]: r[1] for r in cube_db.execute(fact)}
+
+
+@pytest.mark.parametrize(
+    ("cube", "measures", "rows", "table"),
+    [
+        (protected_view(UKRAINE, SECRET), ("Indrejste", "Nettoindvandring"), ("[Tid].[År]",), "maaned_alder_koen"),
+        (protected_view(VH_PROTECTED, SECRET), ("Unikke modtagere",), ("[Periode].[Måned]", "[Ydelse].[Ydelse]"),
+         "beskyttet"),
+    ],
+)
+def test_a_protected_answer_is_read_from_the_aggregation_with_its_stored_cell_keys(
+    cube_db: Connection, cube: Cube, measures: tuple[str, ...], rows: tuple[str, ...], table: str
+) -> None:
+    """The statement a protected view runs (the plan widened by the cell key and contributors)
+    reads the aggregation table, whose stored cell keys and contributor counts it was built
+    with; the equivalence property above then compares two real paths, not the fact table twice."""
+    from gateway.engine.compile import compile_plan
+    from gateway.engine.disclosure import Protection
+
+    query = CubeQuery(cube.name, measures, rows=tuple(LevelItem(r) for r in rows))
+    plan = plan_query(cube_db, (cube,), query, cell_limit=100_000)
+    protection = Protection.for_plan(plan)
+    assert protection is not None and plan.aggregation is not None
+    sql = str(compile_plan(protection.widened)[0].compile(dialect=cube_db.dialect))
+    assert plan.aggregation.table_name.startswith(f"agg_{table}_") and plan.aggregation.table_name in sql
