@@ -23,8 +23,23 @@ AXIS_NAMES = {"COLUMNS": 0, "ROWS": 1, "PAGES": 2, "SECTIONS": 3, "CHAPTERS": 4}
 MAX_AXES = 3
 
 
+CACHED_STATEMENT_CHARS = 16_384  # longer statements are parsed every time rather than kept
+
+
 def parse_query(text: str) -> ast.Select:
-    """A whole statement: ``[WITH ...] SELECT ... FROM ... [WHERE ...] [CELL PROPERTIES ...]``."""
+    """A whole statement: ``[WITH ...] SELECT ... FROM ... [WHERE ...] [CELL PROPERTIES ...]``.
+
+    Excel and Power BI send the same few statements again and again, and the XMLA door reads a
+    statement's FROM before the engine runs it: one parse serves both (the tree is immutable)."""
+    return _parse_query_cached(text) if len(text) <= CACHED_STATEMENT_CHARS else _parse_query(text)
+
+
+@lru_cache(maxsize=512)
+def _parse_query_cached(text: str) -> ast.Select:
+    return _parse_query(text)
+
+
+def _parse_query(text: str) -> ast.Select:
     result = _parse(text, "query")
     assert isinstance(result, ast.Select)  # the grammar's start rule makes one
     return result

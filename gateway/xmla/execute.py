@@ -7,7 +7,6 @@ or flattened into a rowset (``Format=Tabular``).
 
 from __future__ import annotations
 
-from functools import lru_cache
 
 from gateway.access import Action
 from gateway.mdx import run_mdx
@@ -71,7 +70,6 @@ def _catalog(context: DiscoverContext, statement: str) -> str:
     return catalog
 
 
-@lru_cache(maxsize=1024)  # clients repeat the same few statements; the engine parses it again anyway
 def _from_segments(statement: str) -> tuple[str, ...]:
     name = parse_query(statement).cube_name
     return tuple(segment.text for segment in name.segments)
