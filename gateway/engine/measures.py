@@ -168,12 +168,5 @@ def measure_closure(cube: Cube, measures: Iterable[Measure]) -> list[Measure]:
         if measure.name in found:
             continue
         found[measure.name] = measure
-        names: tuple[str | None, ...] = ()
-        if measure.kind is MeasureKind.CALCULATED and measure.expression:
-            names = references(parsed(measure.expression))
-        elif measure.kind is MeasureKind.RATIO:
-            names = (measure.numerator, measure.denominator)
-        elif measure.kind is MeasureKind.RUNNING_TOTAL:
-            names = (measure.of,)
-        pending.extend(m for m in (cube.measure(n or "") for n in names) if m is not None)
+        pending.extend(m for m in (cube.measure(n) for n in dependencies(measure)) if m is not None)
     return list(found.values())

@@ -19,9 +19,8 @@ from sqlalchemy.sql.expression import ColumnElement
 from gateway.engine.aggregations import StoredAggregation, choose
 from gateway.engine.cache import VersionMemo, version_key
 from gateway.engine.cellset import Member
-from gateway.engine.measures import parsed
+from gateway.engine.measures import dependencies
 from gateway.engine.members import axis_level_members, key_condition, lookup_keys
-from gateway.model.expression import references
 from gateway.engine.query import CubeQuery, LevelItem, MemberSetItem
 from gateway.engine.resolve import LevelRef, MemberRef, find_cube, resolve_level, resolve_measure, resolve_member
 from gateway.errors import LimitExceededError, NotFoundError, QueryError
@@ -79,7 +78,6 @@ class Plan:
     order: tuple[PlanOrder, ...]
     limit: int | None
     offset: int
-    uses_individual_level: bool  # person-level detail is named (for the audit trail; the view decides access)
     estimated_cells: int
     aggregation: StoredAggregation | None = None  # the table that answers instead of the fact table
 
@@ -117,7 +115,6 @@ def plan_query(
     slicers = _slicers(slicer_refs, typed, excluded=False) + _slicers(excluded_refs, typed, excluded=True)
     order = tuple(_order(cube, o.by, o.descending, measures, columns + rows) for o in query.order)
 
-    used_levels = [a.ref for a in columns + rows] + [s.ref for s in slicers]
     cap = cell_limit // len(measures) + 1  # one level alone above this is over the limit
     if version is None or memo is None:
         columns, rows = _with_members(connection, cube, columns, rows, slicers, cap)
@@ -143,7 +140,6 @@ def plan_query(
         order=order,
         limit=query.limit,
         offset=query.offset,
-        uses_individual_level=any(ref.individual for ref in used_levels),
         estimated_cells=estimate,
     )
     return dataclasses.replace(plan, aggregation=choose(connection, plan, memo))
@@ -175,21 +171,11 @@ def _check_running_total_use(cube: Cube, measure: Measure, *, inside: bool, seen
         if inside:
             raise QueryError(f"The measure '{measure.name}' is a running total and cannot be used inside another.")
         inside = True
-    for name in _dependencies(measure):
+    for name in dependencies(measure):
         dependency = cube.measure(name)
         if dependency is None:
             raise NotFoundError(f"The measure '{name}' (used by '{measure.name}') was not found.")
         _check_running_total_use(cube, dependency, inside=inside, seen=seen + (measure.name,))
-
-
-def _dependencies(measure: Measure) -> tuple[str, ...]:
-    if measure.kind is MeasureKind.CALCULATED and measure.expression:
-        return references(parsed(measure.expression))
-    if measure.kind is MeasureKind.RATIO:
-        return tuple(n for n in (measure.numerator, measure.denominator) if n)
-    if measure.kind is MeasureKind.RUNNING_TOTAL and measure.of:
-        return (measure.of,)
-    return ()
 
 
 def _axis_item(cube: Cube, item: object) -> tuple[LevelRef, tuple[MemberRef, ...] | None]:

@@ -30,10 +30,6 @@ class LevelRef:
     def unique_name(self) -> str:
         return level_unique_name(self.dimension, self.hierarchy, self.level)
 
-    @property
-    def individual(self) -> bool:
-        return self.level.individual
-
 
 @dataclass(frozen=True, slots=True)
 class MemberRef:

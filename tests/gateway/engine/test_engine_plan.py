@@ -97,13 +97,6 @@ def test_estimate_uses_explicit_sets_and_row_limit_does_not_hide_work(db: Connec
     assert plan(db, query).estimated_cells == 120
 
 
-def test_uses_individual_level_is_recorded(db: Connection) -> None:
-    person = CubeQuery("Voksenhandicap", ("Modtagne dage",), slicers=("[Person].[Personnummer].&[0101801111]",))
-    assert plan(db, person).uses_individual_level
-    aggregated = CubeQuery("Voksenhandicap", ("Modtagne dage",), rows=(LevelItem("[Ydelse].[Ydelse]"),))
-    assert not plan(db, aggregated).uses_individual_level
-
-
 def test_invalid_query_shapes_are_refused(db: Connection) -> None:
     cases = [
         CubeQuery("Ukraine", ()),
