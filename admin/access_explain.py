@@ -49,7 +49,7 @@ def explain_access(
     ref = catalog.resolve_database(database)
     if ref is None or ref.kommune_kode not in (None, user.kommune_kode):
         raise RecordNotFoundError("no such database among the user's kommune's and the benchmark databases")
-    blocked = _identity_rule(store, actor, user, at)
+    blocked = _identity_rule(store, user)
     if blocked is not None:
         return AccessExplanation(user, ref, blocked, blocked)
     if registry is not None and registry.get(ref.name) is None:
@@ -74,7 +74,7 @@ def _why_not_exact(decision: Decision, ref: DatabaseRef) -> Decision:
                            "protected (disclosure control)")
 
 
-def _identity_rule(store: MetadataStore, actor: Actor, user: UserView, at: dt.datetime) -> Decision | None:
+def _identity_rule(store: MetadataStore, user: UserView) -> Decision | None:
     if user.status != "active":
         return Decision(False, f"the user is {user.status}: every request is refused at the identity step")
     if not store.kommune_onboarded(user.kommune_kode):
@@ -88,12 +88,4 @@ def _principal(store: MetadataStore, actor: Actor, user: UserView, at: dt.dateti
     if not valid:
         return None
     newest = max(valid, key=lambda c: (c.not_after, c.id))
-    return Principal(
-        user_id=user.id,
-        login=user.login,
-        kommune_kode=user.kommune_kode,
-        roles=user.roles,
-        cert_fingerprint=newest.fingerprint,
-        cert_serial=newest.serial,
-        cert_not_after=newest.not_after,
-    )
+    return store.principal_for(newest.fingerprint, now=at)  # as the identity step resolves it

@@ -11,7 +11,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from gateway.registry import DatabaseRegistry, RegisteredDatabase
-from gateway.store.errors import ForbiddenError
+from gateway.store.rules import require_operator
 from gateway.store.views import Actor
 
 EXPIRY_WINDOW = dt.timedelta(days=30)
@@ -28,13 +28,8 @@ class DatabaseInfo:
     size_bytes: int | None  # None when the backend cannot say
 
 
-def require_operator(actor: Actor) -> None:
-    if not actor.is_operator:
-        raise ForbiddenError("only operators may see the service's databases")
-
-
 def database_overview(registry: DatabaseRegistry, actor: Actor) -> list[DatabaseInfo]:
-    require_operator(actor)
+    require_operator(actor, "see the service's databases")
     return [
         DatabaseInfo(e.name, e.area, e.kommune_kode, e.version, e.data_as_of, e.built_at, _size(registry, e))
         for e in sorted(registry.all(), key=lambda entry: entry.name)

@@ -102,6 +102,11 @@ class QueryTimeoutError(LimitExceededError):
     code = "QUERY_TIMEOUT"
 
 
+# The words every door and the identity step answer these with, in one place.
+INTERNAL_MESSAGE = "Internal server error. Quote request id {request_id} to support."
+UNAVAILABLE_MESSAGE = "The service is temporarily unavailable."
+
+
 def error_entry(
     message: str, code: str, *, locations: list[dict[str, int]] | None = None, path: list[str | int] | None = None
 ) -> dict[str, Any]:

@@ -28,20 +28,20 @@ from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.types.graphql import OperationType
 
 from gateway.api.context import RequestContext, RequestTrail
-from gateway.api.errors import INTERNAL_MESSAGE, format_errors
+from gateway.api.errors import format_errors
 from gateway.api.operation import select_operation, summarise
 from gateway.api.request import GraphQLRequest, RequestRejected, read_graphql_request
 from gateway.api.response_cache import ResponseCache
 from gateway.api.schema import GatewaySchema
 from gateway.api.session import DataSession, SessionFactory
 from gateway.audit import AuditBroker, Outcome, request_event
-from gateway.errors import error_body
+from gateway.audit.events import MAX_AUDITED_QUERY_CHARS
+from gateway.errors import INTERNAL_MESSAGE, UNAVAILABLE_MESSAGE, error_body
 from gateway.identity.middleware import REVISION_SCOPE_KEY, request_id_of
 from gateway.principal import Principal
 
 logger = logging.getLogger("gateway.api")
 
-MAX_AUDITED_QUERY_CHARS = 8000
 _NO_STORE = {"cache-control": "no-store"}
 
 
@@ -122,7 +122,7 @@ class GraphQLEndpoint:
             await self._audit.record(event)
         except Exception:  # noqa: BLE001 - fail closed: no audit, no answer
             logger.exception("audit write failed; refusing request %s", request_id)
-            return _json(503, error_body("The service is temporarily unavailable.", "SERVICE_UNAVAILABLE"), request_id)
+            return _json(503, error_body(UNAVAILABLE_MESSAGE, "SERVICE_UNAVAILABLE"), request_id)
         if answer.keep is not None:
             answer.keep()  # on record: only now may the answer be served again
         return _response(answer.status, answer.content or _encode(answer.body), request_id)

@@ -14,11 +14,10 @@ from typing import Any
 
 from graphql import GraphQLError
 
-from gateway.errors import AccessDeniedError, UserError, error_entry
+from gateway.errors import INTERNAL_MESSAGE, AccessDeniedError, UserError, error_entry
 
 logger = logging.getLogger("gateway.api")
 
-INTERNAL_MESSAGE = "Internal server error. Quote request id {request_id} to support."
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,6 +21,9 @@ OUTCOMES: tuple[str, ...] = ("served", "denied", "failed", "refused")
 # Fields that may carry text a client chose (escaped in every human-readable output).
 TEXT_FIELDS = ("login", "cert_fingerprint", "kommune_kode", "client_address", "operation", "database", "query", "reason")
 
+# the longest query text an audit event keeps (a statement, a document with its variables)
+MAX_AUDITED_QUERY_CHARS = 8000
+
 
 @dataclass(frozen=True, slots=True)
 class AuditEvent:

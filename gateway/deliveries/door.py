@@ -34,7 +34,8 @@ from gateway.api.results import cube_query_from_input
 from gateway.api.session import SessionFactory
 from gateway.audit import AuditBroker, request_event
 from gateway.deliveries import export, graphql_export, service
-from gateway.errors import AccessDeniedError, QueryTimeoutError, UserError, error_body
+from gateway.audit.events import MAX_AUDITED_QUERY_CHARS
+from gateway.errors import INTERNAL_MESSAGE, UNAVAILABLE_MESSAGE, AccessDeniedError, QueryTimeoutError, UserError, error_body
 from gateway.identity.middleware import request_id_of
 from gateway.identity.middleware import REVISION_SCOPE_KEY
 from gateway.principal import Principal
@@ -43,7 +44,6 @@ logger = logging.getLogger("gateway.deliveries")
 
 READ_METHODS = ("GET", "HEAD")
 PACKAGE_CACHE_CONTROL = "private, no-cache"  # a client may keep it, but must revalidate (ETag)
-MAX_AUDITED_QUERY_CHARS = 8000
 
 
 @dataclass
@@ -210,7 +210,7 @@ class DeliveryDoor:
         except Exception:  # noqa: BLE001 - ours to fix; still a JSON answer, still audited
             logger.exception("request %s failed in the download door", request_id)
             result = _error(500, "INTERNAL_SERVER_ERROR",
-                            f"Internal server error. Quote request id {request_id} to support.", "failed")
+                            INTERNAL_MESSAGE.format(request_id=request_id), "failed")
             result.reason = "INTERNAL: failed in the download door"
         event = request_event(
             principal,
@@ -229,7 +229,7 @@ class DeliveryDoor:
             await self._audit.record(event)
         except Exception:  # noqa: BLE001 - fail closed: no audit, no answer
             logger.exception("audit write failed; refusing request %s", request_id)
-            body = error_body("The service is temporarily unavailable.", "SERVICE_UNAVAILABLE")
+            body = error_body(UNAVAILABLE_MESSAGE, "SERVICE_UNAVAILABLE")
             return _json(503, body, {"x-request-id": request_id, "cache-control": "no-store"})
         return result.response({"x-request-id": request_id})
 

@@ -20,7 +20,7 @@ from typing import Any
 import anyio.to_thread
 from cryptography import x509
 
-from gateway.errors import AuthenticationError, error_body
+from gateway.errors import UNAVAILABLE_MESSAGE, AuthenticationError, error_body
 from gateway.identity.certificate import CertificateFormatError, ClientCertificate, parse_pem
 from gateway.identity.crl import CertificateRevocationList
 from gateway.identity.extract import CertificateExtractor, IdentityMode, PresentedCertificate
@@ -64,7 +64,7 @@ NO_CERTIFICATE_MESSAGE = (
     "A client certificate is required: connect with the certificate dataadgang issued to you "
     "(e.g. curl --cert user.crt.pem --key user.key.pem)."
 )
-_UNAVAILABLE_TEXT = ("The service is temporarily unavailable.", "SERVICE_UNAVAILABLE")
+_UNAVAILABLE_TEXT = (UNAVAILABLE_MESSAGE, "SERVICE_UNAVAILABLE")
 
 # How a door words the identity step's refusal in its own protocol: (scope, status, message,
 # code) -> (content type, body), or None for the JSON error body every other door uses.

@@ -122,9 +122,8 @@ class ClientAuthContextFactory:
     A class rather than a closure so that uvicorn can hand it to worker processes (pickled).
     """
 
-    def __init__(self, ca_file: str, required: bool = True) -> None:
+    def __init__(self, ca_file: str) -> None:
         self.ca_file = ca_file
-        self.required = required  # False only for the portal's own port, where OpenID Connect logs in too
 
     def __call__(self, config: uvicorn.Config, default: Callable[[], ssl.SSLContext]) -> ssl.SSLContext:
         context = default()

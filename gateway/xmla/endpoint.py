@@ -30,7 +30,8 @@ from gateway.api.context import RequestTrail
 from gateway.api.request import RequestRejected, read_bounded_body
 from gateway.api.session import SessionFactory
 from gateway.audit import AuditBroker, AuditEvent, request_event
-from gateway.errors import AccessDeniedError, LimitExceededError, NotFoundError, UserError
+from gateway.audit.events import MAX_AUDITED_QUERY_CHARS
+from gateway.errors import INTERNAL_MESSAGE, UNAVAILABLE_MESSAGE, AccessDeniedError, LimitExceededError, NotFoundError, UserError
 from gateway.identity.middleware import request_id_of
 from gateway.identity.middleware import REVISION_SCOPE_KEY
 from gateway.principal import Principal
@@ -44,7 +45,6 @@ logger = logging.getLogger("gateway.xmla")
 
 NEGOTIATION_HEADER = "X-Transport-Caps-Negotiation-Flags"
 PLAIN_XML = "1,0,0,0,0"  # negotiated; request binary, request compressed, response binary, response compressed: no
-MAX_AUDITED_QUERY_CHARS = 8000
 XML_CONTENT_TYPES = ("text/xml", "application/xml", "application/soap+xml")
 
 # ErrorCode in the fault's detail: one per kind, so a client can tell them apart
@@ -98,9 +98,7 @@ class XmlaEndpoint:
         fault, for a request to this door: Excel and Power BI show a fault's text, not a JSON
         body. Same status and words as every other door; None for any other request."""
         path = scope.get("path")
-        headers = dict(scope.get("headers") or ())
-        content_type = headers.get(b"content-type", b"").split(b";")[0].strip().lower().decode("latin-1")
-        if path != "/xmla" and not (path == "/" and scope.get("method") == "POST" and content_type in XML_CONTENT_TYPES):
+        if path != "/xmla" and not (path == "/" and XmlaEndpoint.is_xmla(Request(scope))):
             return None
         kind = "unavailable" if status == 503 else "denied"
         fault_code = "Server" if status == 503 else "Client"
@@ -123,7 +121,7 @@ class XmlaEndpoint:
             await self._audit.record(self._audit_event(request, principal, trail, result, started, request_id))
         except Exception:  # noqa: BLE001 - fail closed: no audit, no answer
             logger.exception("audit write failed; refusing XMLA request %s", request_id)
-            body = writer.fault("Server", "The service is temporarily unavailable.", error_code=_ERROR_CODES["unavailable"])
+            body = writer.fault("Server", UNAVAILABLE_MESSAGE, error_code=_ERROR_CODES["unavailable"])
             return _response(503, body, request_id)
         return _response(result.status, result.body, request_id)
 
@@ -204,7 +202,7 @@ class XmlaEndpoint:
         result.reason = reason
 
     def _internal(self, result: _Outcome, request_id: str) -> None:
-        message = f"Internal server error. Quote request id {request_id} to support."
+        message = INTERNAL_MESSAGE.format(request_id=request_id)
         self._fail(result, 500, "internal", message, "INTERNAL: failed in the XMLA endpoint", fault_code="Server")
 
     # -- audit: the door's one place that shapes its events --------------------------------------
