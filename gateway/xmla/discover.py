@@ -16,6 +16,7 @@ from typing import Any
 
 from gateway.engine.cellset import Member
 from gateway.api.session import DataSession, OpenCatalog
+from gateway.engine.names import hierarchy_unique_name, level_unique_name
 from gateway.errors import LimitExceededError, NotFoundError
 from gateway.model.catalog import name_key
 from gateway.model.types import Cube, Dimension, Hierarchy, MeasureKind, bracket
@@ -123,10 +124,6 @@ def _text(value: Any) -> str:
 
 
 # -- names -------------------------------------------------------------------------------------
-def hierarchy_unique_name(dimension: Dimension, hierarchy: Hierarchy) -> str:
-    return f"{bracket(dimension.name)}.{bracket(hierarchy.name)}"
-
-
 def all_level_unique_name(dimension: Dimension, hierarchy: Hierarchy) -> str:
     return f"{hierarchy_unique_name(dimension, hierarchy)}.[(All)]"
 
@@ -164,8 +161,8 @@ def _origin(hierarchy: Hierarchy) -> int:
 
 def _hierarchy_cardinality(context: DiscoverContext, catalog: OpenCatalog, cube: Cube, dimension: Dimension,
                            hierarchy: Hierarchy) -> int:
-    prefix = hierarchy_unique_name(dimension, hierarchy)
-    return 1 + sum(context.level_count(catalog, cube, f"{prefix}.{bracket(level.name)}") for level in hierarchy.levels)
+    return 1 + sum(context.level_count(catalog, cube, level_unique_name(dimension, hierarchy, level))
+                   for level in hierarchy.levels)
 
 
 # -- server rowsets ----------------------------------------------------------------------------
@@ -360,7 +357,7 @@ def _level_rows(context: DiscoverContext) -> Iterable[Row]:
                    "LEVEL_CAPTION": "(All)", "LEVEL_NUMBER": 0, "LEVEL_CARDINALITY": 1, "LEVEL_TYPE": 1,
                    "LEVEL_ORIGIN": 0}
             for number, level in enumerate(hierarchy.levels, start=1):
-                level_unique = f"{unique}.{bracket(level.name)}"
+                level_unique = level_unique_name(dimension, hierarchy, level)
                 if not _wanted(context, "LEVEL_UNIQUE_NAME", level_unique):
                     continue
                 yield {
@@ -477,7 +474,7 @@ def _members_of_cube(context: DiscoverContext, catalog: OpenCatalog, cube: Cube)
         for number, level in enumerate(hierarchy.levels, start=1):
             if level_number not in (None, "") and str(number) != level_number.strip():
                 continue
-            if not _wanted(context, "LEVEL_UNIQUE_NAME", f"{unique}.{bracket(level.name)}"):
+            if not _wanted(context, "LEVEL_UNIQUE_NAME", level_unique_name(dimension, hierarchy, level)):
                 continue
             yield from _level_members(context, place, number)
 
@@ -486,8 +483,7 @@ def _level_members(context: DiscoverContext, place: _Place, number: int) -> Iter
     """A level's members, each with its parent: read as the children of the level above, so
     the parent is known without a lookup per member (the top level's parent is All)."""
     assert place.hierarchy is not None and place.dimension is not None
-    unique = hierarchy_unique_name(place.dimension, place.hierarchy)
-    level_unique = f"{unique}.{bracket(place.hierarchy.levels[number - 1].name)}"
+    level_unique = level_unique_name(place.dimension, place.hierarchy, place.hierarchy.levels[number - 1])
     if number == 1:
         for member in _all_pages(context, place, level_unique):
             yield _member_row(context, place, member, all_member_unique_name(place.dimension, place.hierarchy))
@@ -553,11 +549,11 @@ def _children_estimate(context: DiscoverContext, place: _Place, number: int) -> 
     levels = place.hierarchy.levels
     if number >= len(levels):
         return 0
-    unique = hierarchy_unique_name(place.dimension, place.hierarchy)
-    below = context.level_count(place.catalog, place.cube, f"{unique}.{bracket(levels[number].name)}")
+    below = context.level_count(place.catalog, place.cube, level_unique_name(place.dimension, place.hierarchy, levels[number]))
     if number == 0:
         return below
-    this = context.level_count(place.catalog, place.cube, f"{unique}.{bracket(levels[number - 1].name)}")
+    this = context.level_count(place.catalog, place.cube,
+                               level_unique_name(place.dimension, place.hierarchy, levels[number - 1]))
     return max(1, math.ceil(below / this)) if this else 0
 
 
