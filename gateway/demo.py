@@ -165,6 +165,11 @@ def example_request(settings: Settings, credentials: DemoCredentials, *, catalog
     """A curl command that works as pasted (absolute paths, the key's password read from its file)."""
     query = EXAMPLE_QUERY.replace("FLIS Ukraine-101", catalog)
     payload = json.dumps({"query": " ".join(query.split())}, ensure_ascii=False)
+    return _curl(settings, credentials, "application/json", f"--data {shlex.quote(payload)}", "/graphql")
+
+
+def _curl(settings: Settings, credentials: DemoCredentials, content_type: str, data: str, path: str) -> str:
+    """The user's mTLS curl command for one POST to the demo server, one option per line."""
     host = "127.0.0.1" if settings.host in ("0.0.0.0", "127.0.0.1") else settings.host
     return " \\\n  ".join(
         [
@@ -173,9 +178,9 @@ def example_request(settings: Settings, credentials: DemoCredentials, *, catalog
             f"--cert {shlex.quote(str(credentials.certificate))}",
             f"--key {shlex.quote(str(credentials.key))}",
             f'--pass "$(cat {shlex.quote(str(credentials.password_file))})"',
-            "-H 'content-type: application/json'",
-            f"--data {shlex.quote(payload)}",
-            f"https://{host}:{settings.port}/graphql",
+            f"-H 'content-type: {content_type}'",
+            data,
+            f"https://{host}:{settings.port}{path}",
         ]
     )
 
@@ -204,16 +209,4 @@ def example_xmla_body(catalog: str = "FLIS Ukraine-101") -> str:
 
 def example_xmla_request(settings: Settings, credentials: DemoCredentials, *, catalog: str = "FLIS Ukraine-101") -> str:
     """The same pivot over XMLA (as Excel asks for it), as a curl command that works as pasted."""
-    host = "127.0.0.1" if settings.host in ("0.0.0.0", "127.0.0.1") else settings.host
-    return " \\\n  ".join(
-        [
-            "curl -sS",
-            f"--cacert {shlex.quote(str(settings.ca_dir / 'ca.crt.pem'))}",
-            f"--cert {shlex.quote(str(credentials.certificate))}",
-            f"--key {shlex.quote(str(credentials.key))}",
-            f'--pass "$(cat {shlex.quote(str(credentials.password_file))})"',
-            "-H 'content-type: text/xml'",
-            f"--data-binary {shlex.quote(example_xmla_body(catalog))}",
-            f"https://{host}:{settings.port}/xmla",
-        ]
-    )
+    return _curl(settings, credentials, "text/xml", f"--data-binary {shlex.quote(example_xmla_body(catalog))}", "/xmla")
