@@ -68,13 +68,17 @@ def serve(settings: Settings, certfile: Path | None, keyfile: Path | None, worke
 
     certfile = certfile or server_tls_dir(settings) / "server.crt"
     keyfile = keyfile or server_tls_dir(settings) / "server.key"
-    if settings.identity_mode != "proxy":
-        if not (certfile.exists() and keyfile.exists()):
-            raise click.ClickException(
-                f"No server certificate at {certfile}: run 'dataadgang pki server-cert HOST...' or 'dataadgang demo'."
-            )
-        check_server_key(keyfile, settings.tls_key_passphrase)
+    _require_server_tls(settings, certfile, keyfile, "run 'dataadgang pki server-cert HOST...' or 'dataadgang demo'")
     _run(settings, certfile=certfile, keyfile=keyfile, workers=workers or settings.workers)
+
+
+def _require_server_tls(settings: Settings, certfile: Path, keyfile: Path, hint: str) -> None:
+    """Terminating TLS ourselves needs the server's certificate and a key that loads (not behind a proxy)."""
+    if settings.identity_mode == "proxy":
+        return
+    if not (certfile.exists() and keyfile.exists()):
+        raise click.ClickException(f"No server certificate at {certfile}: {hint}.")
+    check_server_key(keyfile, settings.tls_key_passphrase)
 
 
 def check_server_key(keyfile: Path, passphrase: str | None) -> None:
@@ -103,10 +107,7 @@ def portal(settings: Settings, port: int, workers: int | None) -> None:
     from gateway.demo import server_tls_dir
 
     certfile, keyfile = server_tls_dir(settings) / "server.crt", server_tls_dir(settings) / "server.key"
-    if settings.identity_mode != "proxy":
-        if not (certfile.exists() and keyfile.exists()):
-            raise click.ClickException(f"No server certificate at {certfile}: run 'dataadgang pki server-cert HOST...'.")
-        check_server_key(keyfile, settings.tls_key_passphrase)
+    _require_server_tls(settings, certfile, keyfile, "run 'dataadgang pki server-cert HOST...'")
     _run(replace(settings, port=port), certfile=certfile, keyfile=keyfile, workers=workers or settings.workers, portal_only=True)
 
 
