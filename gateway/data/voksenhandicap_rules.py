@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
+from gateway.data.transform.common import last_complete_month_end
 from gateway.settings import DEFAULT_SCHEMA_DIR
 
 # --- Ydelser (seed section 6.1) -------------------------------------------------------------
@@ -448,8 +449,7 @@ P107_NOT_RELEVANT = ("ikke_relevant", "Ikke relevant")
 def p107_reference(as_of: date) -> date:
     """The seed's "sidste dag i seneste måned": the last day of the latest complete month of the
     data. Data as of 31 March counts to 31 March; data as of 15 April also to 31 March."""
-    following = as_of + timedelta(days=1)
-    return as_of if following.day == 1 else as_of.replace(day=1) - timedelta(days=1)
+    return last_complete_month_end(as_of)
 
 
 def days_open(startdato: date, reference: date) -> int:

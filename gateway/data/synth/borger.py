@@ -11,11 +11,12 @@ summed over all kommuner equals Fraflyttede in every month.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 
 import duckdb
 
+from gateway.data.transform.common import last_complete_month_end
 from gateway.data.synth.common import GenerateOptions, ext, uniform, write, write_kommune_dim, write_manifest
 
 FIRST_MONTH = date(2018, 1, 1)
@@ -28,9 +29,7 @@ CITIZENSHIP = (("Dansk", "Dansk", 0.88, 0.002, 0.0025), ("Vestlig", "Vestlig", 0
 
 def last_month(as_of: date) -> date:
     """The first day of the last whole month up to ``as_of`` (as-of's own month when it is its last day)."""
-    if (as_of + timedelta(days=1)).day == 1:
-        return as_of.replace(day=1)
-    return (as_of.replace(day=1) - timedelta(days=1)).replace(day=1)
+    return last_complete_month_end(as_of).replace(day=1)
 
 
 def _values(rows: list[str], columns: str) -> str:

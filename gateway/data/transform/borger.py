@@ -11,7 +11,7 @@ is delivered, so a gap is refused here, as is a month after data-as-of.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date, timedelta
+from datetime import date
 
 import duckdb
 
@@ -34,10 +34,10 @@ def build(
         {"as_of": as_of},
     )
     _refuse_gaps(con, label, benchmark=kommune_kode is None)
-    span = con.execute(f"SELECT min({_MONTH}), max({_MONTH}) FROM src_befolkning").fetchone()
-    first, last = (span[0], span[1]) if span and span[0] is not None else (as_of.replace(day=1), as_of.replace(day=1))
+    span = con.execute(f"SELECT min({_MONTH}), last_day(max({_MONTH})) FROM src_befolkning").fetchone()
+    first, last = (span[0], span[1]) if span and span[0] is not None else (as_of.replace(day=1), as_of)
     # the time table ends with the data: a month after it would add days and no person-days
-    create_monthly_time(con, "dim_tid", first, min(as_of, _last_day(last)))
+    create_monthly_time(con, "dim_tid", first, min(as_of, last))
     kommune = "kommune, " if kommune_kode is None else ""
     events = ", ".join(c for c in BORGER_COUNTS if c != "folketal")
     con.execute(
@@ -49,10 +49,6 @@ def build(
     tables = ["dim_aldersgruppe", "dim_statsborgerskab"] + (["dim_kommune"] if kommune_kode is None else [])
     for table in tables:
         con.execute(f"CREATE TABLE {table} AS SELECT * EXCLUDE (_row) FROM src_{table} ORDER BY _row")
-
-
-def _last_day(month_start: date) -> date:
-    return date(month_start.year + month_start.month // 12, month_start.month % 12 + 1, 1) - timedelta(days=1)
 
 
 def _refuse_gaps(con: duckdb.DuckDBPyConnection, label: str, *, benchmark: bool) -> None:

@@ -8,7 +8,7 @@ only its elapsed days (year-to-date for Helårsmodtagere).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, timedelta
 
 import duckdb
 
@@ -21,6 +21,12 @@ _PARTS = f"""
     strftime(d, '%Y-%m') AS maaned,
     list_extract({MONTHS}, month(d)) || ' ' || strftime(d, '%Y') AS maaned_tekst
 """
+
+
+def last_complete_month_end(as_of: date) -> date:
+    """The last day of the latest whole month up to ``as_of`` (``as_of`` itself when it is a
+    month's last day): the seed's "sidste dag i seneste måned", and where monthly data ends."""
+    return as_of if (as_of + timedelta(days=1)).day == 1 else as_of.replace(day=1) - timedelta(days=1)
 
 
 def create_daily_time(con: duckdb.DuckDBPyConnection, table: str, first: date, as_of: date) -> None:
