@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date
+from pathlib import Path
 
 import duckdb
 
@@ -24,7 +25,8 @@ _KEY = "printf('%04d-%02d', aar, maaned)"
 
 
 def build(
-    con: duckdb.DuckDBPyConnection, labels: Mapping[str, str], *, kommune_kode: str | None, as_of: date, pseudonym_key: str
+    con: duckdb.DuckDBPyConnection, labels: Mapping[str, str], *, kommune_kode: str | None, as_of: date, pseudonym_key: str,
+    schema_dir: Path,
 ) -> None:
     label = labels["befolkning"]
     refuse_first(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date
+from pathlib import Path
 
 import duckdb
 
@@ -15,7 +16,8 @@ from gateway.data.transform.common import refuse_first
 
 
 def build(
-    con: duckdb.DuckDBPyConnection, labels: Mapping[str, str], *, kommune_kode: str | None, as_of: date, pseudonym_key: str
+    con: duckdb.DuckDBPyConnection, labels: Mapping[str, str], *, kommune_kode: str | None, as_of: date, pseudonym_key: str,
+    schema_dir: Path,
 ) -> None:
     label = labels["kl_databank"]
     refuse_first(

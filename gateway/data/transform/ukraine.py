@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date
+from pathlib import Path
 
 import duckdb
 
@@ -21,7 +22,8 @@ FIRST_DAY = date(2022, 1, 1)
 
 
 def build(
-    con: duckdb.DuckDBPyConnection, labels: Mapping[str, str], *, kommune_kode: str | None, as_of: date, pseudonym_key: str
+    con: duckdb.DuckDBPyConnection, labels: Mapping[str, str], *, kommune_kode: str | None, as_of: date, pseudonym_key: str,
+    schema_dir: Path,
 ) -> None:
     label = labels["haendelser"]
     refuse_first(
