@@ -87,6 +87,7 @@ class Protection:
         simple = all(m.kind in _COUNT_KINDS for m in shown)  # the common case: each value alone
         at = [position[m.name] for m in shown]
         keyed = _keyed(rule.secret)
+        by_name = None if simple else {m.name: m for m in cube.measures}  # looked up once per answer, not per cell
         protected: Data = {}
         for keys, values in data.items():
             cell_key = int(values[key_at] or 0) % KEY_SPACE
@@ -96,7 +97,7 @@ class Protection:
                 )
                 continue
             contributors = int(values[counted_at] or 0) if counted_at is not None else 0
-            cell = _Cell(rule, keyed, cube, cell_key, contributors, values, position)
+            cell = _Cell(rule, keyed, cube, by_name or {}, cell_key, contributors, values, position)
             protected[keys] = tuple(cell.value(m) for m in shown)
         return protected
 
@@ -104,15 +105,16 @@ class Protection:
 class _Cell:
     """One cell's protected values, each measure computed once (derived measures reuse them)."""
 
-    __slots__ = ("_contributors", "_cube", "_done", "_key", "_keyed", "_position", "_rule", "_values")
+    __slots__ = ("_by_name", "_contributors", "_cube", "_done", "_key", "_keyed", "_position", "_rule", "_values")
 
     def __init__(
-        self, rule: DisclosureRule, keyed: Keyed, cube: Cube, key: int, contributors: int, values: Sequence[Value],
-        position: Mapping[str, int],
+        self, rule: DisclosureRule, keyed: Keyed, cube: Cube, by_name: Mapping[str, Measure], key: int,
+        contributors: int, values: Sequence[Value], position: Mapping[str, int],
     ) -> None:
         self._rule = rule
         self._keyed = keyed
         self._cube = cube
+        self._by_name = by_name
         self._key = key
         self._contributors = contributors
         self._values = values
@@ -152,7 +154,7 @@ class _Cell:
                 return None
             return round(max(0.0, float(true) + draw.continuous(self._rule.max_noise)), 2)
         if kind is MeasureKind.RUNNING_TOTAL:
-            base = self._cube.measure(measure.of or "")
+            base = self._by_name.get(measure.of or "")
             if base is not None and base.kind in _COUNT_KINDS:  # an accumulated count is a count
                 return _count(true, draw, self._rule, empty=0)
             return true + draw.integer(self._rule.max_noise)  # a net figure: no threshold to keep
@@ -160,7 +162,7 @@ class _Cell:
         raise QueryError(f"The measure '{measure.name}' cannot be shown under disclosure control.")
 
     def _named(self, name: str | None) -> Value:
-        measure = self._cube.measure(name or "")
+        measure = self._by_name.get(name or "")
         if measure is None:
             raise QueryError(f"The measure '{name}' is not defined in the cube '{self._cube.name}'.")
         return self.value(measure)
