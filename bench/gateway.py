@@ -150,25 +150,35 @@ def _load(setup: Setup, clients: int, seconds: float, out: Queue) -> None:  # ty
     out.put((latencies, errors, time.perf_counter() - started - 1.0))
 
 
-def _load_with_curl(setup: Setup, clients: int, requests: int) -> tuple[list[float], list[str], float]:
-    """The same load from curl's parallel mode (C, one process): the client costs less CPU than
-    the asyncio one, which matters when client and server share two cores."""
-    body = setup.home / "bench-body.json"
-    body.write_text(json.dumps({"query": QUERY}), encoding="utf-8")
-    urls = setup.home / "bench-urls.txt"
-    url = f"https://127.0.0.1:{setup.port}/graphql"
+def curl_command(setup: Setup, body: Path, content_type: str, clients: int) -> list[str]:
+    """curl in parallel mode with the bench user's mTLS credentials, POSTing ``body``."""
+    return ["curl", "-sS", "--parallel", "--parallel-max", str(clients), "--cacert", str(setup.ca_file),
+            "--cert", str(setup.cert), "--key", str(setup.key), "--pass", setup.password,
+            "-H", f"content-type: {content_type}", "--data-binary", f"@{body}"]
+
+
+def curl_warm(setup: Setup, url: str, body: Path, content_type: str, clients: int, requests: int) -> None:
+    """Unmeasured requests first, so caches and connections are as a measured run finds them."""
+    warmup = body.with_name(body.name + ".warm")
+    warmup.write_text("".join(f'url = "{url}"\noutput = "/dev/null"\n' for _ in range(requests)), encoding="utf-8")
+    done = subprocess.run([*curl_command(setup, body, content_type, clients), "-K", str(warmup)],
+                          capture_output=True, text=True, timeout=300)
+    if done.returncode != 0:
+        raise SystemExit(f"curl failed: {done.stderr[:300]}")
+
+
+def curl_load(setup: Setup, url: str, body: Path, content_type: str, clients: int,
+              requests: int) -> tuple[list[float], list[str], float]:
+    """``requests`` POSTs of ``body`` to ``url`` over ``clients`` kept-alive mTLS connections from
+    curl's parallel mode (C, one process: it costs less CPU than an asyncio client, which matters
+    when client and server share two cores). Returns each request's seconds, the lines of those
+    not answered 200, and the wall time."""
+    command = curl_command(setup, body, content_type, clients)
+    urls = body.with_name(body.name + ".urls")
     urls.write_text("".join(f'url = "{url}"\noutput = "/dev/null"\n' for _ in range(requests)), encoding="utf-8")
-    command = [
-        "curl", "-sS", "--parallel", "--parallel-max", str(clients), "--cacert", str(setup.ca_file),
-        "--cert", str(setup.cert), "--key", str(setup.key), "--pass", setup.password,
-        "-H", "content-type: application/json", "--data-binary", f"@{body}",
-        "-w", "%{http_code} %{time_total}\n", "-K", str(urls),
-    ]
-    warm = subprocess.run([*command[:-2], url, "-o", "/dev/null"], capture_output=True, text=True, timeout=30)
-    if warm.returncode != 0:
-        raise SystemExit(f"curl failed: {warm.stderr}")
     started = time.perf_counter()
-    done = subprocess.run(command, capture_output=True, text=True, timeout=600)
+    done = subprocess.run([*command, "-w", "%{http_code} %{time_total}\n", "-K", str(urls)],
+                          capture_output=True, text=True, timeout=1800)
     elapsed = time.perf_counter() - started
     latencies, errors = [], []
     for line in done.stdout.splitlines():
@@ -176,7 +186,17 @@ def _load_with_curl(setup: Setup, clients: int, requests: int) -> tuple[list[flo
         latencies.append(float(seconds))
         if code != "200":
             errors.append(line)
+    if not latencies:
+        raise SystemExit(f"curl failed: {done.stderr[:300]}")
     return latencies, errors, elapsed
+
+
+def _load_with_curl(setup: Setup, clients: int, requests: int) -> tuple[list[float], list[str], float]:
+    body = setup.home / "bench-body.json"
+    body.write_text(json.dumps({"query": QUERY}), encoding="utf-8")
+    url = f"https://127.0.0.1:{setup.port}/graphql"
+    curl_warm(setup, url, body, "application/json", 1, 1)
+    return curl_load(setup, url, body, "application/json", clients, requests)
 
 
 def direct(setup: Setup, seconds: float) -> list[float]:

@@ -38,7 +38,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bench.gateway import Setup, _free_port, _percentile, server_cpu_seconds
+from bench.engine import _timed
+from bench.gateway import Setup, _free_port, _percentile, curl_command, curl_load, curl_warm, server_cpu_seconds
 
 UKRAINE = "FLIS Ukraine-101"
 BORGER = "FLIS Borger-101"
@@ -170,33 +171,20 @@ def load(
     body = setup.home / "bench-shape-body.json"
     body.write_text(json.dumps({"query": query}, ensure_ascii=False), encoding="utf-8")
     url = f"https://127.0.0.1:{port}/graphql"
-    urls = setup.home / "bench-shape-urls.txt"
-    urls.write_text("".join(f'url = "{url}"\noutput = "/dev/null"\n' for _ in range(requests)), encoding="utf-8")
-    command = ["curl", "-sS", "--parallel", "--parallel-max", str(clients), "--cacert", str(setup.ca_file),
-               "--cert", str(setup.cert), "--key", str(setup.key), "--pass", setup.password,
-               "-H", "content-type: application/json", "--data-binary", f"@{body}"]
-    check = subprocess.run([*command, url], capture_output=True, text=True, timeout=300)
+    check = subprocess.run([*curl_command(setup, body, "application/json", 1), url], capture_output=True, text=True,
+                           timeout=300)
     answer = json.loads(check.stdout or "{}")
     if check.returncode != 0 or "errors" in answer:
         raise SystemExit(f"the gateway refused the shape (curl {check.returncode}): {answer or check.stderr}")
     cells = len(answer["data"]["execute"]["cellSet"]["cells"])
     if warm:  # every worker's caches hold the answer before the clock starts: the cached state is measured
-        warmup = setup.home / "bench-shape-warmup.txt"
-        warmup.write_text("".join(f'url = "{url}"\noutput = "/dev/null"\n' for _ in range(clients * 8)), encoding="utf-8")
-        subprocess.run([*command, "-K", str(warmup)], capture_output=True, timeout=300, check=True)
+        curl_warm(setup, url, body, "application/json", clients, clients * 8)
     cpu = server_cpu_seconds(server) if server is not None else float("nan")
-    started = time.perf_counter()
-    done = subprocess.run([*command, "-w", "%{http_code} %{time_total}\n", "-K", str(urls)],
-                          capture_output=True, text=True, timeout=1800)
-    elapsed = time.perf_counter() - started
+    latencies, errors, elapsed = curl_load(setup, url, body, "application/json", clients, requests)
     if server is not None:
         cpu = server_cpu_seconds(server) - cpu
-    latencies = []
-    for line in done.stdout.splitlines():
-        code, seconds = line.split()
-        if code != "200":
-            raise SystemExit(f"a request failed with HTTP {code}")
-        latencies.append(float(seconds))
+    if errors:
+        raise SystemExit(f"a request failed: {errors[0]}")
     return len(latencies) / elapsed, _percentile(latencies, 50), _percentile(latencies, 99), cells, cpu / len(latencies)
 
 
@@ -302,16 +290,6 @@ def _in_process_child(setup: Setup, repeat: int) -> dict[str, list[float]]:
     return json.loads(done.stdout)  # type: ignore[no-any-return]
 
 
-def _time(run: Callable[[], None], repeat: int) -> list[float]:
-    run()  # warm
-    out = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        run()
-        out.append(time.perf_counter() - started)
-    return out
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--scale", type=float, default=720.0, help="Ukraine volume (720 ≈ 5.8 million events)")
@@ -363,9 +341,9 @@ def run(setup: Setup, args: argparse.Namespace) -> None:
             for shape in SHAPES:
                 measured = results[shape.name]
                 best, engine, measured.aggregation = directs[shape.name]
-                measured.best += _time(best, args.repeat)
+                measured.best += _timed(best, args.repeat)
                 measured.best_cpu += _cpu(best, args.repeat)
-                measured.engine += _time(engine, args.repeat)
+                measured.engine += _timed(engine, args.repeat)
                 query = shape.graphql()
                 _rps, p50, _p99, measured.cells, _server_cpu = load(setup, uncached_port, query, 1, args.uncached_requests // 2)
                 measured.alone.append(p50)

@@ -17,14 +17,13 @@ import argparse
 import json
 import shutil
 import statistics
-import subprocess
 import tempfile
 import time
 from pathlib import Path
 
 import httpx
 
-from bench.gateway import Setup, _percentile, _ssl_context, prepare, start_server
+from bench.gateway import Setup, _percentile, _ssl_context, curl_load, prepare, start_server
 
 CATALOG = "FLIS Ukraine-101"
 GRAPHQL = (
@@ -113,23 +112,8 @@ def _load(setup: Setup, clients: int, requests: int) -> tuple[float, float, floa
     """requests/s, p50 and p99 (ms) and failures for ``clients`` kept-alive curl connections on /xmla."""
     body = setup.home / "bench-xmla.xml"
     body.write_bytes(_xmla_body())
-    url = f"https://127.0.0.1:{setup.port}/xmla"
-    urls = setup.home / "bench-xmla-urls.txt"
-    urls.write_text("".join(f'url = "{url}"\noutput = "/dev/null"\n' for _ in range(requests)), encoding="utf-8")
-    command = [
-        "curl", "-sS", "--parallel", "--parallel-max", str(clients), "--cacert", str(setup.ca_file),
-        "--cert", str(setup.cert), "--key", str(setup.key), "--pass", setup.password,
-        "-H", "content-type: text/xml", "--data-binary", f"@{body}",
-        "-w", "%{http_code} %{time_total}\n", "-K", str(urls),
-    ]
-    started = time.perf_counter()
-    done = subprocess.run(command, capture_output=True, text=True, timeout=900)
-    elapsed = time.perf_counter() - started
-    latencies = [float(line.split()[1]) for line in done.stdout.splitlines()]
-    failures = sum(1 for line in done.stdout.splitlines() if not line.startswith("200 "))
-    if not latencies:
-        raise SystemExit(f"curl failed: {done.stderr[:300]}")
-    return len(latencies) / elapsed, _percentile(latencies, 50) * 1000, _percentile(latencies, 99) * 1000, failures
+    latencies, errors, elapsed = curl_load(setup, f"https://127.0.0.1:{setup.port}/xmla", body, "text/xml", clients, requests)
+    return len(latencies) / elapsed, _percentile(latencies, 50) * 1000, _percentile(latencies, 99) * 1000, len(errors)
 
 
 def main() -> None:
